@@ -1,0 +1,40 @@
+import pytest
+import requests
+
+import webhooklab as wl
+
+
+@pytest.fixture(scope="session")
+def running_receiver():
+    receiver = wl.Receiver().start()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def rx(running_receiver):
+    """One real receiver for the whole run, emptied and reset to plain 200s for each test."""
+    running_receiver.clear()
+    running_receiver.responses.reset()
+    return running_receiver
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+@pytest.fixture
+def store():
+    event_store = wl.EventStore()
+    yield event_store
+    event_store.close()
+
+
+@pytest.fixture
+def client(store):
+    """Flask's in-process client on a fresh app: no socket, no thread."""
+    from webhooklab.receiver import create_app
+
+    return create_app(store, max_body=1024).test_client()

@@ -1,0 +1,144 @@
+"""The command line, run as a learner runs it: real processes, real ports, real signals."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import webhooklab as wl
+
+
+def webhooklab(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "webhooklab", *args], capture_output=True, text=True, timeout=60, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """`webhooklab serve` in the foreground of its own process; yields (process, base URL)."""
+    started = []
+
+    def start(*args):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "webhooklab", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        started.append(process)
+        first_line = process.stdout.readline()
+        assert first_line.startswith("webhooklab receiver listening on http://127.0.0.1:"), first_line
+        return process, first_line.split()[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+
+
+def test_version():
+    result = webhooklab("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"webhooklab {wl.__version__}")
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).with_name("webhooklab")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for command in ("serve", "events", "lab"):
+        assert command in result.stdout
+
+
+def test_serve_captures_and_ctrl_c_stops_cleanly(serve):
+    process, url = serve()
+    assert requests.post(f"{url}/hooks/shop", json={"type": "charge.succeeded"}, timeout=5).status_code == 200
+    listed = webhooklab("events", "--url", url, "--json")
+    assert listed.returncode == 0
+    assert [e["event_type"] for e in json.loads(listed.stdout)] == ["charge.succeeded"]
+    table = webhooklab("events", "--url", url)
+    assert "charge.succeeded" in table.stdout and "endpoint" in table.stdout
+
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "stopped; 1 event(s) captured" in out
+    assert "Traceback" not in err
+
+
+def test_serve_on_a_taken_port_says_so(serve):
+    process, url = serve()
+    port = url.rsplit(":", 1)[1]
+    result = webhooklab("serve", "--port", port)
+    assert result.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already taken" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_events_from_a_database_file(serve, tmp_path):
+    db = tmp_path / "events.db"
+    process, url = serve("--db", str(db))
+    requests.post(f"{url}/hooks/gh", data=b"{}", headers={"X-GitHub-Event": "ping"}, timeout=5)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=10)
+    assert f"kept in {db}" in out
+    result = webhooklab("events", "--db", str(db), "--json")
+    assert [(e["provider"], e["event_type"]) for e in json.loads(result.stdout)] == [("github", "ping")]
+
+
+def test_events_without_a_receiver_explains_what_to_do():
+    result = webhooklab("events", "--url", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert "Is `webhooklab serve` running there?" in result.stderr
+
+
+def test_events_with_none_captured(serve):
+    _, url = serve()
+    assert webhooklab("events", "--url", url).stdout.strip() == "no events captured yet"
+
+
+def test_lab_opens_jupyterlab_on_a_copy_of_the_notebooks(tmp_path):
+    port, token, workshop = free_port(), "test-token", tmp_path / "workshop"
+    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "jupyter")}
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "webhooklab", "lab", "--dir", str(workshop),
+            "--no-browser", f"--port={port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert f"workshop folder: {workshop}" in process.stdout.readline()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                contents = requests.get(f"http://127.0.0.1:{port}/api/contents", params={"token": token}, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
+                time.sleep(0.2)
+        names = {item["name"] for item in contents.json()["content"]}
+        assert {"00.00-start-here.ipynb", "solutions", "datasets"} <= names
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    # The learner's edits survive the next `webhooklab lab`.
+    notebook = workshop / "00.00-start-here.ipynb"
+    notebook.write_text("my edits")
+    from webhooklab.workshop import prepare
+
+    assert prepare(workshop)[1:] == (0, len([p for p in workshop.rglob("*") if p.is_file()]))
+    assert notebook.read_text() == "my edits"
+    prepare(workshop, reset=True)
+    assert notebook.read_text() != "my edits"

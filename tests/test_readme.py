@@ -1,0 +1,21 @@
+"""The README's example runs as written."""
+
+import re
+from pathlib import Path
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_readme_example_runs(capsys):
+    (example,) = re.findall(r"```python\n(.*?)```", README, re.S)
+    exec(compile(example, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "order.paid" in printed and "500" in printed and "200" in printed
+    assert "'id': 'ord_1'" in printed
+
+
+def test_readme_commands_match_ci():
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    (test_command,) = [line for line in README.splitlines() if "pytest" in line and line.startswith("python")]
+    assert test_command.split("&& ")[-2:] == ["pip install -e '.[test]' ", "python -m pytest"]
+    assert "pip install -e '.[test]'" in ci and "python -m pytest" in ci

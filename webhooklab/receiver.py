@@ -1,0 +1,422 @@
+"""The webhook receiver: a Flask app that captures every request, served from a background thread."""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Flask, Response, request
+from werkzeug.serving import WSGIRequestHandler, make_server, select_address_family
+
+from . import __version__
+from .errors import ReceiverError, WaitTimeout
+from .event import identify, preview
+from .store import EventStore
+
+DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
+KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
+CHUNK = 1024 * 1024
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@dataclass
+class Rule:
+    """How one endpoint answers: `fail_first` requests get a 500, then every request gets `status`."""
+
+    status: int = 200
+    delay: float = 0.0
+    fail_first: int = 0
+    body: str | bytes | dict | list | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    answered: int = 0  # requests answered under this rule so far
+
+
+class Responses:
+    """The answer each endpoint gives; shared by the request threads, so guarded by a lock."""
+
+    def __init__(self):
+        self._rules: dict[str, Rule] = {}
+        self._lock = threading.Lock()
+
+    def set(self, endpoint: str, rule: Rule) -> None:
+        with self._lock:
+            self._rules[endpoint] = rule
+
+    def reset(self) -> None:
+        """Every endpoint back to a plain 200."""
+        with self._lock:
+            self._rules.clear()
+
+    def answer(self, endpoint: str) -> tuple[int, bytes, dict[str, str], float]:
+        """(status, body, headers, delay) for the next request to `endpoint`."""
+        with self._lock:
+            rule = self._rules.setdefault(endpoint, Rule())
+            rule.answered += 1
+            attempt = rule.answered
+        if attempt <= rule.fail_first:
+            message = {
+                "error": f"simulated failure {attempt} of {rule.fail_first}",
+                "why": f"respond({endpoint!r}, fail_first={rule.fail_first}) makes the first "
+                f"{rule.fail_first} request(s) fail; then it answers {rule.status}",
+            }
+            return 500, _json(message), {"Content-Type": "application/json"}, rule.delay
+        body, content_type = _encode(rule.body, endpoint)
+        return rule.status, body, {"Content-Type": content_type, **rule.headers}, rule.delay
+
+
+def create_app(
+    store: EventStore,
+    responses: Responses | None = None,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    on_stored=lambda: None,
+) -> Flask:
+    """The receiver's Flask app; `on_stored` is called after each event is committed."""
+    responses = responses or Responses()
+    app = Flask(__name__)
+
+    @app.route("/hooks/<endpoint>", methods=METHODS, provide_automatic_options=False)
+    @app.route("/hooks/<endpoint>/<path:rest>", methods=METHODS, provide_automatic_options=False)
+    def capture(endpoint: str, rest: str = ""):
+        received_at = datetime.now(timezone.utc)
+        body, size = _read_body(request.stream, max_body)
+        pairs = request.environ.get("webhooklab.raw_headers") or list(request.headers.items())
+        note = None
+        if size > max_body:
+            note = f"rejected: {size} bytes is over the {_mb(max_body)} limit; the first {len(body)} bytes were kept"
+            message = {
+                "error": "payload too large",
+                "limit_bytes": max_body,
+                "received_bytes": size,
+                "why": f"this receiver accepts bodies up to {_mb(max_body)} (GitHub's cap on a webhook "
+                "payload); start it with Receiver(max_body=...) to change that",
+            }
+            status, answer, headers, delay = 413, _json(message), {"Content-Type": "application/json"}, 0.0
+        else:
+            status, answer, headers, delay = responses.answer(endpoint)
+        provider, event_type, delivery_id = identify(pairs, body, request.content_type)
+        store.add(
+            {
+                "received_at": received_at.isoformat(),
+                "endpoint": endpoint,
+                "method": request.method,
+                "path": request.path,
+                "query": request.environ.get("QUERY_STRING", ""),
+                "headers": pairs,
+                "body": body,
+                "content_type": request.content_type,
+                "size": size,
+                "client": f"{request.remote_addr}:{request.environ.get('REMOTE_PORT', '')}",
+                "status": status,
+                "response_headers": list(headers.items()),
+                "response_body": answer,
+                "provider": provider,
+                "event_type": event_type,
+                "delivery_id": delivery_id,
+                "preview": preview(body, request.headers.get("Content-Encoding")),
+                "note": note,
+            }
+        )
+        on_stored()
+        if delay:
+            time.sleep(delay)  # a slow handler: the event is already stored, the answer comes late
+        return Response(answer, status=status, headers=headers)
+
+    @app.get("/api/events")
+    def list_events():
+        try:
+            after = int(request.args.get("after", 0))
+            limit = int(request.args["limit"]) if "limit" in request.args else None
+        except ValueError:
+            return _problem(400, "after and limit must be whole numbers", request.query_string.decode())
+        endpoint = request.args.get("endpoint")
+        return {
+            "events": store.summaries(endpoint, after=after, limit=limit),
+            "total": store.count(endpoint),
+        }
+
+    @app.get("/api/events/<int:event_id>")
+    def one_event(event_id: int):
+        return store.get(event_id).to_dict()
+
+    @app.get("/")
+    def index():
+        return {
+            "webhooklab": __version__,
+            "send webhooks to": request.host_url + "hooks/<endpoint>",
+            "captured events": request.host_url + "api/events",
+        }
+
+    @app.errorhandler(LookupError)
+    def missing_event(error):
+        return _problem(404, str(error), request.path)
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return _problem(
+            404,
+            "nothing is served here",
+            request.path,
+            "webhooks go to /hooks/<endpoint> (any name), captured events are at /api/events",
+        )
+
+    return app
+
+
+class Receiver:
+    """A webhook receiver running in a background thread of this process.
+
+    >>> rx = Receiver().start()            # 127.0.0.1 and a free port
+    >>> rx.url("shop")                     # give this URL to the sender
+    >>> rx.wait_for(1); rx.events()        # block until a request lands; see it as a table
+    >>> rx.stop()
+
+    Every request under /hooks/ is stored before it is answered, whatever its
+    body. `db=` keeps the events in a SQLite file instead of in memory.
+    """
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_body: int = DEFAULT_MAX_BODY,
+    ):
+        self.host = host
+        self.requested_port = port
+        self.max_body = max_body
+        self.store = EventStore(db)
+        self.responses = Responses()
+        self._arrived = threading.Condition()
+        self.app = create_app(self.store, self.responses, max_body=max_body, on_stored=self._notify)
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> Receiver:
+        """Start serving in a daemon thread and return the receiver, so `Receiver().start()` reads well."""
+        if self.running:
+            raise ReceiverError(f"this receiver is already running at {self.base_url}; call stop() first")
+        listener = _listen(self.host, self.requested_port)
+        try:
+            self._server = make_server(
+                self.host, self.requested_port, self.app,
+                threaded=True, request_handler=_Handler, fd=listener.fileno(),
+            )  # fmt: skip
+        finally:
+            listener.close()  # the server holds its own duplicate of the socket
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
+            name=f"webhooklab-receiver-{self.port}",
+            daemon=True,  # never keep a kernel or interpreter alive
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port; the captured events stay readable."""
+        if not self.running:
+            raise ReceiverError("this receiver is not running, so there is nothing to stop")
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+        self._server = self._thread = None
+        with self._arrived:
+            self._arrived.notify_all()  # wake anyone still in wait_for
+
+    def close(self) -> None:
+        """Stop if running and close the event store."""
+        if self.running:
+            self.stop()
+        self.store.close()
+
+    def __enter__(self) -> Receiver:
+        return self if self.running else self.start()
+
+    def __exit__(self, *exc) -> None:
+        if self.running:
+            self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    @property
+    def port(self) -> int | None:
+        return self._server.port if self.running else None
+
+    @property
+    def base_url(self) -> str:
+        if not self.running:
+            raise ReceiverError("this receiver has no URL yet: it is not running. Call rx.start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url(self, endpoint: str = "default") -> str:
+        """The URL to give a sender: any name is an endpoint, and each is captured separately."""
+        return f"{self.base_url}/hooks/{quote(endpoint, safe='')}"
+
+    # -- behaviour -------------------------------------------------------------------
+
+    def respond(
+        self,
+        endpoint: str,
+        status: int = 200,
+        *,
+        delay: float = 0.0,
+        fail_first: int = 0,
+        body: str | bytes | dict | list | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Choose how `endpoint` answers from now on: a status, a slow reply, or N failures first.
+
+        rx.respond("shop", status=500)     # every request fails
+        rx.respond("shop", delay=12)       # answer after 12 s: longer than GitHub's 10 s timeout
+        rx.respond("shop", fail_first=3)   # three 500s, then 200: watch the sender retry
+        rx.respond("shop")                 # back to a plain 200
+        """
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValueError(f"status must be an HTTP status code from 100 to 599, got {status!r}")
+        if delay < 0 or fail_first < 0:
+            raise ValueError(f"delay and fail_first cannot be negative (got delay={delay}, fail_first={fail_first})")
+        self.responses.set(endpoint, Rule(status, float(delay), int(fail_first), body, dict(headers or {})))
+
+    # -- reading events --------------------------------------------------------------
+
+    def wait_for(self, n: int = 1, *, timeout: float = 5.0, endpoint: str | None = None) -> list:
+        """Block until at least `n` events are stored (for one endpoint, if given) and return them.
+
+        Woken by each arrival, so it returns as soon as the n-th event is committed.
+        """
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while (count := self.store.count(endpoint)) < n:
+                if not self.running:
+                    raise ReceiverError(
+                        f"waiting for {n} event(s) but only {count} arrived, and the receiver is not "
+                        "running, so no more can arrive. Call rx.start() first"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    where = f" at {self.url(endpoint)}" if endpoint else ""
+                    raise WaitTimeout(
+                        f"waited {timeout:g} s for {n} event(s){where}, but {count} arrived. "
+                        f"Is the sender pointed at {self.url(endpoint or '<endpoint>')}?"
+                    )
+                self._arrived.wait(remaining)
+        return self.store.list(endpoint)
+
+    def events(self, endpoint: str | None = None):
+        """A pandas DataFrame, one row per captured request, indexed by event id."""
+        return self.store.frame(endpoint)
+
+    def event(self, event_id: int = -1):
+        """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
+        return self.store.get(event_id)
+
+    def clear(self) -> None:
+        """Forget every captured event (ids are not reused)."""
+        self.store.clear()
+
+    def _notify(self) -> None:
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.running else "stopped"
+        return f"<Receiver {where}, {self.store.count()} events>"
+
+
+class _Handler(WSGIRequestHandler):
+    """Werkzeug's handler, quiet per request and keeping header names exactly as sent."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass  # one line per request would spill into the notebook's output
+
+    def make_environ(self):
+        environ = super().make_environ()
+        # WSGI keeps headers only as HTTP_* keys, which loses their case and order.
+        environ["webhooklab.raw_headers"] = list(self.headers.items())
+        return environ
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen ourselves, so a taken port is an error here and not werkzeug's sys.exit()."""
+    family = select_address_family(host, port)
+    try:
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+    except socket.gaierror as error:
+        raise ReceiverError(
+            f"cannot listen on host {host!r}: it is not an address or a name this machine can "
+            f"resolve ({error.strerror}). Use '127.0.0.1', the default"
+        ) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ReceiverError(
+                f"port {port} on {host} is already taken, by another program or another Receiver. "
+                "Stop that one, or use port=0 to get a free port"
+            ) from None
+        if error.errno == errno.EADDRNOTAVAIL:
+            raise ReceiverError(
+                f"cannot listen on {host!r}: it is not an address of this machine. Use '127.0.0.1', the default"
+            ) from None
+        raise ReceiverError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    return sock
+
+
+def _read_body(stream, limit: int) -> tuple[bytes, int]:
+    """Read the whole body; past `limit`, keep only its start but drain the rest.
+
+    Draining lets the sender finish writing and read our 413, instead of
+    seeing the connection reset under it.
+    """
+    body, size = bytearray(), 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if len(body) <= limit:
+            body += chunk[: limit + 1 - len(body)]
+    if size > limit:
+        del body[min(KEPT_OF_REJECTED, limit) :]
+    return bytes(body), size
+
+
+def _encode(body, endpoint: str) -> tuple[bytes, str]:
+    """The configured answer as bytes and a content type; by default a small JSON acknowledgement."""
+    if body is None:
+        return _json({"received": True, "endpoint": endpoint}), "application/json"
+    if isinstance(body, (dict, list)):
+        return _json(body), "application/json"
+    if isinstance(body, str):
+        return body.encode("utf-8"), "text/plain; charset=utf-8"
+    return bytes(body), "application/octet-stream"
+
+
+def _json(value) -> bytes:
+    return json.dumps(value).encode("utf-8")
+
+
+def _problem(status: int, error: str, arrived: str, hint: str | None = None) -> tuple[dict, int]:
+    problem = {"error": error, "arrived": arrived}
+    if hint:
+        problem["hint"] = hint
+    return problem, status
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"

@@ -1,0 +1,23 @@
+-- One row per request that reached the receiver, whatever its body.
+CREATE TABLE IF NOT EXISTS events (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so cursors stay valid after clear()
+    received_at      TEXT    NOT NULL,  -- ISO 8601, UTC, microseconds
+    endpoint         TEXT    NOT NULL,
+    method           TEXT    NOT NULL,
+    path             TEXT    NOT NULL,
+    query            TEXT    NOT NULL,
+    headers          TEXT    NOT NULL,  -- JSON list of [name, value], in order and case as sent
+    body             BLOB    NOT NULL,  -- exactly the bytes received
+    content_type     TEXT,
+    size             INTEGER NOT NULL,  -- bytes received (for a rejected body: all of them, though not all are kept)
+    client           TEXT    NOT NULL,
+    status           INTEGER NOT NULL,  -- the status the receiver answered with
+    response_headers TEXT    NOT NULL,
+    response_body    BLOB    NOT NULL,
+    provider         TEXT,
+    event_type       TEXT,
+    delivery_id      TEXT,
+    preview          TEXT    NOT NULL,
+    note             TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_endpoint ON events (endpoint, id);
