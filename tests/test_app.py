@@ -139,6 +139,7 @@ def test_api_lists_events_with_filters(client):
         client.post(f"/hooks/{endpoint}", json={"type": "t"})
     listing = client.get("/api/events").json
     assert listing["total"] == 3 and [e["endpoint"] for e in listing["events"]] == ["a", "b", "a"]
+    assert listing["events"][0]["time"].endswith("+00:00")
     only_a = client.get("/api/events?endpoint=a").json
     assert only_a["total"] == 2
     first_id = listing["events"][0]["id"]

@@ -15,7 +15,9 @@ import webhooklab as wl
 
 
 def port_is_free(port: int) -> bool:
+    """True when nothing listens there (connections closing in TIME_WAIT do not count)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

@@ -96,10 +96,9 @@ def _events(args, extra) -> int:
     elif not rows:
         print("no events captured yet")
     else:
-        import pandas as pd
+        from .store import to_frame
 
-        table = pd.DataFrame(rows).set_index("id").rename(columns={"received_at": "time"})
-        print(table.fillna("").to_string())
+        print(to_frame(rows).fillna("").to_string())
     return 0
 
 

@@ -21,9 +21,10 @@ COLUMNS = (
     "response_body", "provider", "event_type", "delivery_id", "preview", "note",
 )  # fmt: skip
 SUMMARY_COLUMNS = (
-    "id", "received_at", "endpoint", "method", "provider", "event_type",
+    "id", "time", "endpoint", "method", "provider", "event_type",
     "delivery_id", "status", "size", "preview",
 )  # fmt: skip
+SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY_COLUMNS)
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
@@ -85,18 +86,12 @@ class EventStore:
 
     def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None) -> list[dict]:
         """The table's columns only, without loading any body."""
-        rows = self._select(", ".join(SUMMARY_COLUMNS), endpoint, after, limit)
+        rows = self._select(SUMMARY_SELECT, endpoint, after, limit)
         return [dict(row) for row in rows]
 
     def frame(self, endpoint: str | None = None):
         """A pandas DataFrame, one row per request, indexed by event id."""
-        import pandas as pd  # only when a table is asked for: it takes half a second to import
-
-        table = pd.DataFrame(self.summaries(endpoint), columns=SUMMARY_COLUMNS)
-        table["received_at"] = pd.to_datetime(table["received_at"], format="ISO8601", utc=True)
-        table["status"] = table["status"].astype("int64")
-        table["size"] = table["size"].astype("int64")
-        return table.rename(columns={"received_at": "time"}).set_index("id")
+        return to_frame(self.summaries(endpoint))
 
     def clear(self) -> None:
         with self._lock:
@@ -116,6 +111,15 @@ class EventStore:
 
     def __repr__(self) -> str:
         return f"<EventStore {self.path or 'in memory'}, {self.count()} events>"
+
+
+def to_frame(summaries: list[dict]):
+    """Summaries (from the store or the JSON API) as the events table, indexed by event id."""
+    import pandas as pd  # only when a table is asked for: it takes half a second to import
+
+    table = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
+    table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
+    return table.astype({"id": "int64", "status": "int64", "size": "int64"}).set_index("id")
 
 
 def _where(endpoint: str | None, after: int = 0) -> tuple[str, list]:
