@@ -142,3 +142,46 @@ def test_lab_opens_jupyterlab_on_a_copy_of_the_notebooks(tmp_path):
     assert notebook.read_text() == "my edits"
     prepare(workshop, reset=True)
     assert notebook.read_text() != "my edits"
+
+
+def test_send_list_names_every_type():
+    listing = webhooklab("send", "--list").stdout
+    assert "stripe: charge.refunded" in listing and "shopify: app/uninstalled" in listing and "github: issues" in listing
+
+
+def test_send_and_verify_round_trip(serve):
+    process, url = serve("--secret", "payments=whsec_cli_secret_0000000")
+    sent = webhooklab("send", "stripe", "payment_intent.succeeded", "--to", f"{url}/hooks/payments",
+                      "--secret", "whsec_cli_secret_0000000", "--set", "amount=5000", "--set", "currency=eur")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    assert f"POST {url}/hooks/payments -> 200" in sent.stdout
+    (event,) = json.loads(webhooklab("events", "--url", url, "--json").stdout)
+    assert (event["provider"], event["event_type"], event["verified"]) == ("stripe", "payment_intent.succeeded", True)
+    detail = requests.get(f"{url}/api/events/{event['id']}", timeout=5).json()
+    assert detail["json"]["data"]["object"]["amount"] == 5000 and detail["json"]["data"]["object"]["currency"] == "eur"
+
+    good = webhooklab("verify", "stripe", "--secret", "whsec_cli_secret_0000000", "--id", str(event["id"]), "--url", url)
+    assert good.returncode == 0 and "Stripe signature: valid" in good.stdout and "signed content" in good.stdout
+    bad = webhooklab("verify", "stripe", "--secret", "sk_test_0123456789abcdef", "--id", str(event["id"]), "--url", url)
+    assert bad.returncode == 1 and "INVALID (no_matching_signature)" in bad.stdout and "is an API key" in bad.stdout
+    assert "whsec_cli_secret_0000000" not in good.stdout + bad.stdout
+
+
+def test_verify_a_body_file_with_headers(tmp_path):
+    body, headers = wl.GitHub("file-secret").sign(b'{"zen": "Design for failure."}', event_type="ping")
+    (tmp_path / "body.json").write_bytes(body)
+    header_args = [arg for name, value in headers.items() for arg in ("--header", f"{name}: {value}")]
+    result = webhooklab("verify", "github", "--secret", "file-secret", "--file", str(tmp_path / "body.json"), *header_args)
+    assert result.returncode == 0 and "GitHub signature: valid" in result.stdout
+
+
+def test_send_with_a_bad_override_explains():
+    result = webhooklab("send", "github", "push", "--set", "colour=blue")
+    assert result.returncode == 1 and "has no field or option 'colour'" in result.stderr and "branch" in result.stderr
+
+
+def test_send_show_prints_the_wire_format(serve):
+    _, url = serve()
+    result = webhooklab("send", "shopify", "orders/create", "--to", f"{url}/hooks/shop", "--show")
+    assert "X-Shopify-Topic: orders/create" in result.stdout and '"line_items"' in result.stdout
+    assert "signing with a new random secret <Shopify secret=" in result.stdout

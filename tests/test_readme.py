@@ -6,12 +6,14 @@ from pathlib import Path
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
 
-def test_readme_example_runs(capsys):
-    (example,) = re.findall(r"```python\n(.*?)```", README, re.S)
-    exec(compile(example, "README.md", "exec"), {})
+def test_readme_examples_run(capsys):
+    first, second = re.findall(r"```python\n(.*?)```", README, re.S)
+    exec(compile(first, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "order.paid" in printed and "500" in printed and "200" in printed
     assert "'id': 'ord_1'" in printed
+    exec(compile(f"import webhooklab as wl\n{second}", "README.md", "exec"), {})
+    assert "payment_intent.succeeded" in capsys.readouterr().out
 
 
 def test_readme_commands_match_ci():

@@ -8,17 +8,27 @@
 
 __version__ = "0.1.0"
 
-from .errors import EventNotFound, ReceiverError, WaitTimeout, WebhooklabError
+from .delivery import Attempt
+from .errors import EventNotFound, ReceiverError, SignatureError, WaitTimeout, WebhooklabError
 from .event import Event
+from .providers import Explanation, GitHub, Payload, Shopify, StandardWebhooks, Stripe
 from .receiver import Receiver
 from .store import EventStore
 
 __all__ = [
+    "Attempt",
     "Event",
     "EventNotFound",
     "EventStore",
+    "Explanation",
+    "GitHub",
+    "Payload",
     "Receiver",
     "ReceiverError",
+    "Shopify",
+    "SignatureError",
+    "StandardWebhooks",
+    "Stripe",
     "WaitTimeout",
     "WebhooklabError",
     "__version__",

@@ -13,6 +13,7 @@ from .errors import WebhooklabError
 
 DEFAULT_PORT = 8787  # fixed for the command line, so `serve` and `events` find each other
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
+PROVIDER_NAMES = ("stripe", "github", "shopify", "standard")  # kept here so --help needs no provider import
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +42,31 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default: %(default)s)")
     serve.add_argument("--db", help="keep events in this SQLite file (default: in memory)")
     serve.add_argument("--max-body", type=int, default=None, help="largest body accepted, in bytes (default: 25 MB)")
+    serve.add_argument("--secret", action="append", default=[], metavar="ENDPOINT=SECRET",
+                       help="verify signatures on ENDPOINT with SECRET (repeatable)")  # fmt: skip
     serve.set_defaults(command="serve", run=_serve)
+
+    send = commands.add_parser("send", help="send a signed, realistic webhook, like `stripe trigger`")
+    send.add_argument("provider", nargs="?", choices=sorted(PROVIDER_NAMES), help="who sends it")
+    send.add_argument("event_type", nargs="?", help="for example payment_intent.succeeded (see --list)")
+    send.add_argument("--list", action="store_true", help="list every provider's event types")
+    send.add_argument("--to", help=f"where to POST (default: {DEFAULT_URL}/hooks/<provider>)")
+    send.add_argument("--secret", help="signing secret (default: a new random one, printed masked)")
+    send.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a field, e.g. amount=5000 (VALUE is read as JSON when it parses)")  # fmt: skip
+    send.add_argument("--show", action="store_true", help="print the headers and body that go on the wire")
+    send.set_defaults(command="send", run=_send)
+
+    verify = commands.add_parser("verify", help="check a captured event's signature and explain each step")
+    verify.add_argument("provider", choices=sorted(PROVIDER_NAMES), help="whose scheme to check with")
+    verify.add_argument("--secret", required=True, action="append", help="signing secret (repeat to rotate)")
+    what = verify.add_mutually_exclusive_group(required=True)
+    what.add_argument("--id", type=int, help="an event id at the receiver given by --url")
+    what.add_argument("--file", help="a body file; or an event exported from /api/events/<id> as JSON")
+    verify.add_argument("--url", default=DEFAULT_URL, help="the receiver holding --id (default: %(default)s)")
+    verify.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="with a body --file")
+    verify.add_argument("--tolerance", type=float, default=300, help="seconds a timestamp may be old (default: 300)")
+    verify.set_defaults(command="verify", run=_verify)
 
     events = commands.add_parser("events", help="print the events a receiver captured")
     source = events.add_mutually_exclusive_group()
@@ -66,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args, extra) -> int:
     from .receiver import DEFAULT_MAX_BODY, Receiver
 
-    rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY)
+    secrets = dict(_pair(item, "ENDPOINT=SECRET") for item in args.secret)
+    rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets)
     rx.start()
     print(f"webhooklab receiver listening on {rx.base_url}")
     print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")
@@ -80,6 +106,82 @@ def _serve(args, extra) -> int:
     rx.close()
     print(f"\nstopped; {count} event(s) captured" + (f", kept in {args.db}" if args.db else ""))
     return 0
+
+
+def _send(args, extra) -> int:
+    from .providers import PROVIDERS
+
+    if args.list:
+        for name, provider in PROVIDERS.items():
+            print(f"{name}: {', '.join(provider.event_types())}")
+        return 0
+    if not (args.provider and args.event_type):
+        raise WebhooklabError("say who sends what, e.g. `webhooklab send stripe payment_intent.succeeded` (--list shows all)")
+    provider = PROVIDERS[args.provider](args.secret)
+    overrides = {key: _value(value) for key, value in (_pair(item, "KEY=VALUE") for item in args.set)}
+    try:
+        event = provider.event(args.event_type, **overrides)
+    except (TypeError, ValueError) as error:
+        raise WebhooklabError(str(error)) from None
+    if not args.secret:
+        print(f"signing with a new random secret {provider!r}; pass --secret to choose it")
+    if args.show:
+        body, headers = provider.sign(event)
+        print("\n".join(f"{name}: {value}" for name, value in headers.items()) + "\n")
+        print(body.decode("utf-8"))
+    attempt = provider.send(event, to=args.to or f"{DEFAULT_URL}/hooks/{args.provider}")
+    print(f"POST {attempt.url} -> {attempt.status or attempt.error} in {attempt.elapsed * 1000:.1f} ms")
+    if attempt.response_body:
+        print(attempt.response_body.decode("utf-8", "replace"))
+    return 0 if attempt.ok else 1
+
+
+def _verify(args, extra) -> int:
+    import base64
+
+    from .providers import PROVIDERS
+
+    if args.id is not None:
+        record = _get(f"{args.url.rstrip('/')}/api/events/{args.id}")
+        body, headers = base64.b64decode(record["body_base64"]), record["headers"]
+    else:
+        with open(args.file, "rb") as file:
+            body = file.read()
+        headers = [_pair(item, "'NAME: VALUE'", ":") for item in args.header]
+        record = _exported(body)
+        if record:
+            body, headers = base64.b64decode(record["body_base64"]), record["headers"]
+    try:
+        provider = PROVIDERS[args.provider](args.secret)
+    except ValueError as error:
+        raise WebhooklabError(str(error)) from None
+    explanation = provider.explain(body, headers, tolerance=args.tolerance)
+    print(explanation)
+    return 0 if explanation.ok else 1
+
+
+def _exported(data: bytes) -> dict | None:
+    """An event exported from /api/events/<id>, or None when the file is a plain body."""
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and {"body_base64", "headers"} <= record.keys() else None
+
+
+def _pair(item: str, form: str, separator: str = "=") -> tuple[str, str]:
+    key, found, value = item.partition(separator)
+    if not found or not key.strip():
+        raise WebhooklabError(f"expected {form}, got {item!r}")
+    return key.strip(), value.strip()
+
+
+def _value(text: str):
+    """A --set value: JSON when it parses (5000, true, [..]), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _events(args, extra) -> int:
@@ -98,22 +200,27 @@ def _events(args, extra) -> int:
     else:
         from .store import to_frame
 
-        print(to_frame(rows).fillna("").to_string())
+        print(to_frame(rows).to_string(na_rep=""))
     return 0
 
 
 def _fetch(url: str, endpoint: str | None) -> list[dict]:
+    return _get(url, {"endpoint": endpoint} if endpoint else None)["events"]
+
+
+def _get(url: str, params: dict | None = None) -> dict:
     import requests
 
     try:
-        reply = requests.get(url, params={"endpoint": endpoint} if endpoint else None, timeout=10)
-        reply.raise_for_status()
+        reply = requests.get(url, params=params, timeout=10)
     except requests.RequestException as error:
         raise WebhooklabError(
-            f"could not read events from {url}: {error.__class__.__name__}. Is `webhooklab serve` "
-            "running there? Start it, or pass --url for another receiver or --db for a SQLite file"
+            f"could not reach {url}: {error.__class__.__name__}. Is `webhooklab serve` running there? "
+            "Start it, or pass --url for another receiver (or --db / --file to read a file)"
         ) from None
-    return reply.json()["events"]
+    if reply.status_code != 200:
+        raise WebhooklabError(f"{url} answered {reply.status_code}: {reply.json().get('error', reply.text)}")
+    return reply.json()
 
 
 def _lab(args, extra) -> int:

@@ -40,6 +40,9 @@ class Event:
     delivery_id: str | None
     preview: str
     note: str | None
+    verified: bool | None = None  # None: the endpoint has no secret to check with
+    reason: str | None = None
+    verification: str | None = None
 
     @property
     def headers(self) -> dict[str, str]:
@@ -90,6 +93,9 @@ class Event:
             "content_type": self.content_type,
             "client": self.client,
             "note": self.note,
+            "verified": self.verified,
+            "reason": self.reason,
+            "verification": self.verification,
         }
 
     def to_dict(self) -> dict:

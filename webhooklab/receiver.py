@@ -18,6 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server, select_address_fam
 from . import __version__
 from .errors import ReceiverError, WaitTimeout
 from .event import identify, preview
+from .providers import PROVIDERS, Provider
 from .store import EventStore
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
@@ -71,15 +72,51 @@ class Responses:
         return rule.status, body, {"Content-Type": content_type, **rule.headers}, rule.delay
 
 
+class Verifiers:
+    """The secret each endpoint checks signatures with, and the scheme to check them by.
+
+    A secret given as a string (or a list, during rotation) is checked with the
+    scheme of whichever provider the request's headers name; a Provider
+    instance always checks with its own scheme.
+    """
+
+    def __init__(self, secrets: dict[str, str | list[str] | Provider] | None = None):
+        self._secrets = dict(secrets or {})
+        self._schemes: dict[tuple[str, str], Provider] = {}
+
+    def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
+        """(verified, reason, message); all None when the endpoint has no secret."""
+        secret = self._secrets.get(endpoint)
+        if secret is None:
+            return None, None, None
+        if isinstance(secret, Provider):
+            scheme = secret
+        elif provider not in PROVIDERS:
+            return False, "missing_header", (
+                f"endpoint {endpoint!r} has a secret, but the request carries no signature header of "
+                "Stripe, GitHub, Shopify or Standard Webhooks"
+            )
+        else:
+            try:
+                scheme = self._schemes.get((endpoint, provider)) or PROVIDERS[provider](secret)
+            except ValueError as error:  # a secret this scheme cannot use, such as a non-base64 whsec_
+                return False, "no_matching_signature", str(error)
+            self._schemes[endpoint, provider] = scheme
+        explanation = scheme.explain(body, headers)
+        return explanation.ok, explanation.reason, explanation.message
+
+
 def create_app(
     store: EventStore,
     responses: Responses | None = None,
     *,
     max_body: int = DEFAULT_MAX_BODY,
+    verifiers: Verifiers | None = None,
     on_stored=lambda: None,
 ) -> Flask:
     """The receiver's Flask app; `on_stored` is called after each event is committed."""
     responses = responses or Responses()
+    verifiers = verifiers or Verifiers()
     app = Flask(__name__)
 
     @app.route("/hooks/<endpoint>", methods=METHODS, provide_automatic_options=False)
@@ -102,6 +139,7 @@ def create_app(
         else:
             status, answer, headers, delay = responses.answer(endpoint)
         provider, event_type, delivery_id = identify(pairs, body, request.content_type)
+        verified, reason, verification = (None, None, None) if note else verifiers.check(endpoint, provider, pairs, body)
         store.add(
             {
                 "received_at": received_at.isoformat(),
@@ -122,6 +160,9 @@ def create_app(
                 "delivery_id": delivery_id,
                 "preview": preview(body, request.headers.get("Content-Encoding")),
                 "note": note,
+                "verified": verified,
+                "reason": reason,
+                "verification": verification,
             }
         )
         on_stored()
@@ -180,6 +221,9 @@ class Receiver:
 
     Every request under /hooks/ is stored before it is answered, whatever its
     body. `db=` keeps the events in a SQLite file instead of in memory.
+    `secrets={"shop": "whsec_..."}` verifies each endpoint's signatures and fills
+    the table's `verified` and `reason` columns; a failed check never stops an
+    event from being stored.
     """
 
     def __init__(
@@ -189,6 +233,7 @@ class Receiver:
         host: str = "127.0.0.1",
         port: int = 0,
         max_body: int = DEFAULT_MAX_BODY,
+        secrets: dict[str, str | list[str] | Provider] | None = None,
     ):
         self.host = host
         self.requested_port = port
@@ -196,7 +241,9 @@ class Receiver:
         self.store = EventStore(db)
         self.responses = Responses()
         self._arrived = threading.Condition()
-        self.app = create_app(self.store, self.responses, max_body=max_body, on_stored=self._notify)
+        self.app = create_app(
+            self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), on_stored=self._notify
+        )
         self._server = None
         self._thread: threading.Thread | None = None
 

@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS events (
     event_type       TEXT,
     delivery_id      TEXT,
     preview          TEXT    NOT NULL,
-    note             TEXT
+    note             TEXT,
+    verified         INTEGER,           -- 1 or 0 when the endpoint has a secret, NULL when it has none
+    reason           TEXT,              -- why verification failed: a SignatureError reason
+    verification     TEXT               -- the verifier's full message
 );
 CREATE INDEX IF NOT EXISTS events_by_endpoint ON events (endpoint, id);

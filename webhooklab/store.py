@@ -19,10 +19,11 @@ COLUMNS = (
     "received_at", "endpoint", "method", "path", "query", "headers", "body",
     "content_type", "size", "client", "status", "response_headers",
     "response_body", "provider", "event_type", "delivery_id", "preview", "note",
+    "verified", "reason", "verification",
 )  # fmt: skip
 SUMMARY_COLUMNS = (
     "id", "time", "endpoint", "method", "provider", "event_type",
-    "delivery_id", "status", "size", "preview",
+    "delivery_id", "status", "size", "preview", "verified", "reason",
 )  # fmt: skip
 SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY_COLUMNS)
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -87,7 +88,7 @@ class EventStore:
     def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None) -> list[dict]:
         """The table's columns only, without loading any body."""
         rows = self._select(SUMMARY_SELECT, endpoint, after, limit)
-        return [dict(row) for row in rows]
+        return [{**row, "verified": _flag(row["verified"])} for row in map(dict, rows)]
 
     def frame(self, endpoint: str | None = None):
         """A pandas DataFrame, one row per request, indexed by event id."""
@@ -119,6 +120,7 @@ def to_frame(summaries: list[dict]):
 
     table = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
     table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
+    table["verified"] = table["verified"].astype("boolean")  # True, False, or <NA> where nothing was checked
     return table.astype({"id": "int64", "status": "int64", "size": "int64"}).set_index("id")
 
 
@@ -133,6 +135,11 @@ def _where(endpoint: str | None, after: int = 0) -> tuple[str, list]:
 def _to_event(row: sqlite3.Row) -> Event:
     fields = dict(row)
     fields["received_at"] = datetime.fromisoformat(fields["received_at"])
+    fields["verified"] = _flag(fields["verified"])
     fields["header_pairs"] = tuple(map(tuple, json.loads(fields.pop("headers"))))
     fields["response_header_pairs"] = tuple(map(tuple, json.loads(fields.pop("response_headers"))))
     return Event(**fields)
+
+
+def _flag(value: int | None) -> bool | None:
+    return None if value is None else bool(value)

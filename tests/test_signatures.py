@@ -1,0 +1,315 @@
+"""Signing and verifying: published vectors, the official libraries both ways, and every failure reason."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timezone
+
+import pytest
+import standardwebhooks
+import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import webhooklab as wl
+
+STRIPE_SECRET = "whsec_test_secret_for_webhooklab"
+SW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def providers():
+    return [wl.Stripe(STRIPE_SECRET), wl.GitHub("It's a Secret to Everybody"), wl.Shopify("hush"), wl.StandardWebhooks(SW_SECRET)]
+
+
+# -- published vectors -------------------------------------------------------------------
+
+
+def test_githubs_published_vector():
+    _, headers = wl.GitHub("It's a Secret to Everybody").sign(b"Hello, World!", event_type="push")
+    assert headers["X-Hub-Signature-256"] == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+
+
+def test_standard_webhooks_published_vector():
+    sender = wl.StandardWebhooks(SW_SECRET)
+    body, headers = sender.sign(b'{"test": 2432232314}', timestamp=1614265330, delivery_id="msg_p5jXN8AQM9LWM0D4loKWxJek")
+    assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert headers["webhook-id"] == "msg_p5jXN8AQM9LWM0D4loKWxJek" and headers["webhook-timestamp"] == "1614265330"
+
+
+def test_shopify_matches_an_independent_computation():
+    body, headers = wl.Shopify("hush").sign(b'{"id": 820982911946154508}', event_type="orders/create")
+    expected = base64.b64encode(hmac.new(b"hush", body, hashlib.sha256).digest()).decode()
+    assert headers["X-Shopify-Hmac-Sha256"] == expected
+
+
+# -- the official libraries, both ways ------------------------------------------------------
+
+
+def test_stripe_library_accepts_what_we_sign():
+    event = wl.Stripe(STRIPE_SECRET).event("payment_intent.succeeded", amount=5000)
+    body, headers = wl.Stripe(STRIPE_SECRET).sign(event)
+    verified = stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], STRIPE_SECRET)
+    assert verified.id == event["id"] and verified.data.object.amount == 5000
+
+
+def test_we_accept_what_the_stripe_library_signs():
+    body = json.dumps({"id": "evt_1", "object": "event", "type": "charge.succeeded"})
+    header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET)
+    assert wl.Stripe(STRIPE_SECRET).verify(body.encode(), {"Stripe-Signature": header})["id"] == "evt_1"
+
+
+def test_stripe_library_rejects_what_we_sign_with_another_secret():
+    body, headers = wl.Stripe("whsec_other").sign({"id": "evt_1"})
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], STRIPE_SECRET)
+
+
+def test_standard_webhooks_library_accepts_what_we_sign():
+    sender = wl.StandardWebhooks()
+    event = sender.event("invoice.paid", amount=4200)
+    body, headers = sender.sign(event)
+    assert standardwebhooks.Webhook(sender.secret).verify(body, headers)["data"]["amount"] == 4200
+
+
+def test_we_accept_what_the_standard_webhooks_library_signs():
+    secret = wl.StandardWebhooks.new_secret()
+    body, now = '{"type": "user.created", "data": {}}', datetime.now(timezone.utc)
+    signature = standardwebhooks.Webhook(secret).sign("msg_1", now, body)
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())), "webhook-signature": signature}
+    assert wl.StandardWebhooks(secret).verify(body, headers)["type"] == "user.created"
+
+
+def test_svix_header_names():
+    sender = wl.StandardWebhooks(SW_SECRET, prefix="svix")
+    body, headers = sender.sign(sender.event("user.created"))
+    assert {"svix-id", "svix-timestamp", "svix-signature"} <= headers.keys()
+    assert wl.StandardWebhooks(SW_SECRET).verify(body, headers)["type"] == "user.created"
+
+
+# -- what goes on the wire --------------------------------------------------------------------
+
+
+def test_stripe_headers_and_test_mode_decoy():
+    body, headers = wl.Stripe(STRIPE_SECRET).sign(wl.Stripe(STRIPE_SECRET).event("charge.succeeded"), timestamp=1700000000)
+    assert headers["User-Agent"].startswith("Stripe/1.0") and headers["Content-Type"] == "application/json; charset=utf-8"
+    parts = dict(part.split("=", 1) for part in headers["Stripe-Signature"].split(","))
+    assert parts["t"] == "1700000000" and len(parts["v1"]) == 64 and len(parts["v0"]) == 64
+    assert body.startswith(b'{\n  "id": "evt_')  # Stripe pretty-prints its bodies
+
+
+def test_github_headers():
+    gh = wl.GitHub("s")
+    body, headers = gh.sign(gh.event("push"), delivery_id="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert headers["X-GitHub-Event"] == "push"
+    assert headers["X-GitHub-Delivery"] == "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+    assert headers["User-Agent"].startswith("GitHub-Hookshot/")
+    assert headers["X-GitHub-Hook-Installation-Target-Type"] == "repository"
+    assert headers["X-GitHub-Hook-Installation-Target-ID"] == str(json.loads(body)["repository"]["id"])
+    assert headers["X-Hub-Signature"] == "sha1=" + hmac.new(b"s", body, hashlib.sha1).hexdigest()
+    assert b"\n" not in body and b", " not in body[:200]  # compact JSON
+
+
+def test_shopify_headers():
+    shop = wl.Shopify("s", shop="mugs.myshopify.com")
+    _, headers = shop.sign(shop.event("orders/create"), timestamp=1700000000)
+    assert headers["X-Shopify-Topic"] == "orders/create"
+    assert headers["X-Shopify-Shop-Domain"] == "mugs.myshopify.com"
+    assert headers["X-Shopify-API-Version"] == "2025-10"
+    assert headers["X-Shopify-Triggered-At"] == "2023-11-14T22:13:20.000Z"
+    assert headers["X-Shopify-Webhook-Id"] and headers["X-Shopify-Event-Id"]
+
+
+@pytest.mark.parametrize("provider", providers(), ids=lambda p: p.name)
+def test_sign_then_verify_round_trip(provider):
+    event = provider.event(provider.event_types()[0])
+    body, headers = provider.sign(event)
+    assert provider.verify(body, headers) == json.loads(body)
+    assert provider.explain(body, headers).ok
+
+
+# -- rotation ------------------------------------------------------------------------------
+
+
+def test_stripe_rotation_puts_one_v1_per_secret_in_the_header():
+    body, headers = wl.Stripe([STRIPE_SECRET, "whsec_old"]).sign({"id": "evt_1"})
+    assert headers["Stripe-Signature"].count("v1=") == 2
+    assert wl.Stripe("whsec_old").verify(body, headers) == {"id": "evt_1"}
+    stripe.Webhook.construct_event(body.decode(), headers["Stripe-Signature"], "whsec_old")
+
+
+def test_standard_rotation_lists_every_signature():
+    new, old = wl.StandardWebhooks.new_secret(), wl.StandardWebhooks.new_secret()
+    body, headers = wl.StandardWebhooks([new, old]).sign({"type": "a"})
+    assert len(headers["webhook-signature"].split()) == 2
+    assert standardwebhooks.Webhook(old).verify(body, headers) == {"type": "a"}
+
+
+@pytest.mark.parametrize("cls", [wl.GitHub, wl.Shopify])
+def test_a_verifier_holding_old_and_new_secrets_accepts_either(cls):
+    body, headers = cls("old-secret").sign(b'{"a": 1}', event_type="orders/create" if cls is wl.Shopify else "push")
+    assert cls(["new-secret", "old-secret"]).verify(body, headers) == {"a": 1}
+
+
+# -- every failure reason, with its message ----------------------------------------------------
+
+
+def stripe_signed(secret=STRIPE_SECRET, timestamp=None, event=None):
+    return wl.Stripe(secret).sign(event or {"id": "evt_1", "object": "event", "livemode": False}, timestamp=timestamp)
+
+
+@pytest.mark.parametrize(
+    ("provider", "headers", "message"),
+    [
+        (wl.Stripe(STRIPE_SECRET), {}, "there is no Stripe-Signature header"),
+        (wl.GitHub("s"), {"X-Hub-Signature": "sha1=00"}, "Only the legacy SHA-1 X-Hub-Signature is there"),
+        (wl.Shopify("s"), {}, "there is no X-Shopify-Hmac-Sha256 header"),
+        (wl.StandardWebhooks(SW_SECRET), {"webhook-id": "m", "webhook-signature": "v1,x"}, "webhook-timestamp is missing"),
+    ],
+)
+def test_missing_header(provider, headers, message):
+    with pytest.raises(wl.SignatureError, match=message) as caught:
+        provider.verify(b"{}", headers)
+    assert caught.value.reason == "missing_header"
+
+
+@pytest.mark.parametrize(
+    ("provider", "headers", "message"),
+    [
+        (wl.Stripe(STRIPE_SECRET), {"Stripe-Signature": "v1=abc"}, "no single numeric t= timestamp"),
+        (wl.Stripe(STRIPE_SECRET), {"Stripe-Signature": "t=1700000000,v0=abc"}, "has no v1= signature"),
+        (wl.GitHub("s"), {"X-Hub-Signature-256": "sha1=abc"}, "'sha256=' and 64 lowercase hex digits"),
+        (wl.Shopify("s"), {"X-Shopify-Hmac-Sha256": "ab" * 32}, "Shopify uses base64"),
+        (wl.StandardWebhooks(SW_SECRET), {"webhook-id": "m", "webhook-timestamp": "soon", "webhook-signature": "v1,x"}, "whole unix seconds"),
+        (wl.StandardWebhooks(SW_SECRET), {"webhook-id": "m", "webhook-timestamp": "1", "webhook-signature": "v2,x"}, "'v1,<base64>' entries"),
+    ],
+)
+def test_malformed_header(provider, headers, message):
+    with pytest.raises(wl.SignatureError, match=message) as caught:
+        provider.verify(b"{}", headers)
+    assert caught.value.reason == "malformed_header"
+
+
+def test_a_re_serialised_body_is_named_as_the_cause():
+    body, headers = stripe_signed()
+    reserialised = json.dumps(json.loads(body)).encode()
+    with pytest.raises(wl.SignatureError, match=r"matches the same JSON pretty-printed with indent=2.*re-serialised") as caught:
+        wl.Stripe(STRIPE_SECRET).verify(reserialised, headers)
+    assert caught.value.reason == "no_matching_signature"
+
+
+def test_a_compact_body_re_serialised_by_python_is_named_too():
+    gh = wl.GitHub("s")
+    body, headers = gh.sign(gh.event("ping"))
+    with pytest.raises(wl.SignatureError, match="written compactly"):
+        gh.verify(json.dumps(json.loads(body)), headers)
+
+
+def test_an_api_key_in_place_of_the_signing_secret_is_named():
+    body, headers = stripe_signed()
+    with pytest.raises(wl.SignatureError, match=r"sk_…cdef is an API key.*starts with whsec_"):
+        wl.Stripe("sk_test_0123456789abcdef").verify(body, headers)
+
+
+def test_a_wrong_secret_says_what_to_check_and_never_prints_the_secret():
+    body, headers = stripe_signed()
+    with pytest.raises(wl.SignatureError, match="either the body changed|Either the body changed") as caught:
+        wl.Stripe("whsec_another_secret_entirely").verify(body, headers)
+    assert "whsec_another_secret_entirely" not in str(caught.value)
+    assert "…rely" in str(caught.value)
+
+
+def test_a_tampered_body_fails():
+    body, headers = wl.Shopify("s").sign(b'{"total_price": "10.00"}', event_type="orders/paid")
+    with pytest.raises(wl.SignatureError, match="no signature in X-Shopify-Hmac-Sha256 matches") as caught:
+        wl.Shopify("s").verify(body.replace(b"10.00", b"0.01"), headers)
+    assert caught.value.reason == "no_matching_signature"
+
+
+def test_timestamp_too_old_is_a_replay():
+    body, headers = stripe_signed(timestamp=int(time.time()) - 301)
+    with pytest.raises(wl.SignatureError, match=r"made 30\d s ago, more than the 300 s allowed.*replay") as caught:
+        wl.Stripe(STRIPE_SECRET).verify(body, headers)
+    assert caught.value.reason == "timestamp_too_old"
+    assert wl.Stripe(STRIPE_SECRET).verify(body, headers, tolerance=None)["id"] == "evt_1"  # None: no check
+    assert wl.Stripe(STRIPE_SECRET).verify(body, headers, tolerance=600)["id"] == "evt_1"
+
+
+def test_stripe_accepts_a_future_timestamp_as_its_libraries_do():
+    body, headers = stripe_signed(timestamp=int(time.time()) + 3600)
+    assert wl.Stripe(STRIPE_SECRET).verify(body, headers)["id"] == "evt_1"
+
+
+def test_standard_webhooks_rejects_a_timestamp_too_new():
+    sender = wl.StandardWebhooks(SW_SECRET)
+    body, headers = sender.sign({"type": "a"}, timestamp=int(time.time()) + 600)
+    with pytest.raises(wl.SignatureError, match=r"in the future.*clock skew") as caught:
+        sender.verify(body, headers)
+    assert caught.value.reason == "timestamp_too_new"
+
+
+def test_a_good_signature_over_a_body_that_is_not_json():
+    body, headers = wl.GitHub("s").sign(b"not json at all", event_type="push")
+    with pytest.raises(wl.SignatureError, match="the body is not JSON") as caught:
+        wl.GitHub("s").verify(body, headers)
+    assert caught.value.reason == "invalid_payload"
+
+
+def test_verifying_parsed_json_instead_of_bytes_is_explained():
+    with pytest.raises(TypeError, match=r"needs the raw body as received.*request.get_data\(\)"):
+        wl.GitHub("s").verify({"a": 1}, {})
+
+
+def test_a_standard_secret_that_is_not_base64_is_refused_up_front():
+    with pytest.raises(ValueError, match="base64 of 24 to 64 random bytes"):
+        wl.StandardWebhooks("whsec_demo")
+
+
+# -- explain --------------------------------------------------------------------------------
+
+
+def test_explain_shows_every_step():
+    body, headers = stripe_signed(timestamp=1700000000)
+    explanation = wl.Stripe("whsec_wrong_secret_0000").explain(body, headers, tolerance=None)
+    steps = dict(explanation.steps)
+    assert steps["signed content"].startswith("b'1700000000.{")
+    assert steps["expected (hex)"] == hmac.new(b"whsec_wrong_secret_0000", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert steps["received (hex)"] == headers["Stripe-Signature"].split("v1=")[1].split(",")[0]
+    assert steps["first difference"].startswith("at character ")
+    assert "whsec_wrong_secret_0000" not in str(explanation) and not explanation.ok
+
+
+def test_explain_renders_a_request_as_data_never_markup():
+    body, headers = wl.GitHub("s").sign(b'{"x": "<script>alert(1)</script>"}', event_type="push")
+    page = wl.GitHub("s").explain(body, headers)._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_repr_masks_the_secret():
+    assert repr(wl.Stripe("whsec_abcdefghijklmnop1234")) == "<Stripe secret=whsec_…1234>"
+
+
+# -- nothing but SignatureError escapes verify -----------------------------------------------
+
+header_names = st.sampled_from(
+    ["Stripe-Signature", "X-Hub-Signature-256", "X-Shopify-Hmac-Sha256", "webhook-id", "webhook-timestamp",
+     "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "Content-Type"]
+)  # fmt: skip
+header_values = st.one_of(
+    st.text(max_size=80),
+    st.from_regex(r"t=\d{1,12}(,v[01]=[0-9a-f]{0,64})*", fullmatch=True),
+    st.from_regex(r"(v1,[A-Za-z0-9+/=]{0,50} ?)*", fullmatch=True),
+    st.from_regex(r"sha256=[0-9a-f]{60,66}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.binary(max_size=300), headers=st.dictionaries(header_names, header_values, max_size=6))
+def test_arbitrary_input_raises_only_signature_error(body, headers):
+    for provider in providers():
+        try:
+            provider.verify(body, headers)
+        except wl.SignatureError as error:
+            assert error.reason in {"missing_header", "malformed_header", "no_matching_signature",
+                                    "timestamp_too_old", "timestamp_too_new", "invalid_payload"}  # fmt: skip
