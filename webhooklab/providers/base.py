@@ -71,6 +71,8 @@ class Explanation:
         lines.append(f"  {'verdict':<{width}}  {self.message}")
         return "\n".join(lines)
 
+    __repr__ = __str__  # a console shows the table too, not the dataclass fields
+
     def _repr_html_(self) -> str:
         # Everything shown came from a request: it is data, so every value is escaped.
         rows = "".join(
@@ -101,7 +103,7 @@ class Provider:
 
     def __init__(self, secret: str | list[str] | None = None):
         secrets = [secret] if isinstance(secret, str) else list(secret or [self.new_secret()])
-        if not secrets or not all(isinstance(s, str) and s for s in secrets):
+        if not all(isinstance(s, str) and s for s in secrets):
             raise ValueError(f"{self.title} needs a secret: a non-empty string, or a list of them for rotation")
         for s in secrets:
             self._key(s)  # a secret the scheme cannot use fails here, not at the first request
@@ -160,13 +162,22 @@ class Provider:
 
     def _override(self, payload: dict, event_type: str, overrides: dict) -> None:
         for key, value in overrides.items():
+            if self._apply(payload, key, value):
+                continue
             if key not in payload:
-                known = sorted({*self.friendly, *payload})
+                known = sorted({*self.friendly, *self._settable(payload)})
                 raise TypeError(
-                    f"{self.title} {event_type} has no field or option {key!r}. "
-                    f"You can set: {', '.join(known)}"
+                    f"{self.title} {event_type} has no field or option {key!r}. You can set: {', '.join(known)}"
                 )
             payload[key] = value
+
+    def _apply(self, payload: dict, key: str, value) -> bool:
+        """Apply one friendly override (amount, branch, line_items...); False if `key` is not one here."""
+        return False
+
+    def _settable(self, payload: dict):
+        """The payload's own fields an override may set directly."""
+        return payload.keys()
 
     def serialize(self, event) -> bytes:
         """The body bytes, written the way this provider writes them (str and bytes pass unchanged)."""
@@ -224,7 +235,7 @@ class Provider:
         out.add("signed content", _show(content))
         expected = [self._digest(self._key(s), content) for s in self.secrets]
         for secret, digest in zip(self.secrets, expected):
-            out.add("key", f"{self.key_note} of {mask(secret)}")
+            out.add("key", f"{mask(secret)}, used as {self.key_note}")
             out.add(f"expected ({self.digest_encoding})", digest)
         for received in header.signatures:
             out.add(f"received ({self.digest_encoding})", received)

@@ -88,33 +88,27 @@ class GitHub(Provider):
         fresh |= {old[:12]: new[:12] for old, new in fresh.items()}  # the short forms in compare URLs
         _replace_text(payload, fresh)
 
-    def _override(self, payload: dict, event_type: str, overrides: dict) -> None:
-        for key, value in overrides.items():
-            if key == "repository":
-                _rename_repository(payload, value)
-            elif key == "branch" and "ref" in payload:
-                payload["ref"] = f"refs/heads/{value}"
-            elif key == "commits" and "commits" in payload:
-                _set_commits(payload, list(value))
-            elif key == "sender":
-                _replace_text(payload, {payload["sender"]["login"]: value})
-                if "pusher" in payload:
-                    payload["pusher"]["name"] = value
-            elif key == "tag" and "release" in payload:
-                payload["release"]["tag_name"] = payload["release"]["name"] = value
-            elif key in ("title", "body", "number") and _subject(payload):
-                _subject(payload)[key] = value
-                if key == "number":
-                    payload["number"] = value
-            elif key in payload:
-                payload[key] = value
-            else:
-                known = sorted({*self.friendly, *payload})
-                raise TypeError(f"GitHub {event_type} has no field or option {key!r}. You can set: {', '.join(known)}")
-
-
-def _subject(payload: dict) -> dict | None:
-    return payload.get("pull_request") or payload.get("issue")
+    def _apply(self, payload: dict, key: str, value) -> bool:
+        subject = payload.get("pull_request") or payload.get("issue")
+        if key == "repository":
+            _rename_repository(payload, value)
+        elif key == "branch" and "ref" in payload:
+            payload["ref"] = f"refs/heads/{value}"
+        elif key == "commits" and "commits" in payload:
+            _set_commits(payload, list(value))
+        elif key == "sender":
+            _replace_text(payload, {payload["sender"]["login"]: value})
+            if "pusher" in payload:
+                payload["pusher"]["name"] = value
+        elif key == "tag" and "release" in payload:
+            payload["release"]["tag_name"] = payload["release"]["name"] = value
+        elif key in ("title", "body", "number") and subject:
+            subject[key] = value
+            if key == "number":
+                payload["number"] = value
+        else:
+            return False
+        return True
 
 
 def _guess_event(payload: dict) -> str:

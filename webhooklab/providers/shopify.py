@@ -98,22 +98,19 @@ class Shopify(Provider):
                 item["id"] = _big_id()
                 item["admin_graphql_api_id"] = f"gid://shopify/LineItem/{item['id']}"
 
-    def _override(self, payload: dict, event_type: str, overrides: dict) -> None:
-        for key, value in overrides.items():
-            if key == "line_items" and "line_items" in payload:
-                _set_line_items(payload, value)
-            elif key == "email":
-                for owner in (payload, payload.get("customer") or {}):
-                    for field in ("email", "contact_email"):
-                        if field in owner:
-                            owner[field] = value
-            elif key == "currency":
-                _set_currency(payload, value.upper())
-            elif key in payload:
-                payload[key] = value
-            else:
-                known = sorted({*self.friendly, *payload})
-                raise TypeError(f"Shopify {event_type} has no field or option {key!r}. You can set: {', '.join(known)}")
+    def _apply(self, payload: dict, key: str, value) -> bool:
+        if key == "line_items" and "line_items" in payload:
+            _set_line_items(payload, value)
+        elif key == "email":
+            for owner in (payload, payload.get("customer") or {}):
+                for field in ("email", "contact_email"):
+                    if field in owner:
+                        owner[field] = value
+        elif key == "currency":
+            _set_currency(payload, value.upper())
+        else:
+            return False
+        return True
 
 
 def _big_id() -> int:

@@ -109,30 +109,28 @@ class Stripe(Provider):
         shift = int(time.time()) - payload["created"]
         _walk(payload, strings=lambda s: ID.sub(new_id, s), times=lambda t: t + shift)
 
-    def _override(self, payload: dict, event_type: str, overrides: dict) -> None:
+    def _apply(self, payload: dict, key: str, value) -> bool:
         obj = payload["data"]["object"]
-        for key, value in overrides.items():
-            if key == "amount":
-                _set_amount(obj, int(value))
-            elif key == "currency":
-                _set_everywhere(obj, {"currency"}, str(value).lower())
-            elif key == "email":
-                _set_everywhere(obj, {"email", "receipt_email", "customer_email"}, value)
-            elif key == "customer":
-                _set_everywhere(obj, {"customer"}, value)
-            elif key == "metadata":
-                obj["metadata"] = {**obj.get("metadata", {}), **value}
-            elif key == "livemode":
-                payload["livemode"] = obj["livemode"] = bool(value)
-            elif key in obj:
-                obj[key] = value
-            elif key in payload:
-                payload[key] = value
-            else:
-                known = sorted({*self.friendly, *obj})
-                raise TypeError(
-                    f"Stripe {event_type} has no field or option {key!r}. You can set: {', '.join(known)}"
-                )
+        if key == "amount":
+            _set_amount(obj, int(value))
+        elif key == "currency":
+            _set_everywhere(obj, {"currency"}, str(value).lower())
+        elif key == "email":
+            _set_everywhere(obj, {"email", "receipt_email", "customer_email"}, value)
+        elif key == "customer":
+            _set_everywhere(obj, {"customer"}, value)
+        elif key == "metadata":
+            obj["metadata"] = {**obj.get("metadata", {}), **value}
+        elif key == "livemode":
+            payload["livemode"] = obj["livemode"] = bool(value)
+        elif key in obj:  # any other field of the object itself: status, description...
+            obj[key] = value
+        else:
+            return False
+        return True
+
+    def _settable(self, payload: dict):
+        return payload["data"]["object"].keys()
 
 
 def _set_amount(obj: dict, amount: int) -> None:
