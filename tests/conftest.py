@@ -1,5 +1,9 @@
+import os
+
 import pytest
 import requests
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
 
 import webhooklab as wl
 

@@ -185,3 +185,19 @@ def test_send_show_prints_the_wire_format(serve):
     result = webhooklab("send", "shopify", "orders/create", "--to", f"{url}/hooks/shop", "--show")
     assert "X-Shopify-Topic: orders/create" in result.stdout and '"line_items"' in result.stdout
     assert "signing with a new random secret <Shopify secret=" in result.stdout
+
+
+def test_schedule_prints_the_policy():
+    result = webhooklab("schedule", "standard")
+    assert result.returncode == 0 and "8 attempt(s) over 1 d 3 h" in result.stdout and "5 min" in result.stdout
+    assert "assumption" in webhooklab("schedule", "stripe", "--test-mode").stdout
+
+
+def test_send_retry_on_virtual_time_prints_each_attempt(serve):
+    _, url = serve()
+    result = webhooklab("send", "stripe", "charge.succeeded", "--set", "livemode=true", "--retry", "--virtual-time",
+                        "--to", f"{url}/not-under-hooks")  # the receiver answers 404 there, every time  # fmt: skip
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("attempt ")]
+    assert len(lines) == 13 and "retry in 5 min" in lines[0] and "no retries left" in lines[-1]
+    assert "exhausted after 13 attempt(s)" in result.stdout

@@ -7,13 +7,17 @@ README = (Path(__file__).parent.parent / "README.md").read_text()
 
 
 def test_readme_examples_run(capsys):
-    first, second = re.findall(r"```python\n(.*?)```", README, re.S)
+    first, second, third = re.findall(r"```python\n(.*?)```", README, re.S)
     exec(compile(first, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "order.paid" in printed and "500" in printed and "200" in printed
     assert "'id': 'ord_1'" in printed
     exec(compile(f"import webhooklab as wl\n{second}", "README.md", "exec"), {})
     assert "payment_intent.succeeded" in capsys.readouterr().out
+    namespace = {}
+    exec(compile(f"import webhooklab as wl\n{third}", "README.md", "exec"), namespace)
+    assert "delivered (200)" in capsys.readouterr().out
+    namespace["rx"].close()
 
 
 def test_readme_commands_match_ci():

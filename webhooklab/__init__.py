@@ -8,27 +8,35 @@
 
 __version__ = "0.1.0"
 
-from .delivery import Attempt
+from .clock import AcceleratedClock, RealClock, VirtualClock
+from .delivery import Attempt, Deliveries, Delivery
 from .errors import EventNotFound, ReceiverError, SignatureError, WaitTimeout, WebhooklabError
 from .event import Event
 from .providers import Explanation, GitHub, Payload, Shopify, StandardWebhooks, Stripe
 from .receiver import Receiver
+from .retry import RetryPolicy
 from .store import EventStore
 
 __all__ = [
+    "AcceleratedClock",
     "Attempt",
+    "Deliveries",
+    "Delivery",
     "Event",
     "EventNotFound",
     "EventStore",
     "Explanation",
     "GitHub",
     "Payload",
+    "RealClock",
     "Receiver",
     "ReceiverError",
+    "RetryPolicy",
     "Shopify",
     "SignatureError",
     "StandardWebhooks",
     "Stripe",
+    "VirtualClock",
     "WaitTimeout",
     "WebhooklabError",
     "__version__",

@@ -55,7 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="override a field, e.g. amount=5000 (VALUE is read as JSON when it parses)")  # fmt: skip
     send.add_argument("--show", action="store_true", help="print the headers and body that go on the wire")
+    send.add_argument("--retry", action="store_true", help="retry on the provider's schedule until delivered")
+    send.add_argument("--virtual-time", action="store_true", help="with --retry: jump over the waits")
     send.set_defaults(command="send", run=_send)
+
+    schedule = commands.add_parser("schedule", help="print a provider's retry schedule")
+    schedule.add_argument("provider", choices=sorted(PROVIDER_NAMES))
+    schedule.add_argument("--test-mode", action="store_true", help="Stripe's test-mode schedule")
+    schedule.set_defaults(command="schedule", run=_schedule)
 
     verify = commands.add_parser("verify", help="check a captured event's signature and explain each step")
     verify.add_argument("provider", choices=sorted(PROVIDER_NAMES), help="whose scheme to check with")
@@ -129,11 +136,36 @@ def _send(args, extra) -> int:
         body, headers = provider.sign(event)
         print("\n".join(f"{name}: {value}" for name, value in headers.items()) + "\n")
         print(body.decode("utf-8"))
-    attempt = provider.send(event, to=args.to or f"{DEFAULT_URL}/hooks/{args.provider}")
+    to = args.to or f"{DEFAULT_URL}/hooks/{args.provider}"
+    if args.retry:
+        from .clock import RealClock, VirtualClock
+
+        print(provider.policy_for(event))
+        delivery = provider.deliver(event, to, clock=VirtualClock() if args.virtual_time else RealClock(),
+                                    on_attempt=_print_attempt)  # fmt: skip
+        print(f"{delivery.status} after {len(delivery.log)} attempt(s)")
+        return 0 if delivery.status == "delivered" else 1
+    attempt = provider.send(event, to=to)
     print(f"POST {attempt.url} -> {attempt.status or attempt.error} in {attempt.elapsed * 1000:.1f} ms")
     if attempt.response_body:
         print(attempt.response_body.decode("utf-8", "replace"))
     return 0 if attempt.ok else 1
+
+
+def _print_attempt(delivery, row: dict) -> None:
+    from .retry import duration
+
+    print(f"attempt {row['attempt']} at +{duration(row['offset'])}: {row['outcome']}", flush=True)
+
+
+def _schedule(args, extra) -> int:
+    from .providers import PROVIDERS
+
+    provider = PROVIDERS[args.provider]()
+    policy = provider.policy_for({"livemode": not args.test_mode})
+    print(policy)
+    print(policy.schedule().drop(columns="seconds").to_string())
+    return 0
 
 
 def _verify(args, extra) -> int:

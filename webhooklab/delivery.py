@@ -1,10 +1,14 @@
-"""Putting a signed webhook on the wire: one HTTP POST, recorded as an Attempt."""
+"""Putting signed webhooks on the wire: one POST as an Attempt, a Delivery with its retries, many at once."""
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+from .retry import duration, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +63,233 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | tup
         request_headers=dict(headers),
         request_body=body,
     )
+
+
+class Delivery:
+    """One event's journey to a URL: every attempt on the provider's schedule, until it ends.
+
+    `status` is pending until the end, then one of: delivered (a 2xx arrived),
+    failed (no retries left to try: GitHub's single attempt, or the receiver
+    aborted them), exhausted (every retry failed), disabled (the endpoint was
+    switched off: 410 Gone for Standard Webhooks, or Shopify's eight failures).
+    """
+
+    def __init__(self, provider, event, to: str, *, policy=None, clock=None, delivery_id: str | None = None,
+                 on_attempt=None):  # fmt: skip
+        from .clock import RealClock
+
+        self.provider, self.event, self.url = provider, event, to
+        self.policy = policy or provider.policy_for(event)
+        self.clock = clock or RealClock()
+        self.delivery_id = delivery_id or provider._new_delivery_id()
+        self.status = "pending"
+        self.duplicate = False  # deliver_many's deliberate second delivery of the same event
+        self.on_attempt = on_attempt
+        self.log: list[dict] = []  # one row per attempt, for the attempts table
+        self._signed: tuple[bytes, dict] | None = None
+        self._done = threading.Event()
+        self._rng = random.Random(self.policy.seed)
+        self._thread: threading.Thread | None = None
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(self) -> Delivery:
+        """Attempt, wait, retry, until delivered or out of retries; returns the delivery."""
+        due = self.clock.now()
+        for number in range(1, self.policy.attempts + 1):
+            sent = self.clock.wait_until(due)
+            attempt = self._send()
+            verdict, final = self._judge(attempt)
+            if not final and number == self.policy.attempts:
+                final = self._give_up_status()
+                verdict = f"{verdict}; {_GIVE_UP[final]}"
+            if not final:
+                wait = self.policy.wait(number, self._rng)
+                asked = _retry_after(attempt) if self.policy.honours_retry_after else None
+                if asked is not None and asked > wait:
+                    wait, verdict = asked, f"{verdict}; Retry-After asks for {duration(asked)}"
+                verdict = f"{verdict}; retry in {duration(wait)}"
+                due = sent + attempt.elapsed + wait
+            self._record(number, attempt, sent, verdict)
+            if final:
+                self.status = final
+                break
+        self._done.set()
+        return self
+
+    def start(self) -> Delivery:
+        """Run in a daemon thread; `wait()` for the end."""
+        self._thread = threading.Thread(target=self.run, name=f"webhooklab-delivery-{self.delivery_id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float | None = None) -> Delivery:
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"the delivery is still {self.status} after {timeout} s ({len(self.log)} attempts so far)")
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def redeliver(self, *, after: float = 60.0) -> Attempt:
+        """Send again by hand, `after` seconds (virtual or real) past the last attempt, with the same delivery id."""
+        window = self.policy.redeliver_within
+        age = (self.log[-1]["offset"] if self.log else 0) + after
+        if window is not None and age > window:
+            raise ValueError(
+                f"{self.policy.name} keeps deliveries for {duration(window)} for a manual redelivery; "
+                f"this one would be {duration(age)} old"
+            )
+        attempt = self._send()
+        verdict, final = self._judge(attempt)
+        self._record(len(self.log) + 1, attempt, self._start() + age, f"redelivered by hand: {verdict}")
+        if attempt.ok:
+            self.status = "delivered"
+        return attempt
+
+    def _send(self) -> Attempt:
+        if self._signed is None or self.policy.resigns:
+            self._signed = self.provider.sign(self.event, delivery_id=self.delivery_id)
+        body, headers = self._signed
+        return post(self.url, body, headers, timeout=self.policy.timeout or self.provider.timeout)
+
+    def _judge(self, attempt: Attempt) -> tuple[str, str | None]:
+        """What the attempt means, and the final status if it ends the delivery."""
+        if attempt.ok:
+            return f"delivered ({attempt.status})", "delivered"
+        if attempt.status == 410 and self.policy.gone_disables:
+            return "410 Gone: the endpoint is disabled", "disabled"
+        if self.policy.abort_header:
+            name, value = self.policy.abort_header
+            if _header(attempt.response_headers, name) == value:
+                return f"the receiver answered {name}: {value}, so retries stop", "failed"
+        if attempt.error:
+            return f"failed: {attempt.error}", None
+        if 300 <= attempt.status < 400:
+            return f"failed: {attempt.status} (a redirect is not followed: it counts as a failure)", None
+        return f"failed: {attempt.status}", None
+
+    def _give_up_status(self) -> str:
+        if self.policy.disables_when_exhausted:
+            return "disabled"
+        return "exhausted" if self.policy.delays else "failed"
+
+    def _start(self) -> float:
+        return self.log[0]["sent"] if self.log else self.clock.now()
+
+    def _record(self, number: int, attempt: Attempt, sent: float, verdict: str) -> None:
+        start = self.log[0]["sent"] if self.log else sent
+        row = {"attempt": number, "sent": sent, "offset": sent - start, "status": attempt.status,
+               "elapsed": attempt.elapsed, "error": attempt.error, "outcome": verdict, "result": attempt}  # fmt: skip
+        self.log.append(row)
+        if self.on_attempt:
+            self.on_attempt(self, row)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def attempts(self):
+        """A DataFrame: attempt, sent at, offset after the first, status, elapsed, error, outcome."""
+        import pandas as pd
+
+        table = pd.DataFrame(
+            [{k: v for k, v in row.items() if k != "result"} for row in self.log],
+            columns=["attempt", "sent", "offset", "status", "elapsed", "error", "outcome"],
+        )
+        table["sent"] = pd.to_datetime(table["sent"], unit="s", utc=True).dt.floor("ms")
+        table["status"] = table["status"].astype("Int64")
+        return table.rename(columns={"sent": "sent at", "offset": "after first (s)", "elapsed": "elapsed (s)"}).set_index("attempt")
+
+    def timeline(self, ax=None):
+        """Attempts over time: green for delivered, red for failed, on the span they took."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 2))
+        offsets = [row["offset"] for row in self.log]
+        unit, label = time_unit(max(offsets, default=0))
+        for row in self.log:
+            good = row["result"].ok
+            ax.scatter(row["offset"] / unit, 0, s=80, color="tab:green" if good else "tab:red", zorder=3,
+                       marker="o" if good else "x")  # fmt: skip
+            ax.annotate(str(row["status"] or "no answer"), (row["offset"] / unit, 0),
+                        textcoords="offset points", xytext=(0, 10), ha="center", fontsize=8)  # fmt: skip
+        ax.axhline(0, color="lightgray", zorder=1)
+        ax.set_yticks([])
+        ax.set_xlabel(f"time after the first attempt ({label})")
+        ax.set_title(f"{self.provider.title} delivery: {self.status} after {len(self.log)} attempt(s)")
+        return ax
+
+    def __repr__(self) -> str:
+        span = duration(self.log[-1]["offset"]) if self.log else "0 s"
+        kind = getattr(self.event, "event_type", "") or "event"
+        return f"<Delivery {self.provider.name} {kind} -> {self.url}: {self.status} after {len(self.log)} attempt(s) over {span}>"
+
+
+class Deliveries(list):
+    """Several deliveries, as from deliver_many(); `table()` shows one row each, in the order sent."""
+
+    def table(self):
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"delivery_id": d.delivery_id, "event_type": getattr(d.event, "event_type", None),
+                 "event_id": d.event.get("id") if isinstance(d.event, dict) else None, "status": d.status,
+                 "attempts": len(d.log), "duplicate": d.duplicate}  # fmt: skip
+                for d in self
+            ]
+        )
+
+
+def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bool = False,
+                 duplicate_rate: float = 0.0, policy=None, clock=None, seed: int | None = None) -> Deliveries:  # fmt: skip
+    """Deliver many events at once, as providers do: concurrently, so out of order, and at least once.
+
+    `duplicate_rate` sends that fraction of events a second time with the same
+    delivery id, as a retry after a lost answer would; `shuffle` mixes the order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(seed)
+    jobs = []
+    for event in events:
+        first = Delivery(provider, event, to, policy=policy, clock=clock)
+        jobs.append(first)
+        if rng.random() < duplicate_rate:
+            again = Delivery(provider, event, to, policy=policy, clock=clock, delivery_id=first.delivery_id)
+            again.duplicate = True
+            jobs.append(again)
+    if shuffle:
+        rng.shuffle(jobs)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhooklab-deliver") as pool:
+        list(pool.map(Delivery.run, jobs))
+    return Deliveries(jobs)
+
+
+_GIVE_UP = {
+    "exhausted": "no retries left: the delivery is marked failed",
+    "failed": "this provider does not retry: redeliver by hand",
+    "disabled": "after this many consecutive failures the subscription is removed",
+}
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _retry_after(attempt: Attempt) -> float | None:
+    """Seconds asked for by a Retry-After header (a number, or an HTTP date), if any."""
+    value = _header(attempt.response_headers, "Retry-After")
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+

@@ -43,6 +43,7 @@ class Event:
     verified: bool | None = None  # None: the endpoint has no secret to check with
     reason: str | None = None
     verification: str | None = None
+    duplicate_of: int | None = None  # the first event with the same delivery id at this endpoint
 
     @property
     def headers(self) -> dict[str, str]:
@@ -96,6 +97,7 @@ class Event:
             "verified": self.verified,
             "reason": self.reason,
             "verification": self.verification,
+            "duplicate_of": self.duplicate_of,
         }
 
     def to_dict(self) -> dict:

@@ -18,6 +18,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server, select_address_fam
 from . import __version__
 from .errors import ReceiverError, WaitTimeout
 from .event import identify, preview
+from .handlers import Handler, Handlers
 from .providers import PROVIDERS, Provider
 from .store import EventStore
 
@@ -112,11 +113,13 @@ def create_app(
     *,
     max_body: int = DEFAULT_MAX_BODY,
     verifiers: Verifiers | None = None,
+    handlers: Handlers | None = None,
     on_stored=lambda: None,
 ) -> Flask:
-    """The receiver's Flask app; `on_stored` is called after each event is committed."""
+    """The receiver's Flask app; `on_stored` is called after each event is committed and handled."""
     responses = responses or Responses()
     verifiers = verifiers or Verifiers()
+    handlers = handlers or Handlers()
     app = Flask(__name__)
 
     @app.route("/hooks/<endpoint>", methods=METHODS, provide_automatic_options=False)
@@ -140,7 +143,7 @@ def create_app(
             status, answer, headers, delay = responses.answer(endpoint)
         provider, event_type, delivery_id = identify(pairs, body, request.content_type)
         verified, reason, verification = (None, None, None) if note else verifiers.check(endpoint, provider, pairs, body)
-        store.add(
+        event_id = store.add(
             {
                 "received_at": received_at.isoformat(),
                 "endpoint": endpoint,
@@ -165,6 +168,12 @@ def create_app(
                 "verification": verification,
             }
         )
+        if not note and handlers.wanted(endpoint, event_type):
+            failure = handlers.run(store.get(event_id))
+            if failure:
+                status, headers = 500, {"Content-Type": "application/json"}
+                answer = _json({"error": f"handler {failure.handler} raised {failure.error}", "event": event_id})
+                store.set_response(event_id, status, answer, note=f"handler {failure.handler} raised {failure.error}")
         on_stored()
         if delay:
             time.sleep(delay)  # a slow handler: the event is already stored, the answer comes late
@@ -241,9 +250,11 @@ class Receiver:
         self.store = EventStore(db)
         self.responses = Responses()
         self._arrived = threading.Condition()
+        self.handlers = Handlers()
         self.app = create_app(
-            self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), on_stored=self._notify
-        )
+            self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), handlers=self.handlers,
+            on_stored=self._notify,
+        )  # fmt: skip
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -338,6 +349,29 @@ class Receiver:
             raise ValueError(f"delay and fail_first cannot be negative (got delay={delay}, fail_first={fail_first})")
         self.responses.set(endpoint, Rule(status, float(delay), int(fail_first), body, dict(headers or {})))
 
+    def on(self, event_type: str = "*", *, endpoint: str | None = None, dedupe: bool = False, background: bool = False):
+        """Run a function for each verified event of a type, like a Zapier or n8n trigger.
+
+        @rx.on("payment_intent.succeeded", dedupe=True)
+        def fulfil(event):
+            orders.ship(event.json["data"]["object"]["metadata"]["order"])
+
+        `event_type` may be a pattern ("payment_intent.*", "*"). An exception
+        becomes a 500 answer and a record in rx.errors. `dedupe=True` runs the
+        function once per delivery id; `background=True` answers first.
+        """
+
+        def register(function):
+            self.handlers.add(Handler(function, event_type, endpoint, dedupe, background))
+            return function
+
+        return register
+
+    @property
+    def errors(self) -> list:
+        """What handlers raised, newest last."""
+        return self.handlers.errors
+
     # -- reading events --------------------------------------------------------------
 
     def wait_for(self, n: int = 1, *, timeout: float = 5.0, endpoint: str | None = None) -> list:
@@ -381,7 +415,8 @@ class Receiver:
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"
-        return f"<Receiver {where}, {self.store.count()} events>"
+        errors = f", {len(self.errors)} handler error(s)" if self.errors else ""
+        return f"<Receiver {where}, {self.store.count()} events{errors}>"
 
 
 class _Handler(WSGIRequestHandler):

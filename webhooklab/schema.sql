@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
     note             TEXT,
     verified         INTEGER,           -- 1 or 0 when the endpoint has a secret, NULL when it has none
     reason           TEXT,              -- why verification failed: a SignatureError reason
-    verification     TEXT               -- the verifier's full message
+    verification     TEXT,              -- the verifier's full message
+    duplicate_of     INTEGER            -- the first event with the same endpoint and delivery id
 );
 CREATE INDEX IF NOT EXISTS events_by_endpoint ON events (endpoint, id);
+CREATE INDEX IF NOT EXISTS events_by_delivery ON events (endpoint, delivery_id);

@@ -19,11 +19,11 @@ COLUMNS = (
     "received_at", "endpoint", "method", "path", "query", "headers", "body",
     "content_type", "size", "client", "status", "response_headers",
     "response_body", "provider", "event_type", "delivery_id", "preview", "note",
-    "verified", "reason", "verification",
+    "verified", "reason", "verification", "duplicate_of",
 )  # fmt: skip
 SUMMARY_COLUMNS = (
     "id", "time", "endpoint", "method", "provider", "event_type",
-    "delivery_id", "status", "size", "preview", "verified", "reason",
+    "delivery_id", "status", "size", "preview", "verified", "reason", "duplicate_of",
 )  # fmt: skip
 SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY_COLUMNS)
 INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -58,7 +58,19 @@ class EventStore:
         row[COLUMNS.index("headers")] = json.dumps(event["headers"])
         row[COLUMNS.index("response_headers")] = json.dumps(event["response_headers"])
         with self._lock:
+            if event.get("delivery_id"):
+                row[COLUMNS.index("duplicate_of")] = self._db.execute(
+                    "SELECT min(id) FROM events WHERE endpoint = ? AND delivery_id = ?",
+                    (event["endpoint"], event["delivery_id"]),
+                ).fetchone()[0]
             return self._db.execute(INSERT, row).lastrowid
+
+    def set_response(self, event_id: int, status: int, body: bytes, *, note: str) -> None:
+        """Record a different answer than the one first stored (a handler failed after the insert)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE events SET status = ?, response_body = ?, note = ? WHERE id = ?", (status, body, note, event_id)
+            )
 
     def count(self, endpoint: str | None = None) -> int:
         where, params = _where(endpoint)
@@ -121,7 +133,7 @@ def to_frame(summaries: list[dict]):
     table = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
     table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
     table["verified"] = table["verified"].astype("boolean")  # True, False, or <NA> where nothing was checked
-    return table.astype({"id": "int64", "status": "int64", "size": "int64"}).set_index("id")
+    return table.astype({"id": "int64", "status": "int64", "size": "int64", "duplicate_of": "Int64"}).set_index("id")
 
 
 def _where(endpoint: str | None, after: int = 0) -> tuple[str, list]:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from ..delivery import Attempt, post
+from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
+from ..retry import RetryPolicy
 from ..errors import SignatureError
 from ..event import parse_json
 from ..workshop import shipped
@@ -300,6 +301,26 @@ class Provider:
         """Sign `event` and POST it once to `to`, with this provider's headers and timeout."""
         body, headers = self.sign(event, **sign_options)
         return post(to, body, headers, timeout=self.timeout)
+
+    def policy_for(self, event) -> RetryPolicy:
+        """The retry policy this provider applies to `event`."""
+        return self.policy
+
+    policy: RetryPolicy = RetryPolicy()
+
+    def deliver(self, event, to: str, *, policy: RetryPolicy | None = None, clock=None, background: bool = False,
+                on_attempt=None) -> Delivery:  # fmt: skip
+        """Deliver with retries on this provider's schedule (or `policy`), timed by `clock`.
+
+        With wl.VirtualClock() the waits take no time; every attempt is still a real POST.
+        `background=True` returns at once; `.wait()` on the delivery for the end.
+        """
+        delivery = Delivery(self, event, to, policy=policy, clock=clock, on_attempt=on_attempt)
+        return delivery.start() if background else delivery.run()
+
+    def deliver_many(self, events, to: str, **options) -> Deliveries:
+        """Deliver several events concurrently: see webhooklab.delivery.deliver_many for the options."""
+        return deliver_many(self, events, to, **options)
 
     def __repr__(self) -> str:
         secrets = ", ".join(mask(s) for s in self.secrets)

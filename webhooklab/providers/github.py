@@ -10,6 +10,7 @@ import secrets
 from datetime import datetime, timezone
 
 from ..errors import SignatureError
+from ..retry import RetryPolicy
 from .base import Header, Provider
 
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
@@ -28,6 +29,7 @@ class GitHub(Provider):
     title = "GitHub"
     signature_header = "X-Hub-Signature-256"
     user_agent = HOOKSHOT
+    policy = RetryPolicy.github()
     timeout = 10.0  # GitHub's documented limit: answer within 10 s or the delivery fails
     friendly = ("repository", "branch", "commits", "sender", "action", "title", "number", "body", "tag")
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from ..errors import SignatureError
+from ..retry import RetryPolicy
 from .base import Header, Provider
 
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/cancelled")
@@ -30,6 +31,7 @@ class Shopify(Provider):
     signature_header = "X-Shopify-Hmac-Sha256"
     digest_encoding = "base64"
     user_agent = "Shopify-Captain-Hook"
+    policy = RetryPolicy.shopify()
     timeout = (1.0, 5.0)
     friendly = ("line_items", "email", "currency", "available")
 

@@ -9,6 +9,7 @@ import string
 from datetime import datetime, timezone
 
 from ..errors import SignatureError
+from ..retry import RetryPolicy
 from .base import Header, Payload, Provider, _templates, mask
 
 
@@ -26,6 +27,7 @@ class StandardWebhooks(Provider):
     digest_encoding = "base64"
     key_note = "the base64-decoded bytes after whsec_"
     user_agent = "webhooklab-standard-webhooks/1.0"
+    policy = RetryPolicy.standard()
     timeout = 15.0  # the specification recommends 15 to 30 s
     _rejects_future = True
 

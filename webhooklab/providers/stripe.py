@@ -8,6 +8,7 @@ import string
 import time
 
 from ..errors import SignatureError
+from ..retry import RetryPolicy
 from .base import Header, Provider, mask
 
 # Long-lived objects keep their ids from one event to the next; everything else is new each time.
@@ -34,6 +35,10 @@ class Stripe(Provider):
     timeout = 30.0
     json_indent = 2
     friendly = ("amount", "currency", "email", "customer", "metadata", "livemode", "description")
+
+    def policy_for(self, event) -> RetryPolicy:
+        """Live-mode events retry for up to three days; test-mode events three times over a few hours."""
+        return RetryPolicy.stripe(live=bool(isinstance(event, dict) and event.get("livemode")))
 
     @classmethod
     def new_secret(cls) -> str:

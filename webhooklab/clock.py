@@ -1,0 +1,65 @@
+"""Clocks for deliveries: real time, virtual time that jumps, and time that runs faster.
+
+A delivery keeps its own time cursor and asks its clock to wait until the
+next attempt is due; the clock decides whether that takes days, seconds or
+nothing at all. Every attempt is still a real HTTP request.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class RealClock:
+    """Wall-clock time: a retry due in an hour happens in an hour."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def wait_until(self, when: float) -> float:
+        time.sleep(max(0.0, when - self.now()))
+        return max(when, self.now())
+
+    def __repr__(self) -> str:
+        return "RealClock()"
+
+
+class VirtualClock:
+    """Time that jumps straight to the next attempt: three days of retries run in well under a second.
+
+    Each delivery starts at the clock's start (real now, unless given) and its
+    cursor only moves when it waits, so several deliveries can share one clock.
+    """
+
+    def __init__(self, start: float | None = None):
+        self.start = time.time() if start is None else start
+
+    def now(self) -> float:
+        return self.start
+
+    def wait_until(self, when: float) -> float:
+        return when
+
+    def __repr__(self) -> str:
+        return "VirtualClock()"
+
+
+class AcceleratedClock:
+    """Real time sped up: speed=3600 plays one virtual hour per real second, for live animations."""
+
+    def __init__(self, speed: float = 3600.0, start: float | None = None):
+        if speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.speed = speed
+        self.start = time.time() if start is None else start
+        self._real_start = time.monotonic()
+
+    def now(self) -> float:
+        return self.start + (time.monotonic() - self._real_start) * self.speed
+
+    def wait_until(self, when: float) -> float:
+        time.sleep(max(0.0, (when - self.now()) / self.speed))
+        return max(when, self.now())
+
+    def __repr__(self) -> str:
+        return f"AcceleratedClock(speed={self.speed:g})"

@@ -1,0 +1,167 @@
+"""Retry policies: when a failed webhook is tried again, and what ends the trying.
+
+Each provider's policy follows what it publishes. Where it publishes only the
+shape ("up to 3 days, exponential backoff"), the exact intervals are our
+assumption, and the policy says so in its docstring, its repr and its table.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The waits between attempts and the rules that stop them.
+
+    `delays[i]` is the wait after attempt i+1 fails, before attempt i+2:
+    RetryPolicy([5, 300]) means three attempts in all. `jitter` spreads each
+    wait by up to that fraction either way.
+    """
+
+    delays: tuple[float, ...] = ()
+    name: str = "custom"
+    timeout: float | tuple[float, float] | None = None  # None: the provider's own timeout
+    jitter: float = 0.0
+    honours_retry_after: bool = False  # wait at least what a Retry-After header asks
+    gone_disables: bool = False  # a 410 Gone answer disables the endpoint
+    abort_header: tuple[str, str] | None = None  # a response header that stops the retries
+    disables_when_exhausted: bool = False  # after the last failure the subscription is removed
+    resigns: bool = False  # each retry is signed again with a fresh timestamp
+    redeliver_within: float | None = None  # how long a manual redelivery stays possible (seconds)
+    assumption: str | None = None  # what the provider does not publish and we chose
+    seed: int | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "delays", tuple(float(d) for d in self.delays))
+        if any(d < 0 for d in self.delays) or not 0 <= self.jitter < 1:
+            raise ValueError("delays cannot be negative, and jitter is a fraction from 0 to below 1")
+
+    # -- the providers' policies ------------------------------------------------------
+
+    @classmethod
+    def stripe(cls, live: bool = True) -> RetryPolicy:
+        """Stripe: live mode for up to 3 days with exponential backoff; test mode 3 retries over a few hours."""
+        if not live:
+            return cls((30 * MINUTE, HOUR, 2 * HOUR), name="Stripe (test mode)", resigns=True,
+                       redeliver_within=15 * DAY,
+                       assumption="Stripe publishes '3 retries over a few hours' in test mode; we wait 30 min, 1 h, 2 h")  # fmt: skip
+        return cls(_doubling(5 * MINUTE, cap=12 * HOUR, within=3 * DAY), name="Stripe (live mode)", resigns=True,
+                   redeliver_within=15 * DAY,
+                   assumption="Stripe publishes 'up to 3 days with exponential backoff'; we start at 5 min, "
+                   "double each wait up to 12 h, and stop before 3 days")  # fmt: skip
+
+    @classmethod
+    def shopify(cls) -> RetryPolicy:
+        """Shopify: 8 retries over 4 hours, exponential; then the subscription is removed."""
+        unit = 4 * HOUR / (2**8 - 1)  # doubling waits that add up to exactly 4 h
+        return cls(tuple(round(unit * 2**i) for i in range(8)), name="Shopify", disables_when_exhausted=True,
+                   assumption="Shopify publishes '8 retries over 4 hours, exponential'; we double each wait, "
+                   "scaled so the eight add up to 4 h")  # fmt: skip
+
+    @classmethod
+    def github(cls) -> RetryPolicy:
+        """GitHub: no automatic retry; a person redelivers, within 3 days, with the same delivery id."""
+        return cls((), name="GitHub", redeliver_within=3 * DAY)
+
+    @classmethod
+    def standard(cls) -> RetryPolicy:
+        """Svix's published schedule for Standard Webhooks: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h."""
+        return cls((5, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR), name="Standard Webhooks (Svix)",
+                   honours_retry_after=True, gone_disables=True, abort_header=("webhook-delivery", "abort-message"),
+                   resigns=True)  # fmt: skip
+
+    @classmethod
+    def exponential(cls, first: float, *, factor: float = 2.0, retries: int = 5, cap: float | None = None,
+                    jitter: float = 0.0, seed: int | None = None) -> RetryPolicy:  # fmt: skip
+        """`retries` waits, starting at `first` seconds and growing by `factor`, each at most `cap`."""
+        delays = [first * factor**i for i in range(retries)]
+        return cls(tuple(min(d, cap) if cap else d for d in delays), name="exponential", jitter=jitter, seed=seed)
+
+    def with_timeout(self, timeout: float | tuple[float, float]) -> RetryPolicy:
+        return replace(self, timeout=timeout)
+
+    # -- the schedule -----------------------------------------------------------------------
+
+    @property
+    def attempts(self) -> int:
+        return len(self.delays) + 1
+
+    def offsets(self) -> list[float]:
+        """When each attempt is due, in seconds after the first, if every one fails (before jitter)."""
+        offsets = [0.0]
+        for delay in self.delays:
+            offsets.append(offsets[-1] + delay)
+        return offsets
+
+    def wait(self, retry: int, rng: random.Random) -> float:
+        """The wait before retry number `retry` (1-based), with jitter applied."""
+        delay = self.delays[retry - 1]
+        return delay * (1 + rng.uniform(-self.jitter, self.jitter)) if self.jitter else delay
+
+    def schedule(self):
+        """The schedule as a table: attempt, wait before it, and when it is due."""
+        import pandas as pd
+
+        offsets = self.offsets()
+        return pd.DataFrame(
+            {
+                "attempt": range(1, self.attempts + 1),
+                "wait": ["-"] + [duration(d) for d in self.delays],
+                "due after": [duration(o) for o in offsets],
+                "seconds": offsets,
+            }
+        ).set_index("attempt")
+
+    def plot(self, ax=None):
+        """Each attempt on a time line, so the shape of the backoff can be seen before anything is sent."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(9, 1.8))
+        offsets = self.offsets()
+        unit, label = time_unit(offsets[-1])
+        ax.plot([o / unit for o in offsets], [0] * len(offsets), "o-", color="tab:blue")
+        for number, offset in enumerate(offsets, 1):
+            ax.annotate(str(number), (offset / unit, 0), textcoords="offset points", xytext=(0, 8), ha="center")
+        ax.set_yticks([])
+        ax.set_xlabel(f"time after the first attempt ({label})")
+        ax.set_title(f"{self.name}: {self.attempts} attempts over {duration(offsets[-1])}")
+        return ax
+
+    def __repr__(self) -> str:
+        waits = ", ".join(duration(d) for d in self.delays) or "none"
+        text = f"<RetryPolicy {self.name}: {self.attempts} attempt(s) over {duration(self.offsets()[-1])}; waits: {waits}"
+        return text + (f"; assumption: {self.assumption}>" if self.assumption else ">")
+
+
+def _doubling(first: float, *, cap: float, within: float) -> tuple[float, ...]:
+    delays, total, wait = [], 0.0, first
+    while total + wait <= within:
+        delays.append(wait)
+        total += wait
+        wait = min(wait * 2, cap)
+    return tuple(delays)
+
+
+def duration(seconds: float) -> str:
+    """3 d 2 h, 5 min, 40 s: a span as a person would say it."""
+    seconds = round(seconds)
+    if seconds < MINUTE:
+        return f"{seconds} s"
+    parts = []
+    for size, unit in ((DAY, "d"), (HOUR, "h"), (MINUTE, "min"), (1, "s")):
+        if seconds >= size:
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts[:2])
+
+
+def time_unit(span: float) -> tuple[float, str]:
+    for size, label in ((DAY, "days"), (HOUR, "hours"), (MINUTE, "minutes")):
+        if span >= 2 * size:
+            return size, label
+    return 1, "seconds"
