@@ -53,6 +53,7 @@ def test_failing_the_first_n_then_delivered_at_n_plus_one(rx, cls, event_spec, p
     delivery = provider.deliver(event, to=rx.url("flaky"), clock=wl.VirtualClock())
     assert delivery.status == "delivered" and len(delivery.log) == 4
     assert list(delivery.attempts["status"]) == [500, 500, 500, 200]
+    assert list(delivery.attempts.columns) == ["scheduled at", "sent at", "after first (s)", "status", "elapsed (s)", "error", "outcome"]
 
 
 def test_github_redelivery_keeps_the_delivery_id(rx):

@@ -110,7 +110,7 @@ class Delivery:
                     wait, verdict = asked, f"{verdict}; Retry-After asks for {duration(asked)}"
                 verdict = f"{verdict}; retry in {duration(wait)}"
                 due = sent + attempt.elapsed + wait
-            self._record(number, attempt, sent, verdict)
+            self._record(number, attempt, due, sent, verdict)
             if final:
                 self.status = final
                 break
@@ -143,7 +143,8 @@ class Delivery:
             )
         attempt = self._send()
         verdict, final = self._judge(attempt)
-        self._record(len(self.log) + 1, attempt, self._start() + age, f"redelivered by hand: {verdict}")
+        when = self._start() + age
+        self._record(len(self.log) + 1, attempt, when, when, f"redelivered by hand: {verdict}")
         if attempt.ok:
             self.status = "delivered"
         return attempt
@@ -178,9 +179,9 @@ class Delivery:
     def _start(self) -> float:
         return self.log[0]["sent"] if self.log else self.clock.now()
 
-    def _record(self, number: int, attempt: Attempt, sent: float, verdict: str) -> None:
+    def _record(self, number: int, attempt: Attempt, due: float, sent: float, verdict: str) -> None:
         start = self.log[0]["sent"] if self.log else sent
-        row = {"attempt": number, "sent": sent, "offset": sent - start, "status": attempt.status,
+        row = {"attempt": number, "scheduled": due, "sent": sent, "offset": sent - start, "status": attempt.status,
                "elapsed": attempt.elapsed, "error": attempt.error, "outcome": verdict, "result": attempt}  # fmt: skip
         self.log.append(row)
         if self.on_attempt:
@@ -190,16 +191,18 @@ class Delivery:
 
     @property
     def attempts(self):
-        """A DataFrame: attempt, sent at, offset after the first, status, elapsed, error, outcome."""
+        """A DataFrame: attempt, scheduled at, sent at, time after the first, status, elapsed, error, outcome."""
         import pandas as pd
 
         table = pd.DataFrame(
             [{k: v for k, v in row.items() if k != "result"} for row in self.log],
-            columns=["attempt", "sent", "offset", "status", "elapsed", "error", "outcome"],
+            columns=["attempt", "scheduled", "sent", "offset", "status", "elapsed", "error", "outcome"],
         )
-        table["sent"] = pd.to_datetime(table["sent"], unit="s", utc=True).dt.floor("ms")
+        for column in ("scheduled", "sent"):
+            table[column] = pd.to_datetime(table[column], unit="s", utc=True).dt.floor("ms")
         table["status"] = table["status"].astype("Int64")
-        return table.rename(columns={"sent": "sent at", "offset": "after first (s)", "elapsed": "elapsed (s)"}).set_index("attempt")
+        names = {"scheduled": "scheduled at", "sent": "sent at", "offset": "after first (s)", "elapsed": "elapsed (s)"}
+        return table.rename(columns=names).set_index("attempt")
 
     def timeline(self, ax=None):
         """Attempts over time: green for delivered, red for failed, on the span they took."""
