@@ -56,7 +56,7 @@ def test_starting_twice_and_stopping_twice_are_clear_errors():
     rx.stop()
     with pytest.raises(wl.ReceiverError, match="not running, so there is nothing to stop"):
         rx.stop()
-    with pytest.raises(wl.ReceiverError, match=r"not running. Call rx.start\(\) first"):
+    with pytest.raises(wl.ReceiverError, match=r"not running. Call .start\(\) first"):
         rx.url("shop")
     rx.close()
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,12 +11,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, Response, request
-from werkzeug.serving import WSGIRequestHandler, make_server, select_address_family
 
 from . import __version__
 from .errors import ReceiverError, WaitTimeout
 from .event import identify, preview
 from .handlers import Handler, Handlers
+from .server import BackgroundServer
 from .providers import PROVIDERS, Provider
 from .store import EventStore
 
@@ -220,7 +218,7 @@ def create_app(
     return app
 
 
-class Receiver:
+class Receiver(BackgroundServer):
     """A webhook receiver running in a background thread of this process.
 
     >>> rx = Receiver().start()            # 127.0.0.1 and a free port
@@ -244,51 +242,20 @@ class Receiver:
         max_body: int = DEFAULT_MAX_BODY,
         secrets: dict[str, str | list[str] | Provider] | None = None,
     ):
-        self.host = host
-        self.requested_port = port
         self.max_body = max_body
         self.store = EventStore(db)
         self.responses = Responses()
         self._arrived = threading.Condition()
         self.handlers = Handlers()
-        self.app = create_app(
+        app = create_app(
             self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), handlers=self.handlers,
             on_stored=self._notify,
         )  # fmt: skip
-        self._server = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------
-
-    def start(self) -> Receiver:
-        """Start serving in a daemon thread and return the receiver, so `Receiver().start()` reads well."""
-        if self.running:
-            raise ReceiverError(f"this receiver is already running at {self.base_url}; call stop() first")
-        listener = _listen(self.host, self.requested_port)
-        try:
-            self._server = make_server(
-                self.host, self.requested_port, self.app,
-                threaded=True, request_handler=_Handler, fd=listener.fileno(),
-            )  # fmt: skip
-        finally:
-            listener.close()  # the server holds its own duplicate of the socket
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
-            name=f"webhooklab-receiver-{self.port}",
-            daemon=True,  # never keep a kernel or interpreter alive
-        )
-        self._thread.start()
-        return self
+        super().__init__(app, host=host, port=port)
 
     def stop(self) -> None:
         """Stop serving and free the port; the captured events stay readable."""
-        if not self.running:
-            raise ReceiverError("this receiver is not running, so there is nothing to stop")
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-        self._server = self._thread = None
+        super().stop()
         with self._arrived:
             self._arrived.notify_all()  # wake anyone still in wait_for
 
@@ -297,28 +264,6 @@ class Receiver:
         if self.running:
             self.stop()
         self.store.close()
-
-    def __enter__(self) -> Receiver:
-        return self if self.running else self.start()
-
-    def __exit__(self, *exc) -> None:
-        if self.running:
-            self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def port(self) -> int | None:
-        return self._server.port if self.running else None
-
-    @property
-    def base_url(self) -> str:
-        if not self.running:
-            raise ReceiverError("this receiver has no URL yet: it is not running. Call rx.start() first")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     def url(self, endpoint: str = "default") -> str:
         """The URL to give a sender: any name is an endpoint, and each is captured separately."""
@@ -417,49 +362,6 @@ class Receiver:
         where = self.base_url if self.running else "stopped"
         errors = f", {len(self.errors)} handler error(s)" if self.errors else ""
         return f"<Receiver {where}, {self.store.count()} events{errors}>"
-
-
-class _Handler(WSGIRequestHandler):
-    """Werkzeug's handler, quiet per request and keeping header names exactly as sent."""
-
-    def log_request(self, code="-", size="-") -> None:
-        pass  # one line per request would spill into the notebook's output
-
-    def make_environ(self):
-        environ = super().make_environ()
-        # WSGI keeps headers only as HTTP_* keys, which loses their case and order.
-        environ["webhooklab.raw_headers"] = list(self.headers.items())
-        return environ
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind and listen ourselves, so a taken port is an error here and not werkzeug's sys.exit()."""
-    family = select_address_family(host, port)
-    try:
-        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
-    except socket.gaierror as error:
-        raise ReceiverError(
-            f"cannot listen on host {host!r}: it is not an address or a name this machine can "
-            f"resolve ({error.strerror}). Use '127.0.0.1', the default"
-        ) from None
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise ReceiverError(
-                f"port {port} on {host} is already taken, by another program or another Receiver. "
-                "Stop that one, or use port=0 to get a free port"
-            ) from None
-        if error.errno == errno.EADDRNOTAVAIL:
-            raise ReceiverError(
-                f"cannot listen on {host!r}: it is not an address of this machine. Use '127.0.0.1', the default"
-            ) from None
-        raise ReceiverError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    return sock
 
 
 def _read_body(stream, limit: int) -> tuple[bytes, int]:

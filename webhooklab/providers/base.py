@@ -16,7 +16,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from ..retry import RetryPolicy
