@@ -12,7 +12,9 @@ from .clock import AcceleratedClock, RealClock, VirtualClock
 from .delivery import Attempt, Deliveries, Delivery
 from .errors import EventNotFound, ReceiverError, SignatureError, WaitTimeout, WebhooklabError
 from .event import Event
+from .polling import Poller, ProviderAPI
 from .providers import Explanation, GitHub, Payload, Shopify, StandardWebhooks, Stripe
+from .pushpoll import PushPollResult, push_vs_poll
 from .receiver import Receiver
 from .retry import RetryPolicy
 from .store import EventStore
@@ -28,6 +30,9 @@ __all__ = [
     "Explanation",
     "GitHub",
     "Payload",
+    "Poller",
+    "ProviderAPI",
+    "PushPollResult",
     "RealClock",
     "Receiver",
     "ReceiverError",
@@ -40,4 +45,5 @@ __all__ = [
     "WaitTimeout",
     "WebhooklabError",
     "__version__",
+    "push_vs_poll",
 ]
