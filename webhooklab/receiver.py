@@ -230,7 +230,7 @@ class Receiver(BackgroundServer):
     body. `db=` keeps the events in a SQLite file instead of in memory.
     `secrets={"shop": "whsec_..."}` verifies each endpoint's signatures and fills
     the table's `verified` and `reason` columns; a failed check never stops an
-    event from being stored.
+    event from being stored. `ssl_context=(certificate, key)` serves HTTPS.
     """
 
     def __init__(
@@ -241,6 +241,7 @@ class Receiver(BackgroundServer):
         port: int = 0,
         max_body: int = DEFAULT_MAX_BODY,
         secrets: dict[str, str | list[str] | Provider] | None = None,
+        ssl_context=None,
     ):
         self.max_body = max_body
         self.store = EventStore(db)
@@ -251,7 +252,7 @@ class Receiver(BackgroundServer):
             self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), handlers=self.handlers,
             on_stored=self._notify,
         )  # fmt: skip
-        super().__init__(app, host=host, port=port)
+        super().__init__(app, host=host, port=port, ssl_context=ssl_context)
 
     def stop(self) -> None:
         """Stop serving and free the port; the captured events stay readable."""

@@ -20,10 +20,11 @@ class BackgroundServer:
 
     kind = "receiver"  # how messages name this server
 
-    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, ssl_context=None):
         self.app = app
         self.host = host
         self.requested_port = port
+        self.ssl_context = ssl_context  # (certificate file, key file) or an ssl.SSLContext: serve HTTPS
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -35,7 +36,7 @@ class BackgroundServer:
         try:
             self._server = make_server(
                 self.host, self.requested_port, self.app,
-                threaded=True, request_handler=_Handler, fd=listener.fileno(),
+                threaded=True, request_handler=_Handler, fd=listener.fileno(), ssl_context=self.ssl_context,
             )  # fmt: skip
         finally:
             listener.close()  # the server holds its own duplicate of the socket
@@ -77,7 +78,7 @@ class BackgroundServer:
         if not self.running:
             raise ReceiverError(f"this {self.kind} has no URL yet: it is not running. Call .start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
 
 
 class _Handler(WSGIRequestHandler):
