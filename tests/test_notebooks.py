@@ -25,6 +25,8 @@ def test_notebook_is_committed_clean_and_runs_with_its_solutions(path, tmp_path)
     assert "## Summary" in "".join(cell.source for cell in notebook.cells)
 
     exercises = [cell for cell in code if "exercise" in cell.metadata.get("tags", [])]
+    if path.name[:2] in {"01", "02", "03", "04", "05", "06"}:
+        assert len(exercises) >= 2, "each numbered notebook has at least two exercises"
     for cell in exercises:
         solution = cell.source.split("%load ", 1)[1].split()[0]
         cell.source = (workshop / solution).read_text()
@@ -34,4 +36,4 @@ def test_notebook_is_committed_clean_and_runs_with_its_solutions(path, tmp_path)
     printed = "".join(
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     )
-    assert printed.count("✓") == len(exercises) and "✗" not in printed
+    assert "✗ Not yet" not in printed and printed.count("✓") >= len(exercises)

@@ -47,3 +47,12 @@ __all__ = [
     "__version__",
     "push_vs_poll",
 ]
+
+
+def __getattr__(name: str):
+    # The widgets pull in ipywidgets, so they load on first use: wl.widgets.LiveTable(rx).
+    if name == "widgets":
+        import importlib
+
+        return importlib.import_module(".widgets", __name__)
+    raise AttributeError(f"module 'webhooklab' has no attribute {name!r}")

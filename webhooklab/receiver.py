@@ -247,6 +247,7 @@ class Receiver(BackgroundServer):
         self.store = EventStore(db)
         self.responses = Responses()
         self._arrived = threading.Condition()
+        self._listeners: list = []
         self.handlers = Handlers()
         app = create_app(
             self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), handlers=self.handlers,
@@ -355,9 +356,19 @@ class Receiver(BackgroundServer):
         """Forget every captured event (ids are not reused)."""
         self.store.clear()
 
+    def listen(self, callback) -> None:
+        """Call `callback()` after each event is stored (from the server's thread: keep it quick)."""
+        self._listeners.append(callback)
+
+    def unlisten(self, callback) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
     def _notify(self) -> None:
         with self._arrived:
             self._arrived.notify_all()
+        for callback in list(self._listeners):
+            callback()
 
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"

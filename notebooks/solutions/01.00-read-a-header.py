@@ -1,0 +1,1 @@
+event_name = rx.event(-1).headers["X-GitHub-Event"]
