@@ -1,6 +1,7 @@
 """A real receiver on a real socket: lifecycle, concurrency, waiting, persistence and limits."""
 
 import gzip
+import shutil
 import socket
 import subprocess
 import sys
@@ -235,3 +236,18 @@ rx.close()
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the self-signed certificate")
+def test_an_https_receiver_with_a_self_signed_certificate(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    with wl.Receiver(ssl_context=(str(cert), str(key))) as rx:
+        assert rx.url("shop").startswith("https://127.0.0.1:")
+        assert requests.post(rx.url("shop"), json={"a": 1}, verify=str(cert), timeout=5).status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):  # not signed by an authority requests trusts
+            requests.post(rx.url("shop"), json={"a": 1}, timeout=5)
+        assert [e.json for e in rx.store.list()] == [{"a": 1}]
+    rx.close()
