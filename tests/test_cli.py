@@ -129,12 +129,12 @@ def test_lab_opens_jupyterlab_on_a_copy_of_the_notebooks(tmp_path):
                 assert process.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
                 time.sleep(0.2)
         names = {item["name"] for item in contents.json()["content"]}
-        assert {"00.00-start-here.ipynb", "solutions", "datasets"} <= names
+        assert {"00.00-index.ipynb", "01.00-what-is-a-webhook.ipynb", "solutions", "datasets"} <= names
     finally:
         process.terminate()
         process.communicate(timeout=30)
     # The learner's edits survive the next `webhooklab lab`.
-    notebook = workshop / "00.00-start-here.ipynb"
+    notebook = workshop / "00.00-index.ipynb"
     notebook.write_text("my edits")
     from webhooklab.workshop import prepare
 

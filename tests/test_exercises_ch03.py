@@ -166,7 +166,9 @@ def test_accept_payment_that_ignores_the_currency(capsys):
     def accept_payment(event, orders):
         payment = event["data"]["object"]
         order = orders.get(payment["metadata"].get("order_id"))
-        return event["type"] == "payment_intent.succeeded" and order is not None and payment["amount"] == order["amount"]
+        return (
+            event["type"] == "payment_intent.succeeded" and order is not None and payment["amount"] == order["amount"]
+        )
 
     assert ch03.check_accept_payment(accept_payment) is False
     hinted(capsys, "in usd", "currency")
@@ -186,7 +188,11 @@ def test_accept_payment_that_crashes_on_an_unknown_order(capsys):
     def accept_payment(event, orders):
         payment = event["data"]["object"]
         order = orders[payment["metadata"]["order_id"]]
-        return event["type"] == "payment_intent.succeeded" and payment["amount"] == order["amount"] and payment["currency"] == order["currency"]
+        return (
+            event["type"] == "payment_intent.succeeded"
+            and payment["amount"] == order["amount"]
+            and payment["currency"] == order["currency"]
+        )
 
     assert ch03.check_accept_payment(accept_payment) is False
     hinted(capsys, "order 9999", "KeyError", "orders.get(order_id)")

@@ -119,3 +119,13 @@ def test_send_times_out_at_the_providers_limit(rx):
     attempt = shop.send(shop.event("orders/create"), to=rx.url("slow"))
     assert attempt.status is None and attempt.error == "timed out: no answer within 0.5 s"
     assert rx.wait_for(1, endpoint="slow")  # the receiver got it all the same: the seed of a duplicate
+
+
+def test_reject_invalid_answers_400_with_the_reason_and_still_stores():
+    with wl.Receiver(secrets={"pay": SECRETS["stripe"]}, reject_invalid=True) as rx:
+        good, bad = wl.Stripe(SECRETS["stripe"]), wl.Stripe("whsec_not_the_right_one_0")
+        assert good.send(good.event("charge.succeeded"), to=rx.url("pay")).status == 200
+        rejected = bad.send(bad.event("charge.succeeded"), to=rx.url("pay"))
+        assert rejected.status == 400 and json.loads(rejected.response_body)["reason"] == "no_matching_signature"
+        assert [e.status for e in rx.wait_for(2)] == [200, 400]
+    rx.close()

@@ -103,6 +103,7 @@ def _serve(args, extra) -> int:
     rx.start()
     print(f"webhooklab receiver listening on {rx.base_url}")
     print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")
+    print(f"  inspector         {rx.base_url}/   (a live page of every request)")
     print(f"  captured events   {rx.base_url}/api/events   or: webhooklab events --url {rx.base_url}")
     print("Press Ctrl-C to stop.", flush=True)
     try:

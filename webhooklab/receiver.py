@@ -16,8 +16,9 @@ from . import __version__
 from .errors import ReceiverError, WaitTimeout
 from .event import identify, preview
 from .handlers import Handler, Handlers
+from .inspector import InspectorView, add_inspector, filters
 from .server import BackgroundServer
-from .providers import PROVIDERS, Provider
+from .providers import PROVIDERS, Explanation, Provider
 from .store import EventStore
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
@@ -37,6 +38,14 @@ class Rule:
     headers: dict[str, str] = field(default_factory=dict)
     answered: int = 0  # requests answered under this rule so far
 
+    def __post_init__(self):
+        if not isinstance(self.status, int) or isinstance(self.status, bool) or not 100 <= self.status <= 599:
+            raise ValueError(f"status must be an HTTP status code from 100 to 599, got {self.status!r}")
+        if self.delay < 0 or self.fail_first < 0:
+            raise ValueError(
+                f"delay and fail_first cannot be negative (got delay={self.delay}, fail_first={self.fail_first})"
+            )
+
 
 class Responses:
     """The answer each endpoint gives; shared by the request threads, so guarded by a lock."""
@@ -48,6 +57,10 @@ class Responses:
     def set(self, endpoint: str, rule: Rule) -> None:
         with self._lock:
             self._rules[endpoint] = rule
+
+    def rules(self) -> dict[str, Rule]:
+        with self._lock:
+            return dict(self._rules)
 
     def reset(self) -> None:
         """Every endpoint back to a plain 200."""
@@ -83,25 +96,31 @@ class Verifiers:
         self._secrets = dict(secrets or {})
         self._schemes: dict[tuple[str, str], Provider] = {}
 
-    def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
-        """(verified, reason, message); all None when the endpoint has no secret."""
+    def explain(self, endpoint: str, provider: str | None, headers, body: bytes) -> Explanation | None:
+        """Every step of checking this request with the endpoint's secret; None when it has no secret."""
         secret = self._secrets.get(endpoint)
         if secret is None:
-            return None, None, None
+            return None
         if isinstance(secret, Provider):
             scheme = secret
         elif provider not in PROVIDERS:
-            return False, "missing_header", (
+            return Explanation("webhook").fail("missing_header", (
                 f"endpoint {endpoint!r} has a secret, but the request carries no signature header of "
                 "Stripe, GitHub, Shopify or Standard Webhooks"
-            )
+            ))  # fmt: skip
         else:
             try:
                 scheme = self._schemes.get((endpoint, provider)) or PROVIDERS[provider](secret)
             except ValueError as error:  # a secret this scheme cannot use, such as a non-base64 whsec_
-                return False, "no_matching_signature", str(error)
+                return Explanation(PROVIDERS[provider].title).fail("no_matching_signature", str(error))
             self._schemes[endpoint, provider] = scheme
-        explanation = scheme.explain(body, headers)
+        return scheme.explain(body, headers)
+
+    def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
+        """(verified, reason, message); all None when the endpoint has no secret."""
+        explanation = self.explain(endpoint, provider, headers, body)
+        if explanation is None:
+            return None, None, None
         return explanation.ok, explanation.reason, explanation.message
 
 
@@ -112,6 +131,7 @@ def create_app(
     max_body: int = DEFAULT_MAX_BODY,
     verifiers: Verifiers | None = None,
     handlers: Handlers | None = None,
+    reject_invalid: bool = False,
     on_stored=lambda: None,
 ) -> Flask:
     """The receiver's Flask app; `on_stored` is called after each event is committed and handled."""
@@ -141,6 +161,9 @@ def create_app(
             status, answer, headers, delay = responses.answer(endpoint)
         provider, event_type, delivery_id = identify(pairs, body, request.content_type)
         verified, reason, verification = (None, None, None) if note else verifiers.check(endpoint, provider, pairs, body)
+        if verified is False and reject_invalid:
+            message = {"error": "signature check failed", "reason": reason, "why": verification}
+            status, answer, headers, delay = 400, _json(message), {"Content-Type": "application/json"}, 0.0
         event_id = store.add(
             {
                 "received_at": received_at.isoformat(),
@@ -179,28 +202,33 @@ def create_app(
 
     @app.get("/api/events")
     def list_events():
+        """Summaries, oldest first; newest=1 gives the last `limit` newest first. Filters as the inspector's."""
         try:
             after = int(request.args.get("after", 0))
             limit = int(request.args["limit"]) if "limit" in request.args else None
         except ValueError:
             return _problem(400, "after and limit must be whole numbers", request.query_string.decode())
-        endpoint = request.args.get("endpoint")
+        chosen = filters(request.args)
+        newest = request.args.get("newest") in ("1", "true")
         return {
-            "events": store.summaries(endpoint, after=after, limit=limit),
-            "total": store.count(endpoint),
+            "events": store.summaries(after=after, limit=limit, newest=newest, **chosen),
+            "total": store.count(**chosen),
         }
 
     @app.get("/api/events/<int:event_id>")
     def one_event(event_id: int):
         return store.get(event_id).to_dict()
 
-    @app.get("/")
+    @app.get("/api")
     def index():
         return {
             "webhooklab": __version__,
             "send webhooks to": request.host_url + "hooks/<endpoint>",
             "captured events": request.host_url + "api/events",
+            "inspector": request.host_url,
         }
+
+    add_inspector(app, store, responses, verifiers, Rule)
 
     @app.errorhandler(LookupError)
     def missing_event(error):
@@ -212,7 +240,7 @@ def create_app(
             404,
             "nothing is served here",
             request.path,
-            "webhooks go to /hooks/<endpoint> (any name), captured events are at /api/events",
+            "webhooks go to /hooks/<endpoint> (any name); the inspector is at /, the JSON API at /api",
         )
 
     return app
@@ -230,7 +258,8 @@ class Receiver(BackgroundServer):
     body. `db=` keeps the events in a SQLite file instead of in memory.
     `secrets={"shop": "whsec_..."}` verifies each endpoint's signatures and fills
     the table's `verified` and `reason` columns; a failed check never stops an
-    event from being stored. `ssl_context=(certificate, key)` serves HTTPS.
+    event from being stored, and `reject_invalid=True` answers it with a 400
+    that names the reason. `ssl_context=(certificate, key)` serves HTTPS.
     """
 
     def __init__(
@@ -241,6 +270,7 @@ class Receiver(BackgroundServer):
         port: int = 0,
         max_body: int = DEFAULT_MAX_BODY,
         secrets: dict[str, str | list[str] | Provider] | None = None,
+        reject_invalid: bool = False,
         ssl_context=None,
     ):
         self.max_body = max_body
@@ -251,7 +281,7 @@ class Receiver(BackgroundServer):
         self.handlers = Handlers()
         app = create_app(
             self.store, self.responses, max_body=max_body, verifiers=Verifiers(secrets), handlers=self.handlers,
-            on_stored=self._notify,
+            reject_invalid=reject_invalid, on_stored=self._notify,
         )  # fmt: skip
         super().__init__(app, host=host, port=port, ssl_context=ssl_context)
 
@@ -290,10 +320,6 @@ class Receiver(BackgroundServer):
         rx.respond("shop", fail_first=3)   # three 500s, then 200: watch the sender retry
         rx.respond("shop")                 # back to a plain 200
         """
-        if not isinstance(status, int) or not 100 <= status <= 599:
-            raise ValueError(f"status must be an HTTP status code from 100 to 599, got {status!r}")
-        if delay < 0 or fail_first < 0:
-            raise ValueError(f"delay and fail_first cannot be negative (got delay={delay}, fail_first={fail_first})")
         self.responses.set(endpoint, Rule(status, float(delay), int(fail_first), body, dict(headers or {})))
 
     def on(self, event_type: str = "*", *, endpoint: str | None = None, dedupe: bool = False, background: bool = False):
@@ -313,6 +339,10 @@ class Receiver(BackgroundServer):
             return function
 
         return register
+
+    def inspector(self, *, height: int = 600):
+        """The web inspector of this receiver: a link, and the live page embedded in the notebook."""
+        return InspectorView(self.base_url + "/", height)
 
     @property
     def errors(self) -> list:

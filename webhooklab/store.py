@@ -72,8 +72,8 @@ class EventStore:
                 "UPDATE events SET status = ?, response_body = ?, note = ? WHERE id = ?", (status, body, note, event_id)
             )
 
-    def count(self, endpoint: str | None = None) -> int:
-        where, params = _where(endpoint)
+    def count(self, endpoint: str | None = None, **filters) -> int:
+        where, params = _where(endpoint, **filters)
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
 
@@ -93,13 +93,17 @@ class EventStore:
             )
         return _to_event(row)
 
-    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None) -> list[Event]:
+    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, **filters) -> list[Event]:
         """Events oldest first, optionally for one endpoint and only those with an id above `after`."""
-        return [_to_event(row) for row in self._select("*", endpoint, after, limit)]
+        return [_to_event(row) for row in self._select("*", endpoint, after, limit, **filters)]
 
-    def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None) -> list[dict]:
-        """The table's columns only, without loading any body."""
-        rows = self._select(SUMMARY_SELECT, endpoint, after, limit)
+    def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None,
+                  newest: bool = False, **filters) -> list[dict]:  # fmt: skip
+        """The table's columns only, without loading any body; `newest` takes the last `limit`, newest first.
+
+        Filters: provider, event_type, verified (True, False, or "unchecked"), search (bytes in the body).
+        """
+        rows = self._select(SUMMARY_SELECT, endpoint, after, limit, newest=newest, **filters)
         return [{**row, "verified": _flag(row["verified"])} for row in map(dict, rows)]
 
     def frame(self, endpoint: str | None = None):
@@ -114,9 +118,9 @@ class EventStore:
         with self._lock:
             self._db.close()
 
-    def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None):
-        where, params = _where(endpoint, after)
-        sql = f"SELECT {columns} FROM events{where} ORDER BY id"
+    def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None, *, newest=False, **filters):
+        where, params = _where(endpoint, after, **filters)
+        sql = f"SELECT {columns} FROM events{where} ORDER BY id{' DESC' if newest else ''}"
         if limit is not None:
             sql, params = sql + " LIMIT ?", [*params, limit]
         with self._lock:
@@ -136,11 +140,26 @@ def to_frame(summaries: list[dict]):
     return table.astype({"id": "int64", "status": "int64", "size": "int64", "duplicate_of": "Int64"}).set_index("id")
 
 
-def _where(endpoint: str | None, after: int = 0) -> tuple[str, list]:
+def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None, event_type: str | None = None,
+           delivery_id: str | None = None, verified: bool | str | None = None, search: str | None = None,
+           ids=None) -> tuple[str, list]:  # fmt: skip
     clauses, params = ["id > ?"], [after]
-    if endpoint is not None:
-        clauses.append("endpoint = ?")
-        params.append(endpoint)
+    for column, value in (("endpoint", endpoint), ("provider", provider), ("event_type", event_type),
+                          ("delivery_id", delivery_id)):  # fmt: skip
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if verified == "unchecked":
+        clauses.append("verified IS NULL")
+    elif verified is not None:
+        clauses.append("verified = ?")
+        params.append(int(bool(verified)))
+    if search:
+        clauses.append("instr(body, ?) > 0")
+        params.append(search.encode("utf-8"))
+    if ids is not None:
+        clauses.append(f"id IN ({', '.join('?' * len(ids))})")
+        params.extend(ids)
     return " WHERE " + " AND ".join(clauses), params
 
 

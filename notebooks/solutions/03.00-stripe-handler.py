@@ -1,3 +1,6 @@
+import webhooklab as wl
+
+
 def handle(body, headers, secret):
     """What a Flask view would return for one Stripe webhook: (status, message)."""
     try:

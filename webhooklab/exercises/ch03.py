@@ -64,9 +64,13 @@ def check_verify_github(verify_github) -> bool:
         if result is None:
             return failed(f"for {description}, it returned None. Did you forget `return`?")
         if not isinstance(result, bool):
-            return failed(f"for {description}, it returned {result!r}; return True or False (compare_digest gives a bool).")
+            return failed(
+                f"for {description}, it returned {result!r}; return True or False (compare_digest gives a bool)."
+            )
         if result is not right:
-            return failed(f"for {description}, it returned {result}, but the right answer is {right}. {_wrong_hint(description, right)}")
+            return failed(
+                f"for {description}, it returned {result}, but the right answer is {right}. {_wrong_hint(description, right)}"
+            )
     if _uses_compare_digest(verify_github) is False:
         return failed(
             "every answer is right, but the comparison is not hmac.compare_digest. `==` stops at the first "
@@ -81,7 +85,9 @@ def check_verify_github(verify_github) -> bool:
 
 def _raise_hint(error: str, right: bool) -> str:
     if error.startswith("KeyError"):
-        return "Read the header with headers.get('X-Hub-Signature-256', '') so a missing header means False, not a crash."
+        return (
+            "Read the header with headers.get('X-Hub-Signature-256', '') so a missing header means False, not a crash."
+        )
     if "bytes-like" in error or "expected bytes" in error or "key: expected" in error:
         return "hmac.new needs bytes: use secret.encode() for the key and the body as it is (it is already bytes)."
     if "unsupported operand" in error or "can't concat" in error or "must be str" in error:
@@ -130,7 +136,9 @@ def check_handler(handle) -> bool:
                 )
             return failed(f"for {description}, {_name(handle)} raised {error}.")
         if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], int)):
-            return failed(f"for {description}, it returned {result!r}; return a pair (status, message), e.g. (400, 'bad signature').")
+            return failed(
+                f"for {description}, it returned {result!r}; return a pair (status, message), e.g. (400, 'bad signature')."
+            )
         status, message = result
         if not isinstance(message, str):
             return failed(f"for {description}, the message is {message!r}; make it a str.")
@@ -147,12 +155,14 @@ def check_handler(handle) -> bool:
                 )
             if status >= 500:
                 return failed(
-                    f"for {description}, it answered {status}. A 5xx says 'my server broke, try again later': it "
-                    "is what a crash looks like, so real outages hide among forged requests, and the sender keeps "
-                    "retrying something that will never verify. The request is at fault: answer 400."
+                    f"for {description}, it answered {status}. A 5xx says 'my server broke, try again later', and it "
+                    "is what a crash looks like, so real outages would hide among forged requests. The request is "
+                    "at fault, not your server: answer 400."
                 )
             if status != 400:
-                return failed(f"for {description}, it answered {status}: a 4xx is the right family, but answer 400 here.")
+                return failed(
+                    f"for {description}, it answered {status}: a 4xx is the right family, but answer 400 here."
+                )
     return passed("your handler answers 200 to a valid event and 400 to a tampered, unsigned or replayed one.")
 
 
@@ -171,8 +181,8 @@ def check_accept_payment(accept_payment) -> bool:
     del no_order["data"]["object"]["metadata"]["order_id"]
     cases = [  # (description, event, the right answer, a hint when wrong)
         ("a succeeded payment of order 1042 for 2000 eur", event(), True,
-         "check event['type'], then find the order with event['data']['object']['metadata']['order_id'], "
-         "and compare amount and currency with orders[order_id]."),
+         ("check event['type'], then find the order with event['data']['object']['metadata']['order_id'], "
+          "and compare amount and currency with orders[order_id].")),
         ("a payment_intent.payment_failed event for order 1042", event("payment_intent.payment_failed"), False,
          "check the type first: only 'payment_intent.succeeded' means the money arrived."),
         ("a succeeded payment of order 1042 in usd", event(currency="usd"), False,

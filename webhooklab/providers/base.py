@@ -213,9 +213,12 @@ class Provider:
 
         return str(uuid.uuid4())
 
-    def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE):
-        """The parsed event, if `body` carries a valid signature; otherwise SignatureError says why."""
-        explanation = self.explain(body, headers, tolerance=tolerance)
+    def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
+        """The parsed event, if `body` carries a valid signature; otherwise SignatureError says why.
+
+        `now` (unix seconds) is the time to judge the timestamp by; by default, now.
+        """
+        explanation = self.explain(body, headers, tolerance=tolerance, now=now)
         if not explanation.ok:
             raise SignatureError(explanation.reason, explanation.message)
         return parse_json(_as_bytes(body), _lower(headers).get("content-type"))

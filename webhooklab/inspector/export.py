@@ -1,0 +1,116 @@
+"""Captured events as files: JSON, CSV, HAR 1.2, and one event as a curl command."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import shlex
+from http import HTTPStatus
+from urllib.parse import parse_qsl
+
+from .. import __version__
+
+# Headers a replay or a curl command must not copy: the HTTP client sets them for the new request.
+HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "keep-alive"}
+CSV_COLUMNS = ["id", "time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size",
+               "verified", "reason", "duplicate_of", "preview"]  # fmt: skip
+
+
+def to_json(events) -> str:
+    return json.dumps([event.to_dict() for event in events], indent=2)
+
+
+def to_csv(events) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for event in events:
+        writer.writerow(event.summary() | {"id": event.id})
+    return out.getvalue()
+
+
+def to_har(events, base_url: str) -> dict:
+    """An HTTP Archive 1.2 log, one entry per captured request, with the answer it was given."""
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "webhooklab", "version": __version__},
+            "entries": [_entry(event, base_url) for event in events],
+        }
+    }
+
+
+def _entry(event, base_url: str) -> dict:
+    url = base_url.rstrip("/") + event.path + (f"?{event.query}" if event.query else "")
+    request = {
+        "method": event.method,
+        "url": url,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": [{"name": name, "value": value} for name, value in event.header_pairs],
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(event.query, keep_blank_values=True)],
+        "headersSize": -1,
+        "bodySize": event.size,
+    }
+    if event.body:
+        text, note = _text(event.body)
+        request["postData"] = {"mimeType": event.content_type or "", "params": [], "text": text,
+                               **({"comment": note} if note else {})}  # fmt: skip
+    answer_text, note = _text(event.response_body)
+    content_type = event.response_headers.get("Content-Type", "")
+    response = {
+        "status": event.status,
+        "statusText": _phrase(event.status),
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": [{"name": name, "value": value} for name, value in event.response_header_pairs],
+        "content": {"size": len(event.response_body), "mimeType": content_type, "text": answer_text,
+                    **({"encoding": "base64"} if note else {})},  # fmt: skip
+        "redirectURL": "",
+        "headersSize": -1,
+        "bodySize": len(event.response_body),
+    }
+    return {
+        "startedDateTime": event.received_at.isoformat(),
+        "time": 0,
+        "request": request,
+        "response": response,
+        "cache": {},
+        "timings": {"send": 0, "wait": 0, "receive": 0},
+        "comment": f"webhooklab event {event.id}" + (f"; {event.note}" if event.note else ""),
+    }
+
+
+def _text(body: bytes) -> tuple[str, str | None]:
+    try:
+        return body.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode("ascii"), "base64: the body is not UTF-8 text"
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def replay_headers(event) -> dict[str, str]:
+    """The captured headers, less those the new request's client must set itself."""
+    return {name: value for name, value in event.header_pairs if name.lower() not in HOP_BY_HOP}
+
+
+def curl(event, url: str) -> str:
+    """The request as a curl command that sends the same bytes (binary bodies via base64 and a pipe)."""
+    parts = ["curl", "-X", event.method, shlex.quote(url)]
+    for name, value in replay_headers(event).items():
+        parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if not event.body:
+        return " ".join(parts)
+    try:
+        return " ".join([*parts, "--data-binary", shlex.quote(event.body.decode("utf-8"))])
+    except UnicodeDecodeError:
+        encoded = base64.b64encode(event.body).decode("ascii")
+        return f"echo {encoded} | base64 -d | " + " ".join([*parts, "--data-binary", "@-"])
