@@ -97,6 +97,7 @@ class Delivery:
         """Attempt, wait, retry, until delivered or out of retries; returns the delivery."""
         due = self.clock.now()
         for number in range(1, self.policy.attempts + 1):
+            scheduled = due
             sent = self.clock.wait_until(due)
             attempt = self._send()
             verdict, final = self._judge(attempt)
@@ -110,7 +111,7 @@ class Delivery:
                     wait, verdict = asked, f"{verdict}; Retry-After asks for {duration(asked)}"
                 verdict = f"{verdict}; retry in {duration(wait)}"
                 due = sent + attempt.elapsed + wait
-            self._record(number, attempt, due, sent, verdict)
+            self._record(number, attempt, scheduled, sent, verdict)
             if final:
                 self.status = final
                 break

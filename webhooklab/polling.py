@@ -50,6 +50,11 @@ class ProviderAPI(BackgroundServer):
     def url(self, path: str = "/v1/events") -> str:
         return self.base_url + path
 
+    def __repr__(self) -> str:
+        where = self.base_url if self.running else "stopped"
+        push = f", pushing to {self.push_to}" if self.push_to else ""
+        return f"<ProviderAPI {where}, {len(self.log)} events{push}>"
+
     def record(self, event_type: str = "charge.succeeded", **overrides) -> dict:
         """An event happens: it joins the log, and is pushed if a receiver is registered."""
         event = self.provider.event(event_type, **overrides)
@@ -213,6 +218,8 @@ class Poller:
     def _baseline(self) -> None:
         """Start from the newest event there is now: only events after this count as new."""
         page = self._get({"limit": 1})
+        if self.requests:
+            self.requests[-1]["new"] = 0  # what exists already is not news
         if page and page["data"]:
             self._cursor = page["data"][0]["id"]
 

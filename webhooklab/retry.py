@@ -129,7 +129,7 @@ class RetryPolicy:
             ax.annotate(str(number), (offset / unit, 0), textcoords="offset points", xytext=(0, 8), ha="center")
         ax.set_yticks([])
         ax.set_xlabel(f"time after the first attempt ({label})")
-        ax.set_title(f"{self.name}: {self.attempts} attempts over {duration(offsets[-1])}")
+        ax.set_title(f"{self.name}: {self.attempts} attempt(s) over {duration(offsets[-1])}")
         return ax
 
     def __repr__(self) -> str:

@@ -299,10 +299,10 @@ class Provider:
 
     # -- sending ------------------------------------------------------------------------
 
-    def send(self, event, to: str, **sign_options) -> Attempt:
-        """Sign `event` and POST it once to `to`, with this provider's headers and timeout."""
+    def send(self, event, to: str, *, timeout: float | tuple[float, float] | None = None, **sign_options) -> Attempt:
+        """Sign `event` and POST it once to `to`, with this provider's headers and timeout (or `timeout`)."""
         body, headers = self.sign(event, **sign_options)
-        return post(to, body, headers, timeout=self.timeout)
+        return post(to, body, headers, timeout=timeout or self.timeout)
 
     def policy_for(self, event) -> RetryPolicy:
         """The retry policy this provider applies to `event`."""
