@@ -1,0 +1,4 @@
+@rx.on("charge.refunded", endpoint="stripe", dedupe=True)
+def refund(event):
+    order = event.json["data"]["object"]["metadata"]["order"]
+    orders.at[order, "status"] = "refunded"

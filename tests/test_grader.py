@@ -1,0 +1,361 @@
+"""The workshop challenge's grader: the solution passes, the naive handler fails where it should, with its hints."""
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+import webhooklab as wl
+from webhooklab import grader
+from webhooklab.grader import SCENARIOS, Challenge, Report
+
+SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
+NAMES = [s.name for s in SCENARIOS]
+
+
+def run_solution(slug: str, **namespace) -> dict:
+    """Run a solution file the way the notebook does: wl imported, the notebook's names defined."""
+    namespace = {"wl": wl, **namespace}
+    exec(compile((SOLUTIONS / f"06.00-{slug}.py").read_text(), f"06.00-{slug}.py", "exec"), namespace)
+    return namespace
+
+
+def naive_for(challenge):
+    """The notebook's naive handler: trusts the body, last one wins, slow work before answering."""
+
+    @challenge.handler
+    def naive(body, headers):
+        event = json.loads(body)
+        intent = event["data"]["object"]
+        challenge.payments[intent["id"]] = event
+        if event["type"] == "payment_intent.succeeded":
+            challenge.credit(intent["customer"], intent["amount"])
+        return 200
+
+    return naive
+
+
+def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newest=True, dedupe=True):
+    """The solution's handler with one knob turned, so each test breaks exactly one rule."""
+    stripe, seen = wl.Stripe(challenge.secret), set()
+
+    @challenge.handler
+    def handle(body, headers):
+        try:
+            event = stripe.verify(body, headers)
+        except wl.SignatureError:
+            return bad_signature
+        if dedupe and event["id"] in seen:
+            return 200
+        seen.add(event["id"])
+        intent = event["data"]["object"]
+        recorded = challenge.payments.get(intent["id"])
+        if recorded is None or not keep_newest or event["created"] > recorded["created"]:
+            challenge.payments[intent["id"]] = event
+        if event["type"] == "payment_intent.succeeded":
+            if credit_inline:
+                challenge.credit(intent["customer"], intent["amount"])
+            else:
+                challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])
+        return 200
+
+    return handle
+
+
+@pytest.fixture
+def challenge():
+    made = Challenge()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def quick():
+    """Time scaled down further, for tests that aren't about the notebook's numbers."""
+    made = Challenge(timeout=0.4, slow=0.8)
+    yield made
+    made.close()
+
+
+def failed_rows(report):
+    return set(report.failed)
+
+
+# -- the solution and the naive handler -------------------------------------------------------------
+
+
+def test_the_solution_passes_every_scenario(challenge, capsys):
+    run_solution("handler", challenge=challenge)
+    report = challenge.run()
+    assert report.ok and report.score == report.total == len(SCENARIOS), repr(report)
+    assert list(report.table.columns) == ["scenario", "passed", "what happened", "hint"]
+    assert list(report.table["scenario"]) == NAMES and (report.table["hint"] == "").all()
+    assert challenge.balances == {"cus_valid": 2000, "cus_duplicate": 2000, "cus_order": 3000, "cus_slow": 2500}
+    assert challenge.errors == []
+    assert grader.check_report(report) is True
+    assert capsys.readouterr().out.startswith("✓ all 6 scenarios pass")
+
+
+def test_the_naive_handler_fails_what_it_should_each_with_its_hint(challenge, capsys):
+    naive_for(challenge)
+    report = challenge.run()
+    assert report.score == 1 and failed_rows(report) == set(NAMES) - {"valid event"}
+    hints = {
+        "tampered body": ["verify before you act", "wl.SignatureError", "return 400"],
+        "stale timestamp": ["an hour ago", "replay", "300 s"],
+        "duplicate delivery": ["acted twice", "set of the event ids"],
+        "out-of-order delivery": ["older payment_intent.payment_failed replaced", "event['created']"],
+        "slow side effect": ["took 1.0 s", "waits only 0.5 s", "challenge.enqueue(challenge.credit"],
+    }
+    for scenario, fragments in hints.items():
+        for fragment in fragments:
+            assert fragment in report.hint(scenario), (scenario, report.hint(scenario))
+    assert "credited cus_tampered 1,500.00 once" in report.happened("tampered body")
+    assert "credited cus_duplicate 20.00 twice" in report.happened("duplicate delivery")
+    assert "no answer within 0.5 s" in report.happened("slow side effect")
+    assert grader.check_report(report) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet: 1/6 scenarios pass.") and "still naive()" in out and "tampered body" in out
+
+
+# -- one rule broken at a time ---------------------------------------------------------------------
+
+
+def test_answering_500_to_a_bad_signature(quick):
+    good_handler(quick, bad_signature=500)
+    report = quick.run()
+    assert failed_rows(report) == {"tampered body", "stale timestamp"}
+    assert "a 5xx says 'my server broke" in report.hint("tampered body")
+
+
+def test_answering_200_to_a_bad_signature(quick):
+    good_handler(quick, bad_signature=200)
+    report = quick.run()
+    assert failed_rows(report) == {"tampered body", "stale timestamp"}
+    assert "changed nothing, good, but answered 200" in report.hint("stale timestamp")
+
+
+def test_crediting_before_answering_fails_only_the_slow_scenario(quick):
+    good_handler(quick, credit_inline=True)
+    report = quick.run()
+    assert failed_rows(report) == {"slow side effect"}
+    assert "took 0.8 s" in report.hint("slow side effect") and "waits only 0.4 s" in report.hint("slow side effect")
+
+
+def test_last_one_wins_fails_only_the_out_of_order_scenario(quick):
+    good_handler(quick, keep_newest=False)
+    report = quick.run()
+    assert failed_rows(report) == {"out-of-order delivery"}
+    assert "the older payment_failed replaced it" in report.happened("out-of-order delivery")
+
+
+def test_without_deduplication_only_the_duplicate_fails(quick):
+    good_handler(quick, dedupe=False)
+    report = quick.run()
+    assert failed_rows(report) == {"duplicate delivery"}
+
+
+def test_a_duplicate_refused_with_409(quick):
+    stripe, seen = wl.Stripe(quick.secret), set()
+
+    @quick.handler
+    def handle(body, headers):
+        try:
+            event = stripe.verify(body, headers)
+        except wl.SignatureError:
+            return 400
+        if event["id"] in seen:
+            return 409
+        seen.add(event["id"])
+        intent = event["data"]["object"]
+        quick.payments.setdefault(intent["id"], event)
+        if event["type"] == "payment_intent.succeeded":
+            quick.enqueue(quick.credit, intent["customer"], intent["amount"])
+        return 200
+
+    report = quick.run()
+    assert failed_rows(report) == {"duplicate delivery"}
+    assert "the duplicate was answered 409" in report.hint("duplicate delivery")
+
+
+def test_work_on_the_learners_own_thread_counts_too(quick):
+    stripe, seen = wl.Stripe(quick.secret), set()
+
+    @quick.handler
+    def handle(body, headers):
+        try:
+            event = stripe.verify(body, headers)
+        except wl.SignatureError:
+            return 400
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            intent = event["data"]["object"]
+            recorded = quick.payments.get(intent["id"])
+            if recorded is None or event["created"] > recorded["created"]:
+                quick.payments[intent["id"]] = event
+            if event["type"] == "payment_intent.succeeded":
+                threading.Thread(target=quick.credit, args=(intent["customer"], intent["amount"])).start()
+        return 200
+
+    assert quick.run().ok
+
+
+# -- mistakes are reported, never crash the run -----------------------------------------------------
+
+
+def test_a_handler_that_raises_is_reported_not_crashed(quick):
+    @quick.handler
+    def broken(body, headers):
+        return 1 / 0
+
+    report = quick.run()
+    assert report.score == 0 and len(report.table) == len(SCENARIOS)
+    for scenario in NAMES:
+        assert "ZeroDivisionError: division by zero" in report.hint(scenario)
+        assert "answered 500" in report.happened(scenario)
+    assert quick.errors and quick.errors[0].where == "handler" and "Traceback" in quick.errors[0].traceback
+    assert "broken()" in report.score_line
+
+
+def test_an_uncaught_signature_error_gets_its_own_hint(quick):
+    stripe = wl.Stripe(quick.secret)
+
+    @quick.handler
+    def handle(body, headers):
+        stripe.verify(body, headers)
+        return 200
+
+    report = quick.run()
+    assert "nothing caught it" in report.hint("tampered body") and "try/except wl.SignatureError" in report.hint("tampered body")
+
+
+def test_a_handler_that_returns_nothing(quick):
+    @quick.handler
+    def handle(body, headers):
+        pass
+
+    report = quick.run()
+    assert report.score == 0 and "returned None" in report.hint("valid event") and "return 200" in report.hint("valid event")
+
+
+def test_enqueueing_the_result_of_credit_is_explained(quick):
+    stripe = wl.Stripe(quick.secret)
+
+    @quick.handler
+    def handle(body, headers):
+        intent = stripe.verify(body, headers)["data"]["object"]
+        quick.enqueue(quick.credit(intent["customer"], intent["amount"]))
+        return 200
+
+    report = quick.run()
+    assert "enqueue(challenge.credit, customer, amount)" in report.hint("valid event")
+
+
+def test_background_errors_are_recorded(quick):
+    @quick.handler
+    def handle(body, headers):
+        quick.enqueue(quick.credit, "cus_x", "20.00")  # a string amount: credit refuses it
+        return 200
+
+    quick.run()
+    assert any(f.where == "background" and "amount is in cents" in f.error for f in quick.errors)
+
+
+def test_odd_things_in_payments_do_not_crash_the_grader(quick):
+    @quick.handler
+    def handle(body, headers):
+        event = json.loads(body)
+        intent = event["data"]["object"]
+        quick.payments[intent["id"]] = "succeeded"  # not the event
+        quick.enqueue(quick.credit, intent["customer"], intent["amount"])
+        return 200
+
+    report = quick.run()
+    assert "valid event" in report.failed and "record the event" in report.hint("valid event")
+
+
+def test_no_handler_yet():
+    report = Challenge().run()
+    assert report.score == 0 and report.handler is None
+    assert all("@challenge.handler" in report.hint(name) for name in NAMES)
+
+
+# -- reports, reprs, runs again ---------------------------------------------------------------------
+
+
+def test_the_report_renders_as_a_table_with_a_score(quick):
+    naive_for(quick)
+    report = quick.run()
+    page = report._repr_html_()
+    assert "<table>" in page and "Score: 1/6 for naive()" in page and page.count("<tr>") == len(SCENARIOS) + 1
+    text = repr(report)
+    assert text.splitlines()[0] == report.score_line and "✗ tampered body" in text and "    hint: " in text
+
+
+def test_report_html_is_escaped():
+    report = Report([{"scenario": "valid event", "passed": False, "what happened": "<script>", "hint": "a & b"}], "h")
+    assert "<script>" not in report._repr_html_() and "&lt;script&gt;" in report._repr_html_()
+
+
+def test_the_secret_is_never_shown_whole(challenge):
+    assert challenge.secret not in repr(challenge) and challenge.secret not in challenge._repr_html_()
+    assert "6 scenarios" in repr(challenge) and "<table>" in challenge._repr_html_()
+    assert list(challenge.scenarios.index) == NAMES
+
+
+def test_a_second_run_starts_from_empty_books(quick):
+    good_handler(quick)
+    quick.run()
+    quick.payments["leftover"] = {"id": "evt_x"}
+    report = quick.run()
+    assert report.ok and "leftover" not in quick.payments and quick.balances["cus_valid"] == 2000
+    table = quick.deliveries()
+    assert list(table.columns) == ["scenario", "delivery", "status", "answered in (ms)", "handler took (ms)", "problem"]
+    assert len(table) == 8 and set(table["status"]) == {200, 400}
+
+
+def test_timeout_must_be_shorter_than_the_slow_call():
+    with pytest.raises(ValueError, match="shorter than slow"):
+        Challenge(timeout=2, slow=1)
+
+
+# -- the checks ---------------------------------------------------------------------------------------
+
+
+def test_check_report_refuses_something_else(capsys):
+    assert grader.check_report("report") is False
+    assert "challenge.run()" in capsys.readouterr().out
+
+
+def test_status_codes_solution_passes(capsys):
+    assert grader.check_status_codes(run_solution("status-codes")["STATUS"]) is True
+    assert capsys.readouterr().out.startswith("✓")
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        ({"bad signature": 500}, ["STATUS['bad signature'] is 500", "4xx"]),
+        ({"duplicate": 409}, ["STATUS['duplicate'] is 409", "2xx"]),
+        ({"type not handled": 400}, ["STATUS['type not handled'] is 400", "ignore it"]),
+        ({"database down": 200}, ["STATUS['database down'] is 200", "5xx", "retry later"]),
+        ({"accepted": "200"}, ["STATUS['accepted'] is '200'", "an int"]),
+    ],
+)
+def test_wrong_status_codes_get_a_specific_hint(change, fragments, capsys):
+    status = {**run_solution("status-codes")["STATUS"], **change}
+    assert grader.check_status_codes(status) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet:") and out.count("✗") == 1, out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_the_naive_status_table_and_missing_keys(capsys):
+    assert grader.check_status_codes(dict.fromkeys(grader.SITUATIONS, 200)) is False
+    assert "bad signature" in capsys.readouterr().out
+    assert grader.check_status_codes({"bad signature": 400}) is False
+    assert "no entry for 'stale timestamp'" in capsys.readouterr().out
+    assert grader.check_status_codes([400]) is False
+    assert "should be a dict" in capsys.readouterr().out
