@@ -84,7 +84,7 @@ class SendPanel(widgets.VBox):
         self.provider = widgets.Dropdown(options=PROVIDER_LABELS, value="stripe", description="Provider")
         self.event_type = widgets.Dropdown(description="Event")
         self.fields = widgets.Text(description="Fields", placeholder="amount=5000, currency=eur")
-        self.secret = widgets.Text(description="Secret")
+        self.secret = widgets.Password(description="Secret")  # a secret is never shown whole
         self.tamper = widgets.Checkbox(description="tamper with the body", indent=False)
         self.wrong_secret = widgets.Checkbox(description="use the wrong secret", indent=False)
         self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
@@ -133,7 +133,7 @@ class SignatureExplainer(widgets.VBox):
         self.rx = rx
         self.event = widgets.Dropdown(description="Event")
         self.provider = widgets.Dropdown(options=PROVIDER_LABELS, description="Scheme")
-        self.secret = widgets.Text(value=secret, description="Secret")
+        self.secret = widgets.Password(value=secret, description="Secret")
         self.reload = widgets.Button(description="Reload events", icon="refresh")
         self.output = widgets.HTML()
         self.reload.on_click(lambda _: self.load())
