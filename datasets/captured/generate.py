@@ -17,7 +17,7 @@ The seven endpoints, and what each one teaches:
   billing     Stripe (live mode)  flaky: some deliveries fail 1 to 3 times first (fail_first)
   ci          GitHub              healthy; at 16:00 a burst of 30 pushes arrives concurrently,
                                   shuffled, some twice (deliver_many)
-  deploy-bot  GitHub              503 during maintenance 09:00 to 11:00; GitHub never retries,
+  deploy-bot  GitHub              503 during a deploy from 11:00 to 12:15; GitHub never retries,
                                   so a person redelivers each failed one by hand an hour later
   fulfilment  Shopify             slow: answers take about 2 s, and some exceed Shopify's 5 s
                                   timeout (the receiver processed it, the sender retries)
@@ -99,19 +99,46 @@ def endpoints() -> list[Endpoint]:
     stripe, github, shopify, standard = wl.Stripe(), wl.GitHub(), wl.Shopify(), wl.StandardWebhooks()
     live = {"livemode": True}  # live mode: Stripe retries for up to 3 days
     return [
-        Endpoint("payments", stripe, {"payment_intent.succeeded": 5, "charge.succeeded": 2.5, "charge.refunded": 1,
-                 "payment_intent.payment_failed": 1, "checkout.session.completed": 0.5}, 80, median=0.06,
-                 down=[(13, 14.5, 500)], overrides=live),  # fmt: skip
-        Endpoint("billing", stripe, {"charge.succeeded": 4, "checkout.session.completed": 3,
-                 "customer.subscription.created": 3}, 40, median=0.15, sigma=0.6,
-                 fail_first={0: 0.7, 1: 0.18, 2: 0.08, 3: 0.04}, overrides=live),  # fmt: skip
+        Endpoint(
+            "payments",
+            stripe,
+            {
+                "payment_intent.succeeded": 5,
+                "charge.succeeded": 2.5,
+                "charge.refunded": 1,
+                "payment_intent.payment_failed": 1,
+                "checkout.session.completed": 0.5,
+            },
+            80,
+            median=0.06,
+            down=[(13, 14.5, 500)],
+            overrides=live,
+        ),
+        Endpoint(
+            "billing",
+            stripe,
+            {"charge.succeeded": 4, "checkout.session.completed": 3, "customer.subscription.created": 3},
+            40,
+            median=0.15,
+            sigma=0.6,
+            fail_first={0: 0.7, 1: 0.18, 2: 0.08, 3: 0.04},
+            overrides=live,
+        ),
         Endpoint("ci", github, {"push": 6, "pull_request": 3, "issues": 1}, 40, median=0.03),
-        Endpoint("deploy-bot", github, {"push": 7, "release": 3}, 20, median=0.4, down=[(9, 11, 503)]),
-        Endpoint("fulfilment", shopify, {"orders/create": 5, "orders/paid": 4, "orders/cancelled": 1}, 30,
-                 median=2.0, sigma=0.9, cap=6.5),  # fmt: skip
+        Endpoint("deploy-bot", github, {"push": 7, "release": 3}, 20, median=0.4, down=[(11, 12.25, 503)]),
+        Endpoint(
+            "fulfilment",
+            shopify,
+            {"orders/create": 5, "orders/paid": 4, "orders/cancelled": 1},
+            30,
+            median=2.0,
+            sigma=0.9,
+            cap=6.5,
+        ),
         Endpoint("inventory", shopify, {"inventory_levels/update": 7, "products/update": 3}, 30, median=0.02),
-        Endpoint("crm-sync", standard, {"user.created": 4, "contact.updated": 3.5, "invoice.paid": 2.5}, 35,
-                 median=0.1),  # fmt: skip
+        Endpoint(
+            "crm-sync", standard, {"user.created": 4, "contact.updated": 3.5, "invoice.paid": 2.5}, 35, median=0.1
+        ),
     ]
 
 
@@ -132,7 +159,7 @@ class Run:
     def stream(self, endpoint: Endpoint, index: int) -> None:
         rng = random.Random(SEED * 10 + index)
         times = sorted(at(rng.uniform(0, 24)) for _ in range(endpoint.count))
-        types, weights = zip(*endpoint.types.items())
+        types, weights = list(endpoint.types), list(endpoint.types.values())
         seq = 0
         for when in times:
             if endpoint.name == "ci" and when >= at(BURST_AT) and not self.burst_sent:
@@ -145,7 +172,9 @@ class Run:
     def deliver(self, endpoint: Endpoint, event, when: float, rng: random.Random, seq: int) -> None:
         if endpoint.fail_first:
             failures = rng.choices(list(endpoint.fail_first), list(endpoint.fail_first.values()))[0]
-            self.rx.respond(endpoint.name, fail_first=failures, delay=lognormal(rng, endpoint.median, endpoint.sigma, 4))
+            self.rx.respond(
+                endpoint.name, fail_first=failures, delay=lognormal(rng, endpoint.median, endpoint.sigma, 4)
+            )
             clock = wl.VirtualClock(start=when)
         else:
 

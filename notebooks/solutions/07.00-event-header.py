@@ -1,0 +1,1 @@
+event_header = "X-GitHub-Event"
