@@ -121,7 +121,8 @@ class SendPanel(widgets.VBox):
             f"Sent {html.escape(self.event_type.value)} to {html.escape(self.rx.url(self.endpoint))}: "
             f"answer <b>{html.escape(str(answer))}</b> in {attempt.elapsed * 1000:.1f} ms.<br>"
             f"<span style='color:{colour}'>Signature check with the endpoint's secret: "
-            f"{'valid' if verdict.ok else html.escape(verdict.reason)}</span>. {html.escape(verdict.message)}"
+            f"{'valid' if verdict.ok else html.escape(verdict.reason)}</span>."
+            + ("" if verdict.ok else f" {html.escape(verdict.message)}")
         )
         return attempt
 
