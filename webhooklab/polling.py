@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -127,11 +128,10 @@ class ProviderAPI(BackgroundServer):
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
         with self._lock:
             events = self.log[::-1]
-        for op, test in (("gt", lambda a, b: a > b), ("gte", lambda a, b: a >= b),
-                         ("lt", lambda a, b: a < b), ("lte", lambda a, b: a <= b)):  # fmt: skip
-            if f"created[{op}]" in args:
-                bound = int(args[f"created[{op}]"])
-                events = [e for e in events if test(e["created"], bound)]
+        for name, compare in (("gt", operator.gt), ("gte", operator.ge), ("lt", operator.lt), ("lte", operator.le)):
+            if f"created[{name}]" in args:
+                bound = int(args[f"created[{name}]"])
+                events = [e for e in events if compare(e["created"], bound)]
         if "type" in args:
             events = [e for e in events if e["type"] == args["type"]]
         ids = [e["id"] for e in events]

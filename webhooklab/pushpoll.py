@@ -87,12 +87,11 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
             rx.wait_for(len(ids), endpoint="push", timeout=grace)
         except TimeoutError:
             pass  # counted below as missed
-        arrived = {e.delivery_id: e.received_at.timestamp() for e in rx.store.list("push")}
-        latencies["push"] = [arrived[i] - api.created_at[i] for i in ids if i in arrived]
+        latencies["push"] = delays(api, ids, stored_at(rx, "push"))
         rows.append(_row("push", None, "live", len(api.pushes), 0, latencies["push"], len(ids)))
         for interval, poller in pollers.items():
             name = f"poll every {interval:g} s"
-            latencies[name] = [poller.seen[i] - api.created_at[i] for i in ids if i in poller.seen]
+            latencies[name] = delays(api, ids, poller.seen)
             stats = poller.stats
             rows.append(_row(name, interval, "live", stats["requests"], stats["empty"], latencies[name], len(ids)))
         rx.close()
@@ -105,7 +104,7 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
             ids = _produce(api, duration, rate * factor, arrivals, rng)
             poller.wait_for(ids, timeout=interval / factor + 2.0)
             poller.stop()
-        latencies[name] = [(poller.seen[i] - api.created_at[i]) * factor for i in ids if i in poller.seen]
+        latencies[name] = [delay * factor for delay in delays(api, ids, poller.seen)]
         stats = poller.stats
         rows.append(_row(name, interval, f"compressed ×{factor:g}", stats["requests"] / factor,
                          stats["empty"] / factor, latencies[name], len(ids), scale=1 / factor))  # fmt: skip
@@ -119,6 +118,16 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     import pandas as pd
 
     return PushPollResult(pd.DataFrame(rows), latencies, notes)
+
+
+def stored_at(rx: Receiver, endpoint: str) -> dict[str, float]:
+    """When the receiver stored each pushed event, by event id (Stripe's id is the delivery id)."""
+    return {e.delivery_id: e.received_at.timestamp() for e in rx.store.list(endpoint)}
+
+
+def delays(api: ProviderAPI, ids: list[str], noticed: dict[str, float]) -> list[float]:
+    """Seconds from the API recording each event to its being noticed, for the events that were."""
+    return [noticed[i] - api.created_at[i] for i in ids if i in noticed]
 
 
 def _produce(api: ProviderAPI, duration: float, rate: float, arrivals: str, rng: random.Random) -> list[str]:

@@ -24,6 +24,7 @@ import ipywidgets as widgets
 from .clock import AcceleratedClock
 from .delivery import post
 from .polling import Poller, ProviderAPI
+from .pushpoll import delays, stored_at
 from .providers import PROVIDERS
 from .receiver import Receiver
 from .retry import duration
@@ -207,7 +208,7 @@ class RetryTimeline(widgets.VBox):
         start = log[0]["sent"] if log else None
         now = (self._clock.now() - start) if (self._clock and start is not None) else 0.0
         x = lambda offset: 20 + 560 * min(offset, span) / span  # noqa: E731
-        marks = [f"<line x1='20' y1='40' x2='580' y2='40' stroke='#bbb'/>"]
+        marks = ["<line x1='20' y1='40' x2='580' y2='40' stroke='#bbb'/>"]
         for number, offset in enumerate(offsets, 1):
             marks.append(f"<circle cx='{x(offset):.1f}' cy='40' r='6' fill='none' stroke='#999'/>"
                          f"<text x='{x(offset):.1f}' y='25' font-size='10' text-anchor='middle'>{number}</text>")  # fmt: skip
@@ -261,12 +262,11 @@ class PushPollRace(widgets.VBox):
 
     @staticmethod
     def _score(rx, api, poller, ids) -> dict:
-        pushed = {e.delivery_id: e.received_at.timestamp() for e in rx.store.list("race")}
         stats = poller.stats
         return {
             "events": len(ids),
-            "push": [pushed[i] - api.created_at[i] for i in ids if i in pushed],
-            "poll": [poller.seen[i] - api.created_at[i] for i in ids if i in poller.seen],
+            "push": delays(api, ids, stored_at(rx, "race")),
+            "poll": delays(api, ids, poller.seen),
             "requests": stats["requests"],
             "empty": stats["empty"],
         }

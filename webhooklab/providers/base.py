@@ -14,13 +14,14 @@ import hmac
 import html
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
-from ..retry import RetryPolicy
 from ..errors import SignatureError
 from ..event import parse_json
+from ..retry import RetryPolicy
 from ..workshop import shipped
 
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
@@ -51,13 +52,14 @@ class Explanation:
     steps: list[tuple[str, str]] = field(default_factory=list)
     reason: str | None = None
     message: str = "the signature is valid"
+    payload: object = field(default=None, repr=False)  # the parsed event, once everything has checked out
 
     @property
     def ok(self) -> bool:
         return self.reason is None
 
-    def add(self, step: str, value) -> None:
-        self.steps.append((step, value if isinstance(value, str) else repr(value)))
+    def add(self, step: str, value: str) -> None:
+        self.steps.append((step, value))
 
     def fail(self, reason: str, message: str) -> Explanation:
         self.reason, self.message = reason, message
@@ -209,8 +211,6 @@ class Provider:
         return body, self._headers(payload, body, signatures, timestamp, header.message_id)
 
     def _new_delivery_id(self) -> str:
-        import uuid
-
         return str(uuid.uuid4())
 
     def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
@@ -221,7 +221,7 @@ class Provider:
         explanation = self.explain(body, headers, tolerance=tolerance, now=now)
         if not explanation.ok:
             raise SignatureError(explanation.reason, explanation.message)
-        return parse_json(_as_bytes(body), _lower(headers).get("content-type"))
+        return explanation.payload
 
     def explain(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None) -> Explanation:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
@@ -262,7 +262,8 @@ class Provider:
                     f"the signature is valid but its timestamp is {-age:.0f} s in the future, more than the "
                     f"{tolerance:g} s allowed: the sender's clock or this machine's is wrong (clock skew).",
                 )
-        if parse_json(body, headers.get("content-type")) is None:
+        out.payload = parse_json(body, headers.get("content-type"))
+        if out.payload is None:
             return out.fail(
                 "invalid_payload",
                 f"the signature is valid, but the body is not JSON (it starts {_show(body[:40])}); "
