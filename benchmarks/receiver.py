@@ -1,13 +1,16 @@
-"""The receiver against a bare Flask app on the same kind of server, measured in one run.
+"""The receiver against a bare Flask app, measured in one run.
 
     python benchmarks/receiver.py [--senders 8] [--seconds 3] [--rounds 3]
 
-Each server runs in its own process; this process is the load: several
-senders on keep-alive connections POST a Stripe-sized JSON body for a fixed
-time. Rounds alternate bare, receiver, bare, receiver... so both see the same
-machine noise; each figure is the median over rounds. It also times
-`import webhooklab` (against `import flask`, its floor) and starting a
-receiver (against starting the bare app in a thread).
+Two baselines: a bare Flask app on werkzeug's development server (what a
+learner writes by hand, and what the receiver ran on before) and the same
+app on waitress (the server the receiver runs on now). Each server runs in
+its own process; this process is the load: several senders on keep-alive
+connections POST a Stripe-sized JSON body for a fixed time. Rounds alternate
+between the three, so all see the same machine noise; each figure is the
+median over rounds. It also times `import webhooklab` (against
+`import flask`, its floor) and starting a receiver (against starting the
+bare app on werkzeug in a thread).
 """
 
 from __future__ import annotations
@@ -51,11 +54,6 @@ def serve(kind: str) -> None:
         port = rx.port
     else:
         from flask import Flask
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class Quiet(WSGIRequestHandler):
-            def log_request(self, *args):
-                pass
 
         app = Flask("bare")
 
@@ -63,9 +61,24 @@ def serve(kind: str) -> None:
         def ok(endpoint):
             return ""
 
-        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        port = server.port
+        if kind == "werkzeug":
+            from werkzeug.serving import WSGIRequestHandler, make_server
+
+            class Quiet(WSGIRequestHandler):
+                def log_request(self, *args):
+                    pass
+
+            server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            port = server.port
+        else:
+            from waitress.server import create_server
+
+            from webhooklab.server import THREADS
+
+            server = create_server(app, host="127.0.0.1", port=0, threads=THREADS)
+            threading.Thread(target=server.run, daemon=True).start()
+            port = server.effective_port
     print(port, flush=True)
     sys.stdin.read()
 
@@ -135,12 +148,12 @@ def main() -> None:
     parser.add_argument("--senders", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--serve", choices=["bare", "receiver"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["werkzeug", "waitress", "receiver"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve)
 
-    results = {"bare": [], "receiver": []}
+    results = {"werkzeug": [], "waitress": [], "receiver": []}
     for _ in range(args.rounds):
         for kind in results:
             server = subprocess.Popen(
@@ -157,17 +170,18 @@ def main() -> None:
         return statistics.median(round_[column] for round_ in results[kind])
 
     print(f"{args.senders} senders, {args.rounds} rounds of {args.seconds:g} s each, Python {sys.version.split()[0]}\n")
-    print("| measure | receiver | bare Flask | ratio | target |")
-    print("|---|---|---|---|---|")
+    print("| measure | receiver | bare Flask on werkzeug | ratio | bare Flask on waitress | ratio | target (werkzeug) |")
+    print("|---|---|---|---|---|---|---|")
     rows = [("throughput (requests/s)", 0, 1, ">= 0.7"), ("median latency (ms)", 1, 1000, "<= 1.5"),
             ("99th percentile latency (ms)", 2, 1000, "")]  # fmt: skip
     for label, column, scale, target in rows:
-        ours, base = median("receiver", column), median("bare", column)
-        print(f"| {label} | {ours * scale:.1f} | {base * scale:.1f} | {ours / base:.2f} | {target} |")
+        ours, werkzeug, waitress = (median(kind, column) for kind in ("receiver", "werkzeug", "waitress"))
+        print(f"| {label} | {ours * scale:.1f} | {werkzeug * scale:.1f} | {ours / werkzeug:.2f} "
+              f"| {waitress * scale:.1f} | {ours / waitress:.2f} | {target} |")  # fmt: skip
     ours, base = time_import("webhooklab"), time_import("flask")
-    print(f"| import (s) | {ours:.3f} | {base:.3f} (import flask) | {ours / base:.2f} | < 0.3 s |")
+    print(f"| import (s) | {ours:.3f} | {base:.3f} (import flask) | {ours / base:.2f} | | | < 0.3 s |")
     ours, base = time_starts()
-    print(f"| start (ms) | {ours * 1000:.1f} | {base * 1000:.1f} | {ours / base:.2f} | < 100 ms |")
+    print(f"| start (ms) | {ours * 1000:.1f} | {base * 1000:.1f} | {ours / base:.2f} | | | < 100 ms |")
 
 
 if __name__ == "__main__":

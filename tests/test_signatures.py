@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import time
 from datetime import datetime, timezone
 
@@ -313,3 +314,191 @@ def test_arbitrary_input_raises_only_signature_error(body, headers):
         except wl.SignatureError as error:
             assert error.reason in {"missing_header", "malformed_header", "no_matching_signature",
                                     "timestamp_too_old", "timestamp_too_new", "invalid_payload"}  # fmt: skip
+
+
+# -- hostile input: each case here once escaped verify as something other than SignatureError ----------
+
+ARABIC_INDIC = "١٧٠٠٠٠٠٠٠٠"  # 1700000000 in Arabic-Indic digits: str.isdigit() says yes, int() agrees, Stripe never sends it
+
+
+def hostile(provider, body, headers, **options) -> wl.SignatureError:
+    """The SignatureError verify raises; explain must give the same verdict without raising."""
+    explanation = provider.explain(body, headers, **options)
+    with pytest.raises(wl.SignatureError) as caught:
+        provider.verify(body, headers, **options)
+    assert (caught.value.reason, str(caught.value)) == (explanation.reason, explanation.message)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "shown"),
+    [
+        ("9" * 5000, r"but it is '9{40}'… \(5000 characters in all\)"),  # int() refuses more than 4300 digits
+        ("17000000²", "but it is '17000000²'"),  # a superscript two: isdigit() but not int()
+        (ARABIC_INDIC, f"but it is '{ARABIC_INDIC}'"),
+        ("1700000000000", "1 to 12 ASCII digits"),  # milliseconds
+        ("+1700000000", "1 to 12 ASCII digits"),
+        ("", "1 to 12 ASCII digits"),
+    ],
+)
+def test_stripe_timestamp_must_be_a_few_ascii_digits(timestamp, shown):
+    headers = {"Stripe-Signature": f"t={timestamp},v1={'0' * 64}"}
+    with pytest.raises(wl.SignatureError, match=shown) as caught:
+        wl.Stripe(STRIPE_SECRET).verify(b"{}", headers)
+    assert caught.value.reason == "malformed_header"
+    assert hostile(wl.Stripe(STRIPE_SECRET), b"{}", headers).reason == "malformed_header"
+
+
+def test_a_validly_signed_huge_stripe_timestamp_is_malformed_not_an_overflow():
+    body, headers = stripe_signed(timestamp=10**400)  # the HMAC is right; the age once overflowed a float
+    with pytest.raises(wl.SignatureError, match=r"1 to 12 ASCII digits.*\(401 characters in all\)") as caught:
+        wl.Stripe(STRIPE_SECRET).verify(body, headers)
+    assert caught.value.reason == "malformed_header"
+
+
+@pytest.mark.parametrize("prefix", ["webhook", "svix"])
+@pytest.mark.parametrize(
+    ("timestamp", "shown"),
+    [
+        ("9" * 5000, r"but it is '9{40}'… \(5000 characters in all\)"),
+        ("17000000²", "but it is '17000000²'"),
+        (ARABIC_INDIC, f"but it is '{ARABIC_INDIC}'"),
+        ("1700000000000", "1 to 12 ASCII digits"),
+        ("2023-11-14T22:13:20Z", "1 to 12 ASCII digits"),
+    ],
+)
+def test_standard_webhooks_timestamp_must_be_a_few_ascii_digits(prefix, timestamp, shown):
+    headers = {f"{prefix}-id": "msg_1", f"{prefix}-timestamp": timestamp, f"{prefix}-signature": "v1,AAAA"}
+    with pytest.raises(wl.SignatureError, match=f"{prefix}-timestamp.*{shown}") as caught:
+        wl.StandardWebhooks(SW_SECRET).verify(b"{}", headers)
+    assert caught.value.reason == "malformed_header"
+    assert hostile(wl.StandardWebhooks(SW_SECRET), b"{}", headers).reason == "malformed_header"
+
+
+@pytest.mark.parametrize("prefix", ["webhook", "svix"])
+def test_a_validly_signed_huge_standard_timestamp_is_malformed_not_an_overflow(prefix):
+    body, headers = wl.StandardWebhooks(SW_SECRET, prefix=prefix).sign({"type": "a"}, timestamp=10**400)
+    with pytest.raises(wl.SignatureError, match=r"1 to 12 ASCII digits.*\(401 characters in all\)") as caught:
+        wl.StandardWebhooks(SW_SECRET).verify(body, headers)
+    assert caught.value.reason == "malformed_header"
+
+
+@pytest.mark.parametrize(
+    ("provider", "headers", "reason"),
+    [
+        (wl.Stripe(STRIPE_SECRET), {"Stripe-Signature": "t=1700000000,v1=" + "é" * 64}, "no_matching_signature"),
+        (wl.Stripe(STRIPE_SECRET), {"Stripe-Signature": "t=1700000000,v1=\ud800"}, "no_matching_signature"),
+        (wl.GitHub("s"), {"X-Hub-Signature-256": "sha256=" + "٠" * 64}, "malformed_header"),
+        (wl.Shopify("s"), {"X-Shopify-Hmac-Sha256": "é" * 44}, "malformed_header"),
+        (wl.Shopify("s"), {"X-Shopify-Hmac-Sha256": "\ud800" * 44}, "malformed_header"),
+        (wl.StandardWebhooks(SW_SECRET), {"webhook-id": "msg_é\ud800", "webhook-timestamp": "1700000000",
+                                          "webhook-signature": "v1,é v1,\ud800 v1,%%%"}, "no_matching_signature"),
+    ],
+)  # fmt: skip
+def test_non_ascii_received_values_cannot_raise(provider, headers, reason):
+    assert hostile(provider, b"{}", headers, tolerance=None).reason == reason
+
+
+def test_odd_whitespace_around_header_values_is_what_http_ignores():
+    body, headers = wl.GitHub("s").sign(b'{"a": 1}', event_type="push")
+    headers["X-Hub-Signature-256"] = f" \t{headers['X-Hub-Signature-256']}\t "
+    assert wl.GitHub("s").verify(body, headers) == {"a": 1}
+    sender = wl.StandardWebhooks([SW_SECRET, wl.StandardWebhooks.new_secret()])
+    body, headers = sender.sign({"type": "a"})
+    headers["webhook-signature"] = headers["webhook-signature"].replace(" ", "\t\n ")
+    assert wl.StandardWebhooks(SW_SECRET).verify(body, headers) == {"type": "a"}
+    body, headers = wl.Shopify("s").sign(b"{}", event_type="orders/paid")
+    digest = headers["X-Shopify-Hmac-Sha256"]
+    headers["X-Shopify-Hmac-Sha256"] = digest[:20] + "\n" + digest[20:]
+    assert hostile(wl.Shopify("s"), body, headers).reason == "malformed_header"
+
+
+def test_a_body_nested_too_deep_for_the_parser_is_not_json():
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads raises RecursionError here, not ValueError
+    body, headers = wl.GitHub("s").sign(deep, event_type="push")
+    assert hostile(wl.GitHub("s"), body, headers).reason == "invalid_payload"
+    assert hostile(wl.GitHub("other"), body, headers).reason == "no_matching_signature"  # tries re-serialising it
+    form = b"payload=" + b"%5B" * 100_000
+    body, headers = wl.GitHub("s").sign(form, event_type="push")
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    assert hostile(wl.GitHub("s"), body, headers).reason == "invalid_payload"
+
+
+def test_a_lone_surrogate_escape_in_json_does_not_stop_the_diagnosis():
+    body, headers = wl.GitHub("s").sign(b'["\\ud800",1]', event_type="push")
+    with pytest.raises(wl.SignatureError, match="written compactly"):
+        wl.GitHub("s").verify(b'["\\ud800", 1]', headers)
+    assert hostile(wl.GitHub("other"), b'["\\ud800", 1]', headers).reason == "no_matching_signature"
+
+
+def test_bodies_and_headers_in_every_form_a_framework_hands_over():
+    body, headers = wl.GitHub("s").sign(b'{"a": 1}', event_type="push")
+    as_bytes = [(name.encode(), value.encode()) for name, value in headers.items()]  # raw WSGI-style pairs
+    assert wl.GitHub("s").verify(bytearray(body), as_bytes) == {"a": 1}
+    assert wl.GitHub("s").verify(memoryview(body), list(headers.items())) == {"a": 1}
+    assert hostile(wl.GitHub("s"), body, None).reason == "missing_header"
+    assert hostile(wl.GitHub("s"), "\ud800 not text HTTP could carry", headers).reason == "no_matching_signature"
+
+
+def test_headers_that_are_not_pairs_are_a_usage_error():
+    with pytest.raises(wl.UsageError, match=r"expected the headers as a dict or a list of \(name, value\) pairs"):
+        wl.GitHub("s").verify(b"{}", "X-Hub-Signature-256: sha256=00")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"now": math.nan}, r"expected now= to be unix seconds, like time\.time\(\), but got nan"),
+        ({"now": math.inf}, "but got inf"),
+        ({"now": -math.inf}, "but got -inf"),
+        ({"now": 10**400}, r"but got 1000000000.*… \(401 characters in all\)"),
+        ({"now": "1700000000"}, "but got '1700000000'"),
+        ({"now": datetime(2024, 1, 1)}, r"a datetime\? pass its .timestamp\(\)"),
+        ({"tolerance": math.nan}, r"expected tolerance= to be seconds, 0 or more \(None skips.*\), but got nan"),
+        ({"tolerance": -1}, "but got -1"),
+    ],
+)
+def test_now_and_tolerance_that_are_not_seconds_are_a_usage_error(options, message):
+    body, headers = stripe_signed()
+    for call in (wl.Stripe(STRIPE_SECRET).verify, wl.Stripe(STRIPE_SECRET).explain):
+        with pytest.raises(wl.UsageError, match=message) as caught:
+            call(body, headers, **options)
+        assert isinstance(caught.value, ValueError)  # a bad argument, not a bad request
+
+
+def test_an_infinite_tolerance_accepts_any_age():
+    body, headers = stripe_signed(timestamp=1)
+    assert wl.Stripe(STRIPE_SECRET).verify(body, headers, tolerance=math.inf)["id"] == "evt_1"
+
+
+# -- mask -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("secret", "shown"),
+    [
+        ("whsec_abcdefghijklmnop1234", "whsec_…1234"),
+        ("sk_test_0123456789abcdef", "sk_…cdef"),
+        ("shpss_0123456789abcdef0123", "shpss_…0123"),
+        ("0123456789abcdef0123", "…0123"),  # no kind
+        ("hush", "… (4 characters)"),  # short: the length only
+        ("whsec_other", "… (11 characters)"),
+        ("whsec_0123456789abcde", "… (21 characters)"),  # 15 after the kind: 12 would not stay hidden
+        ("lengthy_0123456789abcdef", "…cdef"),  # seven letters is not a kind
+        ("a1_0123456789abcdef", "…cdef"),  # nor is anything but letters
+    ],
+)
+def test_mask_shows_at_most_the_kind_and_the_last_four(secret, shown):
+    assert wl.providers.base.mask(secret) == shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_mask_keeps_at_least_twelve_characters_hidden(secret):
+    shown = wl.providers.base.mask(secret)
+    kind, _, rest = shown.partition("…")
+    assert len(kind) <= 7 and secret.startswith(kind) and (not kind or kind[:-1].isalpha() and kind.endswith("_"))
+    if rest.startswith(" ("):
+        assert rest == f" ({len(secret)} characters)" and not kind
+    else:
+        assert rest == secret[-4:] and len(secret) - len(kind) - 4 >= 12

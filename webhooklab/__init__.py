@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 from .clock import AcceleratedClock, RealClock, VirtualClock
 from .delivery import Attempt, Deliveries, Delivery
-from .errors import EventNotFound, ReceiverError, SignatureError, WaitTimeout, WebhooklabError
+from .errors import EventNotFound, ReceiverError, SignatureError, UsageError, WaitTimeout, WebhooklabError
 from .event import Event
 from .polling import Poller, ProviderAPI
 from .providers import Explanation, GitHub, Payload, Shopify, StandardWebhooks, Stripe
@@ -41,6 +41,7 @@ __all__ = [
     "SignatureError",
     "StandardWebhooks",
     "Stripe",
+    "UsageError",
     "VirtualClock",
     "WaitTimeout",
     "WebhooklabError",

@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-body", type=int, default=None, help="largest body accepted, in bytes (default: 25 MB)")
     serve.add_argument("--secret", action="append", default=[], metavar="ENDPOINT=SECRET",
                        help="verify signatures on ENDPOINT with SECRET (repeatable)")  # fmt: skip
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="also answer the inspector and API when reached by this host name, "
+                       "such as a tunnel's (repeatable; IP addresses and localhost always are)")  # fmt: skip
     serve.set_defaults(command="serve", run=_serve)
 
     send = commands.add_parser("send", help="send a signed, realistic webhook, like `stripe trigger`")
@@ -99,7 +102,8 @@ def _serve(args, extra) -> int:
     from .receiver import DEFAULT_MAX_BODY, Receiver
 
     secrets = dict(_pair(item, "ENDPOINT=SECRET") for item in args.secret)
-    rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets)
+    rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
+                  allowed_hosts=args.allow_host)  # fmt: skip
     rx.start()
     print(f"webhooklab receiver listening on {rx.base_url}")
     print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")

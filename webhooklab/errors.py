@@ -2,6 +2,7 @@
 
     WebhooklabError
      ├── ReceiverError      a receiver could not start, stop or answer as asked
+     ├── UsageError         a value given to webhooklab is not one it can use (also a ValueError)
      ├── WaitTimeout        wait_for() gave up before enough events arrived
      ├── EventNotFound      no captured event has that id
      └── SignatureError     a webhook's signature did not verify (see its `reason`)
@@ -17,6 +18,10 @@ class WebhooklabError(Exception):
 
 class ReceiverError(WebhooklabError):
     """A receiver could not start or stop (port taken, bad host, already running)."""
+
+
+class UsageError(WebhooklabError, ValueError):
+    """A value given to webhooklab is not one it can use: the message names what was expected and what arrived."""
 
 
 class WaitTimeout(WebhooklabError, TimeoutError):

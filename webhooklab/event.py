@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import gzip
+import codecs
 import json
 import zlib
 from dataclasses import dataclass
@@ -15,6 +15,8 @@ Headers = tuple[tuple[str, str], ...]
 PREVIEW_CHARS = 60
 # Bodies larger than this are not parsed just to fill the table's columns.
 MAX_SNIFF_BYTES = 2 * 1024 * 1024
+# A compressed body is never decoded past this: 200 KB of gzip can hold 200 MB. The same as the body limit.
+MAX_DECODED_BYTES = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,12 @@ class Event:
 
     @property
     def decoded_body(self) -> bytes:
-        """The body with any gzip or deflate Content-Encoding undone (`body` stays as received)."""
-        return decode_content(self.body, self.header("Content-Encoding"))
+        """The body with any gzip or deflate Content-Encoding undone (`body` stays as received).
+
+        A body that does not decode, or would decode to more than MAX_DECODED_BYTES, is returned as it is.
+        """
+        decoded, complete = decompress(self.body, self.header("Content-Encoding"))
+        return decoded if complete else self.body
 
     @property
     def text(self) -> str | None:
@@ -139,17 +145,37 @@ def _header(pairs: Headers, name: str, default: str | None = None) -> str | None
     return default
 
 
-def decode_content(body: bytes, encoding: str | None) -> bytes:
-    """Undo gzip or deflate Content-Encoding; a body that does not decode is returned as it is."""
+def decompress(body: bytes, encoding: str | None, limit: int = MAX_DECODED_BYTES) -> tuple[bytes, bool]:
+    """(decoded, complete): gzip or deflate undone, a megabyte at a time, never holding more than `limit`.
+
+    `complete` is False, and `decoded` empty, when the decoded form would be
+    larger than `limit`. A body that is not encoded, or does not decode,
+    comes back as it is.
+    """
     encoding = (encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        wbits = 16 + zlib.MAX_WBITS
+    elif encoding == "deflate":
+        wbits = zlib.MAX_WBITS
+    else:
+        return body, True
+    pieces, size, rest = [], 0, body
     try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, EOFError, zlib.error):
-        pass
-    return body
+        while rest:  # a gzip body may hold several members, one after another
+            decoder, data = zlib.decompressobj(wbits), rest
+            while not decoder.eof:
+                piece = decoder.decompress(data, 1024 * 1024)
+                data = decoder.unconsumed_tail
+                if not (piece or data or decoder.eof):
+                    return body, True  # cut short: it does not decode
+                size += len(piece)
+                if size > limit:
+                    return b"", False
+                pieces.append(piece)
+            rest = decoder.unused_data
+    except zlib.error:
+        return body, True
+    return b"".join(pieces), True
 
 
 def parse_json(body: bytes, content_type: str | None):
@@ -161,32 +187,29 @@ def parse_json(body: bytes, content_type: str | None):
             return None
     try:
         return json.loads(body)
-    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError):  # includes JSONDecodeError and UnicodeDecodeError; deep nesting
         return None
 
 
-def preview(body: bytes, content_encoding: str | None = None) -> str:
-    """A one-line glimpse of the body for the events table."""
+def preview(body: bytes) -> str:
+    """A one-line glimpse of a (decoded) body for the events table, from its first few kilobytes."""
     if not body:
         return ""
-    decoded = decode_content(body, content_encoding)
     try:
-        text = " ".join(decoded.decode("utf-8").split())
+        text = " ".join(codecs.getincrementaldecoder("utf-8")().decode(body[: PREVIEW_CHARS * 64]).split())
     except UnicodeDecodeError:
         return f"<{len(body)} bytes, not UTF-8 text>"
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
 def identify(pairs: Headers, body: bytes, content_type: str | None):
-    """(provider, event type, delivery id) as far as the headers and body tell them.
+    """(provider, event type, delivery id) as far as the headers and the (decoded) body tell them.
 
     Each provider is recognised by a header only it sends; the event type and
     the id to deduplicate on come from wherever that provider puts them.
     """
     headers = {name.lower(): value for name, value in pairs}
-    payload = None
-    if len(body) <= MAX_SNIFF_BYTES:
-        payload = parse_json(decode_content(body, headers.get("content-encoding")), content_type)
+    payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
     fields = payload if isinstance(payload, dict) else {}
 
     def field(name):

@@ -1,48 +1,96 @@
-"""A WSGI app served from a daemon thread of this process: start, stop, a URL, a context manager."""
+"""A WSGI app served from a daemon thread of this process: start, stop, a URL, a context manager.
+
+The HTTP layer is waitress, not werkzeug's development server (which its
+maintainers say offers no security guarantee). waitress reads every
+connection in one event loop and hands only complete requests to a bounded
+pool of threads, so a slow, malformed or hostile client costs a socket and
+some buffer, never a thread, and cannot take the kernel down with it.
+"""
 
 from __future__ import annotations
 
 import errno
+import logging
+import resource
 import socket
+import ssl
 import threading
+import time
 
-from werkzeug.serving import WSGIRequestHandler, make_server, select_address_family
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, get_header_lines, split_uri
+from waitress.server import TcpWSGIServer
+from waitress.task import ErrorTask, WSGITask
 
-from .errors import ReceiverError
+from . import __version__
+from .checks import got, whole
+from .errors import ReceiverError, UsageError
+
+# waitress warns on stderr when requests queue or connections reach the limit: in a notebook that is
+# noise under every cell, and both are expected under load. Its errors still show.
+for _name in ("waitress", "waitress.queue"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
+THREADS = 16  # requests handled at once; each respond(delay=...) holds one while it waits
+CONNECTIONS = 2000  # open connections at once, fewer where the process may open fewer files
+IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
+DRAIN_LIMIT = 1024**3  # an over-limit body is read and dropped up to here, so the sender can read our 413
 
 
 class BackgroundServer:
-    """Serves `app` on werkzeug's threaded server, in a daemon thread, on 127.0.0.1 and a free port by default.
+    """Serves `app` in a daemon thread, on 127.0.0.1 and a free port by default.
 
     Starting twice, stopping twice, a taken port or a bad host raise a
-    ReceiverError that says what to do: never werkzeug's sys.exit() in a kernel.
+    ReceiverError that says what to do. A request body is kept up to
+    `max_body` bytes; what arrives beyond that is counted and dropped.
     """
 
     kind = "receiver"  # how messages name this server
 
-    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, ssl_context=None):
+    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, ssl_context=None,
+                 max_body: int = DEFAULT_MAX_BODY):  # fmt: skip
+        if not isinstance(host, str) or not host.strip():
+            raise UsageError(
+                "host must be the address to listen on, such as '127.0.0.1' (this machine only) or "
+                f"'0.0.0.0' (every network interface), got {got(host)}"
+            )
+        if "/" in host:
+            raise UsageError(
+                f"host must be an address such as '127.0.0.1', not a URL, got {host!r}: the URLs are made from it"
+            )
+        name, _, tail = host.rpartition(":")
+        if host.count(":") == 1 and tail.isdigit():
+            raise UsageError(
+                f"host {host!r} includes a port: give it separately, as {type(self).__name__}(host={name!r}, port={tail})"
+            )
+        port = whole(port, "port", "a whole number from 0 (any free port) to 65535")
+        if not 0 <= port <= 65535:
+            raise UsageError(f"port must be from 0 (any free port) to 65535, got {port}: a TCP port is a 16-bit number")
+        max_body = whole(max_body, "max_body", "a whole number of bytes, such as 10 * 1024 * 1024 for 10 MB")
+        if max_body < 1:
+            raise UsageError(
+                f"max_body must be at least 1 byte, got {max_body}: it is the largest body the receiver "
+                "accepts (25 MB by default, GitHub's cap on a webhook payload)"
+            )
         self.app = app
         self.host = host
         self.requested_port = port
         self.ssl_context = ssl_context  # (certificate file, key file) or an ssl.SSLContext: serve HTTPS
-        self._server = None
+        self.max_body = max_body
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self):
         """Start serving and return self, so `Receiver().start()` reads well."""
         if self.running:
             raise ReceiverError(f"this {self.kind} is already running at {self.base_url}; call stop() first")
+        tls = _tls_context(self.ssl_context)
         listener = _listen(self.host, self.requested_port)
-        try:
-            self._server = make_server(
-                self.host, self.requested_port, self.app,
-                threaded=True, request_handler=_Handler, fd=listener.fileno(), ssl_context=self.ssl_context,
-            )  # fmt: skip
-        finally:
-            listener.close()  # the server holds its own duplicate of the socket
+        self._server = _Server(self.app, listener, tls, self.max_body)
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how quickly stop() is noticed
+            target=self._server.run,
             name=f"webhooklab-{self.kind}-{self.port}",
             daemon=True,  # never keep a kernel or interpreter alive
         )
@@ -53,10 +101,11 @@ class BackgroundServer:
         """Stop serving and free the port."""
         if not self.running:
             raise ReceiverError(f"this {self.kind} is not running, so there is nothing to stop")
-        self._server.shutdown()
-        self._server.server_close()
+        server, self._server = self._server, None
+        server.trigger.pull_trigger(server.close_everything)  # the event loop closes its own sockets
         self._thread.join()
-        self._server = self._thread = None
+        server.task_dispatcher.set_thread_count(0)  # each worker leaves after its current request
+        self._thread = None
 
     def __enter__(self):
         return self if self.running else self.start()
@@ -71,7 +120,7 @@ class BackgroundServer:
 
     @property
     def port(self) -> int | None:
-        return self._server.port if self.running else None
+        return int(self._server.effective_port) if self.running else None
 
     @property
     def base_url(self) -> str:
@@ -81,34 +130,217 @@ class BackgroundServer:
         return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
 
 
-class _Handler(WSGIRequestHandler):
-    """Werkzeug's handler, quiet per request and keeping header names exactly as sent."""
+class _Server(TcpWSGIServer):
+    """waitress's server on a socket we bound, with our channels, and a way to close from its own loop."""
 
-    def log_request(self, code="-", size="-") -> None:
-        pass  # one line per request would spill into the notebook's output
+    def __init__(self, app, listener: socket.socket, tls: ssl.SSLContext | None, max_body: int):
+        self.tls = tls
+        self.max_body = max_body
+        self.channel_class = _TLSChannel if tls else _Channel
+        adjustments = Adjustments(
+            threads=THREADS,
+            connection_limit=_connection_limit(),
+            channel_timeout=IDLE_TIMEOUT,
+            cleanup_interval=min(IDLE_TIMEOUT, 10),
+            max_request_body_size=max(DRAIN_LIMIT, max_body + 1),
+            asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
+            url_scheme="https" if tls else "http",
+            ident=f"webhooklab/{__version__}",
+            log_socket_errors=False,
+            expose_tracebacks=False,
+        )
+        sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
+        super().__init__(app, {}, _sock=listener, adj=adjustments, bind_socket=False, sockinfo=sockinfo)
 
-    def make_environ(self):
-        environ = super().make_environ()
-        # WSGI keeps headers only as HTTP_* keys, which loses their case and order.
-        environ["webhooklab.raw_headers"] = list(self.headers.items())
+    def close_everything(self) -> None:
+        """Close every connection and the listener; the loop ends once nothing is left to watch."""
+        for dispatcher in list(self._map.values()):
+            if dispatcher is not self and dispatcher is not self.trigger:
+                dispatcher.close()
+        self.close()
+
+
+class _Parser(HTTPRequestParser):
+    """waitress's request parser, also keeping the headers exactly as sent and capping the kept body."""
+
+    raw_headers: list[tuple[str, str]] = []  # names in the case and order they were sent
+    body = None  # a _CappedBuffer once the headers announce a body
+
+    def __init__(self, adj, max_body: int):
+        super().__init__(adj)
+        self.max_body = max_body
+
+    def parse_header(self, header_plus: bytes) -> None:
+        first_line, _, block = header_plus.partition(b"\r\n")
+        self.raw_headers = _header_pairs(block)
+        try:
+            super().parse_header(header_plus)
+        except Exception:
+            self._recover_request_line(first_line)  # so the rejection can still be recorded
+            raise
+        if self.body_rcv is not None:
+            self.body = self.body_rcv.buf = _CappedBuffer(self.body_rcv.buf, self.max_body + 1)
+
+    def _recover_request_line(self, line: bytes) -> None:
+        method, _, rest = line.partition(b" ")
+        target = rest.partition(b" ")[0]
+        try:
+            _, _, self.path, self.query, _ = split_uri(target)
+        except Exception:
+            return  # not even a request line: answered by waitress alone
+        self.command, self.request_uri = method.decode("latin-1"), target.decode("latin-1")
+        self.url_scheme = self.adj.url_scheme
+
+
+class _CappedBuffer:
+    """A body buffer that keeps its first `cap` bytes and only counts the rest."""
+
+    def __init__(self, buffer, cap: int):
+        self.buffer, self.cap, self.received = buffer, cap, 0
+
+    def append(self, data: bytes) -> None:
+        room = self.cap - len(self.buffer)
+        if room > 0:
+            self.buffer.append(data[:room])
+        self.received += len(data)
+
+    def __len__(self) -> int:
+        return len(self.buffer)
+
+    def __getattr__(self, name):
+        return getattr(self.buffer, name)
+
+
+class _Task(WSGITask):
+    """A WSGI call that also hands the app the raw headers, the full body size and any rejection."""
+
+    rejected: tuple[int, str] | None = None
+
+    def get_environment(self) -> dict:
+        environ = super().get_environment()
+        request = self.request
+        environ["webhooklab.raw_headers"] = request.raw_headers
+        if request.body is not None and request.body.received > len(request.body):
+            environ["webhooklab.body_size"] = request.body.received
+        if self.rejected:
+            environ["webhooklab.rejected"] = self.rejected
         return environ
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind and listen ourselves, so a taken port is an error here and not werkzeug's sys.exit()."""
-    family = select_address_family(host, port)
+def _rejection(channel, request):
+    """A request the HTTP layer refused: still given to the app (to record and answer) when its path is known."""
+    if getattr(request, "command", None) is None:
+        return ErrorTask(channel, request)
+    task = _Task(channel, request)
+    task.rejected = (request.error.code, f"{request.error.reason}: {request.error.body}")
+    task.close_on_finish = True  # after a framing error nothing more on this connection can be trusted
+    return task
+
+
+class _Channel(HTTPChannel):
+    task_class = _Task
+    error_task_class = staticmethod(_rejection)
+
+    def parser_class(self, adj):
+        return _Parser(adj, self.server.max_body)
+
+
+class _TLSChannel(_Channel):
+    """The same channel over TLS: the handshake, reads and writes go through the ssl module, never blocking."""
+
+    def __init__(self, server, sock, addr, adj, map=None):
+        sock = server.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        self.handshaken = False
+        super().__init__(server, sock, addr, adj, map)
+
+    def handle_read(self) -> None:
+        try:
+            if not self.handshaken:
+                self.socket.do_handshake()
+                self.handshaken = True
+            chunks = [self.socket.recv(self.adj.recv_bytes)]
+            while self.socket.pending():  # decrypted bytes the poller cannot see
+                chunks.append(self.socket.recv(self.socket.pending()))
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return  # the rest of a TLS record is still on its way
+        except OSError:  # includes ssl.SSLError: a client that does not speak TLS, or went away
+            self.handle_close()
+            return
+        data = b"".join(chunks)
+        if not data:
+            self.handle_close()
+            return
+        self.last_activity = time.time()
+        self.received(data)
+
+    def send(self, data, do_close=True) -> int:
+        try:
+            return self.socket.send(data)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return 0
+        except OSError:
+            if do_close:
+                self.handle_close()
+            return 0
+
+
+def _header_pairs(block: bytes) -> list[tuple[str, str]]:
+    """Header lines as (name, value) in the case and order sent; WSGI keeps only upper-cased HTTP_* keys."""
     try:
-        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)[0][4]
+        lines = get_header_lines(block)
+    except Exception:  # a bare CR or LF: waitress rejects the request; keep what splits cleanly
+        lines = block.split(b"\r\n")
+    pairs = []
+    for line in lines:
+        name, colon, value = line.partition(b":")
+        if colon:
+            pairs.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
+    return pairs
+
+
+def _connection_limit() -> int:
+    """CONNECTIONS, or fewer where the process may not open that many files (a macOS kernel allows 256)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTIONS
+    return max(16, min(CONNECTIONS, soft - 128))  # leave room for the kernel's own files and sockets
+
+
+def _tls_context(option) -> ssl.SSLContext | None:
+    if option is None or isinstance(option, ssl.SSLContext):
+        return option
+    try:
+        certificate, key = option
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"ssl_context must be (certificate file, key file) or an ssl.SSLContext, got {option!r}"
+        ) from None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certificate, key)
+    except (OSError, ssl.SSLError) as error:
+        raise ReceiverError(
+            f"cannot serve HTTPS with certificate {certificate!r} and key {key!r}: {error}. "
+            "Both must be PEM files, and the key must belong to the certificate"
+        ) from None
+    return context
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen ourselves, so a taken port or a bad host is a clear error here."""
+    try:
+        info = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)[0]
     except socket.gaierror as error:
         raise ReceiverError(
             f"cannot listen on host {host!r}: it is not an address or a name this machine can "
             f"resolve ({error.strerror}). Use '127.0.0.1', the default"
         ) from None
+    family, address = info[0], info[4]
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(1024)
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:

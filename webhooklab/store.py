@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import numbers
+import os
 import sqlite3
 import threading
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 
-from .errors import EventNotFound
+from .errors import EventNotFound, ReceiverError, UsageError
 from .event import Event
 
 SCHEMA = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
@@ -38,19 +40,54 @@ class EventStore:
     """
 
     def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else None
+        """Open the store, creating its file if there is none yet.
+
+        A path it cannot use is a UsageError (a folder, a missing folder, a file that is not
+        webhooklab's SQLite) or a ReceiverError (read-only, locked); both name the path.
+        """
+        if path is not None and not (isinstance(path, (str, os.PathLike)) and isinstance(os.fspath(path), str)):
+            raise UsageError(
+                "db must be a file path (a str or pathlib.Path), or None to keep the events in memory, "
+                f"got {path!r} (type {type(path).__name__})"
+            )
+        if path is not None and not os.fspath(path):
+            raise UsageError(
+                "db is an empty path: name a file, such as 'events.db', or leave db out to keep the events in memory"
+            )
+        self.path = Path(path).expanduser() if path is not None else None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            ":memory:" if self.path is None else self.path,
-            check_same_thread=False,
-            isolation_level=None,  # autocommit: each INSERT is durable when it returns
-        )
-        self._db.row_factory = sqlite3.Row
         if self.path is not None:
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
+            _check_location(self.path)
+        try:
+            self._db = sqlite3.connect(
+                ":memory:" if self.path is None else self.path,
+                check_same_thread=False,
+                isolation_level=None,  # autocommit: each INSERT is durable when it returns
+            )
+        except sqlite3.Error as error:
+            raise _cannot_open(self.path, error) from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            missing = []
+            if self.path is not None:
+                self._db.execute("PRAGMA busy_timeout = 5000")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                found = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
+                missing = [column for column in ("id", *COLUMNS) if found and column not in found]
+            if not missing:
+                self._db.executescript(SCHEMA)
+        except sqlite3.Error as error:
+            self._db.close()
+            raise _cannot_open(self.path, error) from None
+        if missing:
+            self._db.close()
+            lacks = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            raise UsageError(
+                f"db={str(self.path)!r} is a SQLite database, but its events table is not one this webhooklab "
+                f"writes: it has no column {lacks}. It was left as it was; give db= a new file name, "
+                "such as 'events.db'"
+            )
 
     def add(self, event: dict) -> int:
         """Store one captured request (a dict keyed by column name) and return its id."""
@@ -65,11 +102,12 @@ class EventStore:
                 ).fetchone()[0]
             return self._db.execute(INSERT, row).lastrowid
 
-    def set_response(self, event_id: int, status: int, body: bytes, *, note: str) -> None:
+    def set_response(self, event_id: int, status: int, headers: list, body: bytes, *, note: str) -> None:
         """Record a different answer than the one first stored (a handler failed after the insert)."""
         with self._lock:
             self._db.execute(
-                "UPDATE events SET status = ?, response_body = ?, note = ? WHERE id = ?", (status, body, note, event_id)
+                "UPDATE events SET status = ?, response_headers = ?, response_body = ?, note = ? WHERE id = ?",
+                (status, json.dumps(headers), body, note, event_id),
             )
 
     def count(self, endpoint: str | None = None, **filters) -> int:
@@ -78,13 +116,24 @@ class EventStore:
             return self._db.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
 
     def get(self, event_id: int) -> Event:
-        """One event by id; a negative number counts back from the newest (-1 is the last)."""
+        """One event by id; a negative number counts back from the newest (-1 is the last).
+
+        The id is a whole number (numpy's integers, as in rx.events().index, too);
+        anything else is a UsageError, and an id no event has is EventNotFound.
+        """
+        if isinstance(event_id, bool) or not isinstance(event_id, numbers.Integral):
+            raise UsageError(
+                "an event id is a whole number, from the index of rx.events() (-1 is the newest, -2 the one "
+                f"before), got {event_id!r}" + ("" if event_id is None else f" (type {type(event_id).__name__})")
+            )
+        event_id = int(event_id)
         if event_id < 0:
             sql, params = "SELECT * FROM events ORDER BY id DESC LIMIT 1 OFFSET ?", (-event_id - 1,)
         else:
             sql, params = "SELECT * FROM events WHERE id = ?", (event_id,)
         with self._lock:
-            row = self._db.execute(sql, params).fetchone()
+            # SQLite's integers are 64-bit: no event has an id beyond them, and asking would overflow.
+            row = self._db.execute(sql, params).fetchone() if -(2**63) <= event_id < 2**63 else None
             total = self._db.execute("SELECT count(*) FROM events").fetchone()[0]
         if row is None:
             raise EventNotFound(
@@ -174,3 +223,66 @@ def _to_event(row: sqlite3.Row) -> Event:
 
 def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
+
+
+def _check_location(path: Path) -> None:
+    """A UsageError when `path` cannot be a database file: a folder, or in a folder that does not exist."""
+    if os.path.isdir(path):
+        raise UsageError(
+            f"db={str(path)!r} is a folder; db= names the file to keep the events in, "
+            f"such as {str(path / 'events.db')!r}"
+        )
+    folder = path.parent
+    if not os.path.exists(folder):
+        raise UsageError(
+            f"db={str(path)!r} is in a folder that does not exist: {_absolute(folder)}. Create it first, "
+            f"with Path({str(folder)!r}).mkdir(parents=True), or choose a file in a folder that exists"
+        )
+    if not os.path.isdir(folder):
+        raise UsageError(f"db={str(path)!r} cannot be created: {str(folder)!r} is a file, not a folder")
+
+
+def _cannot_open(path: Path | None, error: sqlite3.Error) -> Exception:
+    """The error to raise when SQLite refused `path`, saying the likely cause."""
+    said = str(error)
+    shown = "an in-memory database" if path is None else f"db={str(path)!r}"
+    if "not a database" in said:
+        return UsageError(
+            f"{shown} exists but is not a SQLite database (SQLite says {said!r}), so the events cannot be kept "
+            "in it; it was left as it was. Give db= a new file name, such as 'events.db', or a file a "
+            "Receiver wrote before"
+        )
+    denied = _read_only(path)
+    if path is not None and (denied or "readonly" in said or "read-only" in said):
+        return ReceiverError(
+            f"cannot write to {shown}: {denied or f'SQLite says {said!r}'}. A receiver writes each event it "
+            f"captures there, with {path.name}-wal and {path.name}-shm beside it; choose a file in a folder you "
+            "can write to, such as the notebook's"
+        )
+    if "locked" in said or "busy" in said:
+        return ReceiverError(
+            f"{shown} is locked by another program (SQLite says {said!r}): close the program or notebook "
+            "that holds it, or use another file"
+        )
+    return ReceiverError(
+        f"cannot open {shown} as an event store: SQLite says {said!r}. Is it a file on a disk this user "
+        "can write to?"
+    )
+
+
+def _read_only(path: Path | None) -> str | None:
+    """Why this user cannot write `path` or create files beside it, or None when nothing says so."""
+    if path is None:
+        return None
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return "the file is read-only for this user"
+    if not os.access(path.parent, os.W_OK):
+        return f"the folder {_absolute(path.parent)} is read-only for this user"
+    return None
+
+
+def _absolute(path: Path) -> str:
+    try:
+        return repr(str(path.absolute()))
+    except OSError:  # the current folder itself is gone
+        return repr(str(path))

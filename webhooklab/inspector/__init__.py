@@ -8,13 +8,19 @@ below, which this module adds to the receiver's app.
 from __future__ import annotations
 
 import html
+import ipaddress
 import json
+import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Response, request, send_from_directory
 
 from ..delivery import post
+from ..errors import UsageError
+from ..guard import hostname, is_ip
 from ..providers import PROVIDERS
 from .export import curl, replay_headers, to_csv, to_har, to_json
 
@@ -26,10 +32,18 @@ POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self' http://127.0.0.1:* http://localhost:*"
 )
 EXPORTS = {"json": "application/json", "csv": "text/csv", "har": "application/json"}
+REPLAYS_IN_FLIGHT = 4  # replays sent at once; more wait for none of them and get a 429
+# Explanation steps that would let whoever reads them forge a signature, or find it character by character.
+SECRET_STEPS = ("expected", "first difference")
 
 
-def add_inspector(app, store, responses, verifiers, rule_type) -> None:
-    """Add the page and its API to the receiver's Flask app."""
+def add_inspector(app, store, responses, verifiers, rule_type, *, show_expected: bool = True) -> None:
+    """Add the page and its API to the receiver's Flask app.
+
+    `show_expected=False` hides the expected signatures from the explanations the page shows; they are
+    always hidden from anyone not on this machine, since with them one could sign any body.
+    """
+    replays = threading.BoundedSemaphore(REPLAYS_IN_FLIGHT)
 
     @app.after_request
     def protect(response: Response) -> Response:
@@ -37,6 +51,7 @@ def add_inspector(app, store, responses, verifiers, rule_type) -> None:
             response.headers["Content-Security-Policy"] = POLICY
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         return response
 
     @app.get("/")
@@ -56,6 +71,10 @@ def add_inspector(app, store, responses, verifiers, rule_type) -> None:
         event = store.get(event_id)
         explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body)
         attempts = store.summaries(event.endpoint, delivery_id=event.delivery_id) if event.delivery_id else []
+        if explanation is not None and not (show_expected and _on_this_machine(request.remote_addr)):
+            hidden = "hidden: with it anyone could sign a body (shown only on the receiver's own machine)"
+            explanation.steps = [(step, hidden if step.startswith(SECRET_STEPS) else value)
+                                 for step, value in explanation.steps]  # fmt: skip
         return {
             "explanation": None if explanation is None else {
                 "ok": explanation.ok, "reason": explanation.reason, "message": explanation.message,
@@ -70,9 +89,14 @@ def add_inspector(app, store, responses, verifiers, rule_type) -> None:
         """Send a captured request again: as captured, or re-signed with a secret."""
         event = store.get(event_id)
         options = request.get_json(silent=True) or {}
+        if not isinstance(options, dict):
+            raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {_show(options)}")
         url = options.get("url") or request.host_url.rstrip("/") + event.path
-        if not url.startswith(("http://", "https://")):
-            return {"error": f"the URL must start with http:// or https://, got {url!r}"}, 400
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise UsageError(f"the URL must start with http:// or https://, got {_show(url)}")
+        target = urlsplit(url)
+        if _is_this_server(target) and not target.path.startswith("/hooks/"):
+            raise UsageError(f"a replay goes to a webhook endpoint (/hooks/<name>), not to this receiver's {target.path!r}")
         body, headers = event.body, replay_headers(event)
         if options.get("resign"):
             provider = PROVIDERS.get(options.get("provider") or event.provider)
@@ -84,7 +108,12 @@ def add_inspector(app, store, responses, verifiers, rule_type) -> None:
                 return {"error": str(error)}, 400
             kind = event.header("X-GitHub-Event") or event.header("X-Shopify-Topic") or event.event_type
             body, headers = signer.sign(event.body, event_type=kind, delivery_id=event.delivery_id)
-        attempt = post(url, body, headers, timeout=30)
+        if not replays.acquire(blocking=False):
+            return {"error": f"{REPLAYS_IN_FLIGHT} replays are already on their way; try again when one answers"}, 429
+        try:
+            attempt = post(url, body, headers, timeout=30)
+        finally:
+            replays.release()
         return {"url": url, "status": attempt.status, "error": attempt.error, "elapsed": attempt.elapsed,
                 "resigned": bool(options.get("resign"))}  # fmt: skip
 
@@ -101,12 +130,14 @@ def add_inspector(app, store, responses, verifiers, rule_type) -> None:
 
     @app.put("/api/endpoints/<name>")
     def set_endpoint(name: str):
-        settings = request.get_json(silent=True) or {}
-        try:
-            rule = rule_type(int(settings.get("status", 200)), float(settings.get("delay", 0)),
-                             int(settings.get("fail_first", 0)))  # fmt: skip
-        except (TypeError, ValueError) as error:
-            return {"error": str(error), "arrived": settings}, 400
+        settings = request.get_json(silent=True)
+        if not isinstance(settings, dict):
+            raise UsageError(f"send a JSON object with status, delay and fail_first, got {_show(settings)}")
+        numbers = {key: settings.get(key, default) for key, default in (("status", 200), ("delay", 0), ("fail_first", 0))}
+        for key, value in numbers.items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise UsageError(f"{key} must be a number, got {_show(value)}")
+        rule = rule_type(numbers["status"], float(numbers["delay"]), numbers["fail_first"])
         responses.set(name, rule)
         return {"endpoint": name, "status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first}
 
@@ -134,8 +165,38 @@ def filters(args) -> dict:
     if args.get("q"):
         chosen["search"] = args["q"]
     if args.get("ids"):
-        chosen["ids"] = [int(i) for i in args["ids"].split(",") if i.strip().isdigit()]
+        chosen["ids"] = [query_int(i.strip(), "each of ids") for i in args["ids"].split(",") if i.strip()][:1000]
     return chosen
+
+
+def query_int(text: str, name: str) -> int:
+    """A query value that must be a whole number SQLite can hold (0 to 2**63 - 1)."""
+    if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) >= 2**63:
+        raise UsageError(f"{name} must be a whole number from 0 to {2**63 - 1}, got {text[:40]!r}")
+    return int(text)
+
+
+def _show(value) -> str:
+    return repr(value)[:80]
+
+
+def _on_this_machine(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _is_this_server(url) -> bool:
+    """Whether a URL names this receiver (by IP address or localhost, on the port it serves)."""
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return False
+    host = hostname(url.hostname or "")
+    local = host == "localhost" or (is_ip(host) and (ipaddress.ip_address(host).is_loopback
+                                                     or ipaddress.ip_address(host).is_unspecified))  # fmt: skip
+    return local and str(port) == request.environ.get("SERVER_PORT")
 
 
 @dataclass(frozen=True)

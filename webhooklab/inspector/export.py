@@ -12,10 +12,14 @@ from urllib.parse import parse_qsl
 
 from .. import __version__
 
-# Headers a replay or a curl command must not copy: the HTTP client sets them for the new request.
-HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "keep-alive"}
+# Headers a replay or a curl command must not copy: the HTTP client sets them for the new request, and
+# X-Webhooklab (what the inspector's changes carry) must never reach an API from a captured request.
+HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "keep-alive",
+              "x-webhooklab"}  # fmt: skip
 CSV_COLUMNS = ["id", "time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size",
                "verified", "reason", "duplicate_of", "preview"]  # fmt: skip
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_json(events) -> str:
@@ -27,8 +31,19 @@ def to_csv(events) -> str:
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for event in events:
-        writer.writerow(event.summary() | {"id": event.id})
+        writer.writerow({key: _cell(value) for key, value in (event.summary() | {"id": event.id}).items()})
     return out.getvalue()
+
+
+def _cell(value):
+    """A text cell a spreadsheet shows as text, never runs: anyone who can send a request chooses its words.
+
+    As OWASP recommends, a leading single quote makes a spreadsheet read
+    `=HYPERLINK(...)` as text. Numbers stay numbers; only text is escaped.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def to_har(events, base_url: str) -> dict:

@@ -13,18 +13,24 @@ import hashlib
 import hmac
 import html
 import json
+import math
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cache
 
 from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
-from ..errors import SignatureError
+from ..errors import SignatureError, UsageError
 from ..event import parse_json
 from ..retry import RetryPolicy
 from ..workshop import shipped
 
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
+# A signed timestamp is whole unix seconds in ASCII digits. Twelve digits reach the year 33658; anything
+# longer is not a timestamp, and int() of thousands of digits is slow or refused outright.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shpss_: not secret itself
 
 
 @dataclass
@@ -227,13 +233,15 @@ class Provider:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
         body = _as_bytes(body)
         headers = _lower(headers)
-        now = time.time() if now is None else now
+        now = time.time() if now is None else _seconds(now, "now", "unix seconds, like time.time()")
+        if tolerance is not None:
+            tolerance = _seconds(tolerance, "tolerance", "seconds, 0 or more (None skips the check)", lambda s: s >= 0)
         out = Explanation(self.title)
         try:
             header = self._read_header(headers)
         except SignatureError as error:
             return out.fail(error.reason, str(error))
-        out.add("signature header", f"{self.signature_header}: {headers.get(self.signature_header.lower(), '')}")
+        out.add("signature header", f"{self.signature_header}: {_clip(headers.get(self.signature_header.lower(), ''))}")
         content = self._signed_content(body, header)
         out.add("signed content", _show(content))
         expected = [self._digest(self._key(s), content) for s in self.secrets]
@@ -241,7 +249,7 @@ class Provider:
             out.add("key", f"{mask(secret)}, used as {self.key_note}")
             out.add(f"expected ({self.digest_encoding})", digest)
         for received in header.signatures:
-            out.add(f"received ({self.digest_encoding})", received)
+            out.add(f"received ({self.digest_encoding})", _clip(received))
         if not any(_same(e, r) for e in expected for r in header.signatures):
             first = _first_difference(expected[0], header.signatures[0] if header.signatures else "")
             out.add("first difference", f"at character {first}" if first is not None else "none")
@@ -341,18 +349,35 @@ def _templates(provider: str) -> dict[str, dict]:
 
 
 def mask(secret: str) -> str:
-    """A secret as it may be shown: its kind and last four characters, never the whole of it."""
-    prefix = secret.split("_", 1)[0] + "_" if "_" in secret[:8] else ""
-    if len(secret) - len(prefix) < 12:
-        return f"{prefix}… ({len(secret)} characters)"
+    """A secret as it may be shown: its kind and last four characters at most, never enough to guess it.
+
+    The kind (whsec_, sk_, shpss_) is public: it names what sort of secret this
+    is, which is often the whole diagnosis. The last four tell two secrets apart,
+    and are shown only when at least 12 characters after the kind stay hidden;
+    a short secret shows only its length.
+    """
+    kind = KIND.match(secret)
+    prefix = kind.group() if kind else ""
+    if len(secret) - len(prefix) < 16:
+        return f"… ({len(secret)} characters)"
     return f"{prefix}…{secret[-4:]}"
 
 
 def _as_bytes(body) -> bytes:
     if isinstance(body, bytes):
         return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
     if isinstance(body, str):
-        return body.encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates: bytes decoded with surrogateescape get their bytes back; any other such
+            # string cannot have travelled over HTTP, and is kept as it is so that it simply does not verify.
+            try:
+                return body.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                return body.encode("utf-8", "surrogatepass")
     raise TypeError(
         f"verify needs the raw body as received (bytes), but got a {type(body).__name__}. Parsing the JSON "
         "first and passing the result loses the exact bytes the signature was made over: pass "
@@ -361,12 +386,49 @@ def _as_bytes(body) -> bytes:
 
 
 def _lower(headers) -> dict[str, str]:
-    pairs = headers.items() if hasattr(headers, "items") else headers
-    return {str(name).lower(): str(value) for name, value in pairs}
+    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores."""
+    if headers is None:
+        return {}
+    try:
+        pairs = list(headers.items() if hasattr(headers, "items") else headers)
+        return {_text(name).lower(): _text(value).strip(" \t") for name, value in pairs}
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"expected the headers as a dict or a list of (name, value) pairs, as request.headers gives them, "
+            f"but got {_clip(repr(headers), 80)}."
+        ) from None
+
+
+def _text(value) -> str:
+    # Header bytes are Latin-1 on the wire: that is how WSGI servers hand them over as str.
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+def _seconds(value, name: str, expected: str, valid=math.isfinite) -> float:
+    """`now` or `tolerance` as a float; one that is not a usable number of seconds is the caller's mistake."""
+    try:
+        seconds = math.nan if isinstance(value, (str, bytes, bool)) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = math.nan
+    if not valid(seconds):  # nan fails every check
+        hint = " (a datetime? pass its .timestamp())" if hasattr(value, "timestamp") else ""
+        raise UsageError(f"expected {name}= to be {expected}, but got {_clip(repr(value), 60)}{hint}.")
+    return seconds
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("ascii", "replace"), b.encode("ascii", "replace"))
+    """Compare in constant time. UTF-8 with surrogatepass encodes any str, so a received value never raises."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """A header value for the table: whole when short, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters in all)"
+
+
+def _quote(text: str, limit: int = 100) -> str:
+    """A received value for a message, quoted, cut short when long: enough to recognise it."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text)} characters in all)"
 
 
 def _b64(raw: bytes) -> str:
@@ -396,7 +458,7 @@ def _reserializations(body: bytes):
     """The same JSON written the usual other ways, with a description of each."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes, so not JSON here
         return
     styles = [
         ("written compactly (separators=(',', ':'))", {"separators": (",", ":")}),
@@ -408,6 +470,9 @@ def _reserializations(body: bytes):
         ("with its keys sorted", {"sort_keys": True}),
     ]
     for how, options in styles:
-        variant = json.dumps(data, **options).encode("utf-8")
+        try:
+            variant = json.dumps(data, **options).encode("utf-8")
+        except (ValueError, RecursionError):  # a lone surrogate escape (\ud800) kept as is, or deep nesting
+            continue
         if variant != body:
             yield variant, how

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Provider
+from .base import Header, Provider, _quote
 
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
 HOOKSHOT = "GitHub-Hookshot/" + "a1b2c3d"  # GitHub varies the build hash; the product name is what matters
@@ -54,13 +54,14 @@ class GitHub(Provider):
         if algorithm != "sha256" or not re.fullmatch(r"[0-9a-f]{64}", digest):
             raise SignatureError(
                 "malformed_header",
-                f"expected X-Hub-Signature-256 to be 'sha256=' and 64 lowercase hex digits, but it is {value[:100]!r}.",
+                "expected X-Hub-Signature-256 to be 'sha256=' and 64 lowercase hex digits, but it is "
+                f"{_quote(value, 100)}.",
             )
         return Header([digest])
 
     def _headers(self, payload, body, signatures, timestamp, delivery_id):
         sha1 = hmac.new(self._key(self.secret), body, hashlib.sha1).hexdigest()
-        repository = payload.get("repository") or {}
+        repository = payload.get("repository") if isinstance(payload.get("repository"), dict) else {}
         return {
             "Accept": "*/*",
             "Content-Type": "application/json",

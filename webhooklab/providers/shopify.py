@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Provider
+from .base import Header, Provider, _quote
 
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/cancelled")
 
@@ -66,7 +66,7 @@ class Shopify(Provider):
             raise SignatureError(
                 "malformed_header",
                 f"expected X-Shopify-Hmac-Sha256 to be the base64 of a 32-byte digest (44 characters), but it is "
-                f"{value[:100]!r}. A hex digest here is a common mistake: Shopify uses base64.",
+                f"{_quote(value, 100)}. A hex digest here is a common mistake: Shopify uses base64.",
             )
         return Header([value])
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Payload, Provider, _templates, mask
+from .base import TIMESTAMP, Header, Payload, Provider, _quote, _templates, mask
 
 
 class StandardWebhooks(Provider):
@@ -62,22 +62,26 @@ class StandardWebhooks(Provider):
                 f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. All three are signed together.",
             )
         timestamp = headers[f"{prefix}-timestamp"]
-        if not timestamp.isdigit():
+        if not TIMESTAMP.fullmatch(timestamp):
             raise SignatureError(
                 "malformed_header",
-                f"expected {prefix}-timestamp to be whole unix seconds, but it is {timestamp[:40]!r}.",
+                f"expected {prefix}-timestamp to be whole unix seconds, 1 to 12 ASCII digits like 1700000000, but "
+                f"it is {_quote(timestamp, 40)}. A sender writing a date, milliseconds or another script's digits "
+                "is the usual cause.",
             )
         value = headers[f"{prefix}-signature"]
         signatures = [part[3:] for part in value.split() if part.startswith("v1,")]
         if not signatures:
             raise SignatureError(
                 "malformed_header",
-                f"expected {prefix}-signature to hold space-separated 'v1,<base64>' entries, but it is {value[:100]!r}.",
+                f"expected {prefix}-signature to hold space-separated 'v1,<base64>' entries, but it is "
+                f"{_quote(value, 100)}.",
             )
         return Header(signatures, int(timestamp), headers[f"{prefix}-id"])
 
     def _signed_content(self, body: bytes, header: Header) -> bytes:
-        return f"{header.message_id}.{header.timestamp}.".encode() + body
+        # surrogatepass: a webhook-id no HTTP request could carry still makes bytes, which then fail to match
+        return f"{header.message_id}.{header.timestamp}.".encode("utf-8", "surrogatepass") + body
 
     def _headers(self, payload, body, signatures, timestamp, delivery_id):
         return {

@@ -9,7 +9,7 @@ import time
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Provider, mask
+from .base import TIMESTAMP, Header, Provider, _quote, mask
 
 # Long-lived objects keep their ids from one event to the next; everything else is new each time.
 STABLE_PREFIXES = {"cus", "pm", "price", "prod", "card"}
@@ -59,17 +59,24 @@ class Stripe(Provider):
                 timestamps.append(item_value)
             elif key == "v1":
                 v1.append(item_value)
-        if len(timestamps) != 1 or not timestamps[0].isdigit():
+        if len(timestamps) != 1:
             raise SignatureError(
                 "malformed_header",
-                f"expected Stripe-Signature to look like 't=1700000000,v1=<64 hex digits>', but it is {value[:120]!r}: "
-                "it has no single numeric t= timestamp.",
+                "expected Stripe-Signature to look like 't=1700000000,v1=<64 hex digits>', but it is "
+                f"{_quote(value, 120)}: it has no single numeric t= timestamp ({len(timestamps)} t= entries).",
+            )
+        if not TIMESTAMP.fullmatch(timestamps[0]):
+            raise SignatureError(
+                "malformed_header",
+                f"expected the t= timestamp in Stripe-Signature to be whole unix seconds, 1 to 12 ASCII digits like "
+                f"t=1700000000, but it is {_quote(timestamps[0], 40)}. Stripe always sends ten digits: the header "
+                "was corrupted or made up by hand.",
             )
         if not v1:
             raise SignatureError(
                 "malformed_header",
-                f"Stripe-Signature {value[:120]!r} has no v1= signature. Only v1 counts: a v0= entry is a test-mode "
-                "decoy that verifiers must ignore.",
+                f"Stripe-Signature {_quote(value, 120)} has no v1= signature. Only v1 counts: a v0= entry is a "
+                "test-mode decoy that verifiers must ignore.",
             )
         return Header(v1, int(timestamps[0]))
 

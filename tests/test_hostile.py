@@ -1,0 +1,289 @@
+"""A hostile sender on a raw socket: the receiver survives every request, stores every one, and stays bounded."""
+
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+import webhooklab as wl
+from webhooklab.server import THREADS
+
+
+def raw(rx, data: bytes, *, wait: float = 5) -> bytes:
+    """Send bytes as they are and read until the server closes (or `wait` seconds of silence)."""
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=wait) as sock:
+        try:
+            sock.sendall(data)
+        except OSError:  # the server may answer and close while a hostile body is still going out
+            pass
+        reply = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            reply += chunk
+        return reply
+
+
+def answers_normally(rx) -> bool:
+    return requests.post(rx.url("still-here"), data=b"ok", timeout=5).status_code == 200
+
+
+# The cases found so far: each must leave the process alive and the receiver answering.
+CRASHERS = {
+    "a chunk that announces 16 MB and closes": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000000\r\nhello",
+    "a chunk size that is not hex": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhi\r\n0\r\n\r\n",
+    "a negative content length": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nhello",
+    "a content length and then less": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nshort",
+    "both content length and chunked": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "a header line without a colon": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nnot a header\r\n\r\n",
+    "a bare LF in a header": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nX-A: 1\nX-B: 2\r\n\r\n",
+    "a TLS handshake on the HTTP port": bytes.fromhex("16030100f4010000f00303") + os.urandom(64),
+    "random bytes": bytes(range(256)) * 4,
+    "an unknown transfer coding": b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    "a NUL in the path": b"POST /hooks/c\x00d HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+    "an HTTP/9 request line": b"POST /hooks/c HTTP/9.9\r\nHost: x\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", CRASHERS)
+def test_a_malformed_request_ten_times_leaves_the_receiver_answering(rx, name):
+    for _ in range(10):
+        raw(rx, CRASHERS[name], wait=0.2)  # some wait for bytes that never come: the client gives up
+    assert answers_normally(rx)
+
+
+def test_a_truncated_chunked_body_cannot_crash_a_fresh_interpreter():
+    """The case that killed werkzeug's development server, in a process of its own, ten times."""
+    script = """
+import socket, requests, webhooklab as wl
+rx = wl.Receiver().start()
+for _ in range(10):
+    with socket.create_connection(("127.0.0.1", rx.port)) as s:
+        s.sendall(b"POST /hooks/c HTTP/1.1\\r\\nHost: x\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n1000000\\r\\nhello")
+print(requests.post(rx.url("after"), data=b"1", timeout=5).status_code)
+rx.close()
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "200"), result.stderr
+
+
+def test_a_request_the_http_layer_refuses_is_still_recorded_with_its_reason(rx):
+    reply = raw(rx, CRASHERS["a chunk size that is not hex"])
+    assert reply.startswith(b"HTTP/1.1 400")
+    answer = json.loads(reply.split(b"\r\n\r\n", 1)[1])
+    assert answer["why"] == "Bad Request: Invalid chunk size"
+    event = rx.event(-1)
+    assert (event.endpoint, event.status) == ("c", 400)
+    assert event.note == "rejected by the HTTP layer: Bad Request: Invalid chunk size"
+    assert event.header("Transfer-Encoding") == "chunked"
+
+    raw(rx, CRASHERS["a header line without a colon"])
+    assert rx.event(-1).note == "rejected by the HTTP layer: Bad Request: Invalid header"
+
+
+def test_a_refused_request_elsewhere_is_answered_and_not_recorded(rx):
+    reply = raw(rx, b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nbroken\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 400") and b"the request is not valid HTTP" in reply
+    assert b'"events"' not in reply and rx.store.count() == 0
+
+
+def test_headers_larger_than_the_limit_get_a_431(rx):
+    reply = raw(rx, b"POST /hooks/c HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n")
+    assert reply == b"" or reply.startswith(b"HTTP/1.0 431")  # or reset while the rest was still being sent
+    assert answers_normally(rx)
+
+
+def test_pipelined_requests_are_each_answered_and_stored_in_order(rx):
+    one = b"POST /hooks/pipe HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+    two = b"POST /hooks/pipe HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecond"
+    reply = raw(rx, one + two)
+    assert reply.count(b"HTTP/1.1 200 OK") == 2
+    assert [event.body for event in rx.store.list("pipe")] == [b"first", b"second"]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_limit_is_drained_answered_413_and_recorded(chunked):
+    with wl.Receiver(max_body=1000) as rx:
+        body = b"x" * 300_000
+        data = iter([body[i : i + 10_000] for i in range(0, len(body), 10_000)]) if chunked else body
+        reply = requests.post(rx.url("big"), data=data, timeout=10)
+        assert reply.status_code == 413 and reply.json()["received_bytes"] == 300_000
+        event = rx.event(-1)
+        assert (event.status, event.size, event.body) == (413, 300_000, b"x" * 1000)
+        assert answers_normally(rx)
+    rx.close()
+
+
+def gzip_bomb(decoded_size: int) -> bytes:
+    """A gzip body that decodes to `decoded_size` bytes of "A", made without holding them in memory."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"A" * 1024 * 1024
+    parts = [compressor.compress(block) for _ in range(decoded_size // len(block))]
+    return b"".join(parts) + compressor.flush()
+
+
+def test_a_gzip_bomb_is_stored_but_never_decoded_past_the_limit(rx, http):
+    bomb = gzip_bomb(200 * 1024 * 1024)
+    assert len(bomb) < 250_000
+    reply = http.post(rx.url("bomb"), data=bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+                      timeout=30)  # fmt: skip
+    assert reply.status_code == 200
+    event = rx.event(-1)
+    assert event.body == bomb and "decodes to more than 25 MB" in event.note
+    assert event.json is None and event.text is None and event.decoded_body == bomb
+    assert event.preview == "<gzip body of more than 25 MB decoded>"
+    assert http.get(f"{rx.base_url}/api/events/{event.id}", timeout=10).json()["json"] is None
+
+
+def test_a_gzip_bomb_costs_the_process_a_bounded_amount_of_memory():
+    """In a process of its own, so its peak memory is the receiver's: the bomb decodes to 200 MB."""
+    script = """
+import json, sys, requests, webhooklab as wl
+def peak():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
+rx = wl.Receiver().start()
+bomb = sys.stdin.buffer.read()
+plain = bytes(len(bomb))
+requests.post(rx.url("plain"), data=plain, timeout=30)  # the baseline: the same size, not compressed
+before = peak()
+requests.post(rx.url("bomb"), data=bomb, headers={"Content-Encoding": "gzip"}, timeout=30)
+print(json.dumps({"growth_mb": peak() - before}))
+rx.close()
+"""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("reads peak memory from /proc")
+    result = subprocess.run([sys.executable, "-c", script], input=gzip_bomb(200 * 1024 * 1024), capture_output=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    growth = json.loads(result.stdout)["growth_mb"]
+    assert growth < 100, f"peak memory grew by {growth:.0f} MB for a 200 KB gzip body"
+
+
+def test_slow_connections_hold_no_threads_and_a_normal_post_still_gets_through(rx):
+    before = threading.active_count()
+    slow = []
+    for _ in range(300):
+        sock = socket.create_connection(("127.0.0.1", rx.port), timeout=5)
+        sock.sendall(b"POST /hooks/slow HTTP/1.1\r\nHost: x\r\nContent-Le")  # and then nothing more
+        slow.append(sock)
+    try:
+        assert answers_normally(rx)
+        assert threading.active_count() - before <= THREADS  # a bounded pool, however many connections
+    finally:
+        for sock in slow:
+            sock.close()
+    assert rx.store.count("slow") == 0
+
+
+def test_a_signature_header_that_trips_verification_still_stores_the_event():
+    stripe = wl.Stripe("whsec_" + "a" * 32)
+    with wl.Receiver(secrets={"pay": stripe}) as rx:
+        body, headers = stripe.sign(stripe.event("charge.succeeded"))
+        for bad in ("t=" + "9" * 5000 + ",v1=00", "t=17²,v1=00", "t=" + str(10**400) + ",v1=00", "t=\xff\xfe,v1=" + "é" * 500):
+            reply = requests.post(rx.url("pay"), data=body, headers={**headers, "Stripe-Signature": bad}, timeout=5)
+            assert reply.status_code == 200
+            event = rx.event(-1)
+            assert (event.verified, event.reason) == (False, "malformed_header"), bad[:20]
+        assert rx.store.count() == 4
+    rx.close()
+
+
+def test_a_deeply_nested_json_body_is_stored(rx, http):
+    body = b"[" * 100_000 + b"]" * 100_000
+    assert http.post(rx.url("deep"), data=body, headers={"Content-Type": "application/json"}, timeout=5).status_code == 200
+    event = rx.event(-1)
+    assert event.body == body and event.json is None
+
+
+def test_when_a_handler_raises_the_stored_answer_is_the_one_sent(rx, http):
+    @rx.on("*", endpoint="boom")
+    def explode(event):
+        raise RuntimeError("out of stock")
+
+    rx.respond("boom", body="fine")  # text/plain, until the handler fails
+    reply = http.post(rx.url("boom"), json={"type": "order.paid"}, timeout=5)
+    event = rx.event(-1)
+    assert (reply.status_code, event.status) == (500, 500)
+    assert event.response_body == reply.content
+    assert event.response_headers["Content-Type"] == reply.headers["Content-Type"] == "application/json"
+
+
+def test_every_acknowledged_event_survives_a_kill_9(tmp_path):
+    """A file-backed receiver in its own process, killed mid-stream: every 200 it gave is on disk."""
+    for round_ in range(2):
+        db = tmp_path / f"events-{round_}.db"
+        server = subprocess.Popen([sys.executable, "-m", "webhooklab", "serve", "--port", "0", "--db", str(db)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        url = next(server.stdout).split()[-1] + "/hooks/durable"  # "webhooklab receiver listening on <url>"
+        acknowledged, stop = [], threading.Event()
+
+        def send(sender: int):
+            with requests.Session() as session:
+                for n in range(10_000):
+                    if stop.is_set():
+                        return
+                    try:
+                        reply = session.post(url, data=f"{sender}-{n}".encode(), timeout=5)
+                    except requests.RequestException:
+                        return
+                    if reply.status_code == 200:
+                        acknowledged.append(f"{sender}-{n}".encode())
+
+        senders = [threading.Thread(target=send, args=(i,)) for i in range(4)]
+        for thread in senders:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while len(acknowledged) < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        stop.set()
+        for thread in senders:
+            thread.join(timeout=10)
+        server.stdout.close()
+        store = wl.EventStore(db)
+        stored = {event.body for event in store.list("durable")}
+        store.close()
+        assert len(acknowledged) >= 200
+        assert set(acknowledged) <= stored, f"{len(set(acknowledged) - stored)} acknowledged events were lost"
+
+
+def test_2000_deliveries_from_32_senders_are_stored_once_each(rx):
+    def send(sender: int) -> list[int]:
+        with requests.Session() as session:
+            return [session.post(rx.url("many"), data=f"{sender}:{n}".encode(), timeout=10).status_code
+                    for n in range(2000 // 32 + 1)]  # fmt: skip
+
+    with ThreadPoolExecutor(32) as pool:
+        statuses = [status for batch in pool.map(send, range(32)) for status in batch]
+    bodies = [event.body for event in rx.store.list("many")]
+    assert statuses.count(200) == len(statuses) == len(bodies) == len(set(bodies))
+
+
+def test_decompress_never_holds_more_than_its_limit_and_keeps_what_does_not_decode():
+    from webhooklab.event import decompress
+
+    text = b"hello world " * 1000
+    assert decompress(gzip.compress(text), "gzip") == (text, True)
+    assert decompress(gzip.compress(text) + gzip.compress(b"!"), "x-gzip") == (text + b"!", True)  # two members
+    assert decompress(zlib.compress(text), "deflate") == (text, True)
+    assert decompress(gzip.compress(b""), "gzip") == (b"", True)
+    assert decompress(gzip.compress(b"a" * 4000), "gzip", 4000) == (b"a" * 4000, True)
+    assert decompress(gzip.compress(b"a" * 4001), "gzip", 4000) == (b"", False)
+    cut = gzip.compress(text)[:-10]
+    assert decompress(cut, "gzip") == (cut, True) and decompress(b"not gzip", "gzip") == (b"not gzip", True)
+    assert decompress(text, None) == (text, True)

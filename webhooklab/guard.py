@@ -1,0 +1,78 @@
+"""The inspector page and its API belong to the local user: not to another web page, nor another Host.
+
+Webhooks under /hooks/ are open to every sender, whatever they send: that is
+the receiver's job. Everything else answers only requests that
+
+- name this receiver in their Host header (an IP address, `localhost`, or a
+  name the user allowed), so a DNS-rebinding page on evil.example gets a 403;
+- when they change anything, carry the X-Webhooklab header that the page's
+  own script sends, which no cross-site form or simple request can (a
+  browser asks first, and this server never says yes), and come from this
+  origin when the browser says where they come from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Flask, request
+
+HEADER = "X-Webhooklab"  # sent by the inspector page with every change it asks for
+READS = ("GET", "HEAD", "OPTIONS")
+
+
+def is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def hostname(host_header: str) -> str:
+    """The name part of a Host header: 'example.com:8787' -> 'example.com', '[::1]:80' -> '::1'."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def guard(app: Flask, allowed_hosts=()) -> None:
+    """Refuse requests to the page and the API from other hosts and other sites, with a reason."""
+    names = {"localhost", *(name.lower() for name in allowed_hosts)}
+
+    @app.before_request
+    def local_user_only():
+        if request.path.startswith("/hooks/"):
+            return None
+        host = hostname(request.headers.get("Host", ""))
+        if host and not (is_ip(host) or host in names):  # no Host at all is HTTP/1.0, never a browser
+            return _refuse(
+                f"this receiver's page and API answer requests addressed to an IP address, localhost or a "
+                f"name it was told about; this one said Host: {request.headers.get('Host', '')[:100]!r}",
+                "a web page on another domain that points its name at this machine (DNS rebinding) looks "
+                "exactly like this. If you reach the receiver through that name on purpose (a tunnel or a "
+                "proxy), start it with Receiver(allowed_hosts=[...]) or `webhooklab serve --allow-host NAME`",
+            )
+        site = request.headers.get("Sec-Fetch-Site")
+        if request.path.startswith("/api") and site == "cross-site":
+            return _refuse("the API does not answer requests made by pages of other sites",
+                           f"the browser says this request came from another site (Sec-Fetch-Site: {site})")  # fmt: skip
+        if request.method in READS or request.url_rule is None:  # a wrong path gets its 404 and hint
+            return None
+        if HEADER.lower() not in {name.lower() for name in request.headers.keys()}:
+            return _refuse(
+                f"changes are made only by the inspector page, which sends the {HEADER} header; "
+                "this request has none",
+                "a form or script on another web page cannot send that header, so this stops a page you "
+                f"visit from replaying events or changing answers. From a script, send {HEADER}: 1",
+            )
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.rstrip("/") != request.host_url.rstrip("/"):
+            return _refuse(f"changes are made only by this receiver's own page, at {request.host_url}",
+                           f"this request came from the page at {origin[:100]!r}")  # fmt: skip
+        return None
+
+
+def _refuse(error: str, why: str) -> tuple[dict, int]:
+    return {"error": error, "why": why}, 403
