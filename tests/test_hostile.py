@@ -3,6 +3,8 @@
 import gzip
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -287,3 +289,152 @@ def test_decompress_never_holds_more_than_its_limit_and_keeps_what_does_not_deco
     cut = gzip.compress(text)[:-10]
     assert decompress(cut, "gzip") == (cut, True) and decompress(b"not gzip", "gzip") == (b"not gzip", True)
     assert decompress(text, None) == (text, True)
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl makes the self-signed certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    return str(cert), str(key)
+
+
+def test_an_https_receiver_survives_plain_http_half_handshakes_and_garbage(tls_files):
+    cert, key = tls_files
+    with wl.Receiver(ssl_context=(cert, key)) as rx:
+        stalled = socket.create_connection(("127.0.0.1", rx.port), timeout=5)
+        stalled.sendall(bytes.fromhex("160301"))  # the start of a ClientHello, and then nothing
+        for data in (b"POST /hooks/plain HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", bytes(range(256))):
+            raw(rx, data, wait=1)
+        reply = requests.post(rx.url("tls"), data=b"x" * 100_000, verify=cert, timeout=5)  # several TLS records
+        assert reply.status_code == 200 and rx.event(-1).body == b"x" * 100_000
+        assert rx.store.count() == 1  # plain HTTP on the TLS port never became a request
+        stalled.close()
+    rx.close()
+
+
+def api(rx, path: str, method: str = "GET", **kwargs) -> requests.Response:
+    return requests.request(method, rx.base_url + path, timeout=10, **kwargs)
+
+
+def test_the_page_and_api_answer_only_hosts_the_receiver_is_served_as(http):
+    with wl.Receiver(allowed_hosts=["tunnel.example"]) as rx:
+        http.post(rx.url("shop"), data=b"secret order", headers={"Host": "evil.example"}, timeout=5)
+        assert rx.event(-1).body == b"secret order"  # webhooks are open to every sender, whatever its Host
+        for path in ("/", "/api", "/api/events", "/api/events/1", "/api/export.csv", "/inspector/app.js"):
+            refused = api(rx, path, headers={"Host": f"evil.example:{rx.port}"})
+            assert refused.status_code == 403 and b"secret order" not in refused.content, path
+            assert "DNS rebinding" in refused.json()["why"]
+        for host in (f"localhost:{rx.port}", f"127.0.0.1:{rx.port}", f"[::1]:{rx.port}", "tunnel.example", "TUNNEL.example:443"):
+            assert api(rx, "/api/events", headers={"Host": host}).status_code == 200, host
+    rx.close()
+
+
+def test_changes_need_the_pages_header_and_origin(rx):
+    rx.respond("shop", status=202)
+    requests.post(rx.url("shop"), data=b"1", timeout=5)
+    replay = f"/api/events/{rx.event(-1).id}/replay"
+    for attempt in (dict(data="{}", headers={"Content-Type": "text/plain"}),
+                    dict(data={"url": rx.url("shop")}),  # a form post
+                    dict(json={}, headers={"X-Webhooklab": "1", "Origin": "http://127.0.0.2:8000"}),
+                    dict(json={}, headers={"X-Webhooklab": "1", "Sec-Fetch-Site": "cross-site"})):  # fmt: skip
+        assert api(rx, replay, "POST", **attempt).status_code == 403
+    changed = api(rx, "/api/endpoints/shop", "PUT", json={"status": 500})
+    assert changed.status_code == 403 and "X-Webhooklab" in changed.json()["error"]
+    assert rx.store.count() == 1 and rx.responses.rules()["shop"].status == 202
+    own = {"X-Webhooklab": "1", "Origin": rx.base_url}
+    assert api(rx, replay, "POST", json={}, headers=own).json()["status"] == 202
+    assert rx.store.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ([1, 2], "replay takes a JSON object"),
+        ({"url": "file:///etc/passwd"}, "must start with http:// or https://"),
+        ({"url": 5}, "must start with http:// or https://"),
+        ({"url": "http://127.0.0.1:{port}/api/events/1/replay"}, "not to this receiver's '/api/events/1/replay'"),
+        ({"url": "http://localhost:{port}/api/endpoints/shop"}, "a replay goes to a webhook endpoint"),
+    ],
+)
+def test_a_replay_goes_only_to_a_webhook_endpoint(rx, options, error):
+    requests.post(rx.url("shop"), data=b"1", timeout=5)
+    if isinstance(options, dict) and isinstance(options.get("url"), str):
+        options = {"url": options["url"].format(port=rx.port)}
+    reply = api(rx, f"/api/events/{rx.event(-1).id}/replay", "POST", json=options, headers={"X-Webhooklab": "1"})
+    assert reply.status_code == 400 and error in reply.json()["error"]
+    assert rx.store.count() == 1
+
+
+def test_a_captured_x_webhooklab_header_is_never_replayed(rx):
+    requests.post(rx.url("shop"), data=b"1", headers={"X-Webhooklab": "1"}, timeout=5)
+    api(rx, f"/api/events/{rx.event(-1).id}/replay", "POST", json={}, headers={"X-Webhooklab": "1"})
+    assert rx.event(-1).header("X-Webhooklab") is None
+
+
+def test_replays_in_flight_are_bounded(rx):
+    from webhooklab.inspector import REPLAYS_IN_FLIGHT
+
+    requests.post(rx.url("slow"), data=b"1", timeout=5)
+    rx.respond("slow", delay=1.5)
+    replay = f"/api/events/{rx.event(-1).id}/replay"
+    with ThreadPoolExecutor(REPLAYS_IN_FLIGHT + 3) as pool:
+        replies = list(pool.map(lambda _: api(rx, replay, "POST", json={}, headers={"X-Webhooklab": "1"}),
+                                range(REPLAYS_IN_FLIGHT + 3)))  # fmt: skip
+    statuses = sorted(reply.status_code for reply in replies)
+    assert statuses.count(200) <= REPLAYS_IN_FLIGHT and 429 in statuses
+    assert "already on their way" in next(r for r in replies if r.status_code == 429).json()["error"]
+
+
+def test_expected_signatures_can_be_hidden_from_the_page():
+    stripe = wl.Stripe("whsec_" + "b" * 32)
+    for show in (True, False):
+        with wl.Receiver(secrets={"pay": stripe}, show_expected=show) as rx:
+            body, headers = stripe.sign(stripe.event("charge.succeeded"))
+            requests.post(rx.url("pay"), data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64}, timeout=5)
+            steps = dict(api(rx, f"/api/events/{rx.event(-1).id}/inspect").json()["explanation"]["steps"])
+            expected = stripe.explain(body, {**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64}).steps
+            digest = dict(expected)["expected (hex)"]
+            assert (steps["expected (hex)"] == digest) is show
+            assert ("hidden" in steps["first difference"]) is not show
+        rx.close()
+
+
+def test_another_machine_can_neither_change_anything_nor_read_expected_signatures(store):
+    """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing."""
+    from webhooklab.receiver import Verifiers, create_app
+
+    stripe = wl.Stripe("whsec_" + "c" * 32)
+    client = create_app(store, verifiers=Verifiers({"pay": stripe})).test_client()
+    body, headers = stripe.sign(stripe.event("charge.succeeded"))
+    client.post("/hooks/pay", data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64})
+    remote = {"REMOTE_ADDR": "192.0.2.10"}
+    changed = client.put("/api/endpoints/pay", json={"status": 500}, headers={"X-Webhooklab": "1"}, environ_base=remote)
+    assert changed.status_code == 403 and "192.0.2.10" in changed.json["why"]
+    steps = dict(client.get("/api/events/1/inspect", environ_base=remote).json["explanation"]["steps"])
+    assert steps["expected (hex)"].startswith("hidden")
+    local = dict(client.get("/api/events/1/inspect").json["explanation"]["steps"])
+    assert re.fullmatch("[0-9a-f]{64}", local["expected (hex)"])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=" + "9" * 20, "after=-1", "after=²", "limit=1e3", "ids=1,²", "ids=" + ",".join(["1"] * 1001), "limit=%00"],
+)
+def test_query_values_the_api_cannot_use_answer_400_with_what_arrived(client, query):
+    reply = client.get(f"/api/events?{query}")
+    assert reply.status_code == 400 and ("must be" in reply.json["error"] or "at most" in reply.json["error"])
+    assert reply.json["arrived"].startswith("/api/events?")
+
+
+def test_bodies_the_api_cannot_use_answer_400(client):
+    client.post("/hooks/shop", data=b"1")
+    page = {"X-Webhooklab": "1"}
+    for body in ([1], "text", None, {"status": "500"}, {"status": 5000}, {"delay": float("inf")}, {"fail_first": 2.5}):
+        reply = client.put("/api/endpoints/shop", data=json.dumps(body), content_type="application/json", headers=page)
+        assert reply.status_code == 400, body
+    assert client.post("/api/events/1/replay", json=[1], headers=page).status_code == 400

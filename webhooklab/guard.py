@@ -5,10 +5,11 @@ the receiver's job. Everything else answers only requests that
 
 - name this receiver in their Host header (an IP address, `localhost`, or a
   name the user allowed), so a DNS-rebinding page on evil.example gets a 403;
-- when they change anything, carry the X-Webhooklab header that the page's
-  own script sends, which no cross-site form or simple request can (a
-  browser asks first, and this server never says yes), and come from this
-  origin when the browser says where they come from.
+- when they change anything, come from this machine and carry the
+  X-Webhooklab header that the page's own script sends, which no cross-site
+  form or simple request can (a browser asks first, and this server never
+  says yes), and come from this origin when the browser says where they
+  come from.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ def is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def on_this_machine(address: str | None) -> bool:
+    """Whether a client address is this machine's loopback (127.0.0.0/8 or ::1)."""
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
 
 
 def hostname(host_header: str) -> str:
@@ -60,6 +69,9 @@ def guard(app: Flask, allowed_hosts=()) -> None:
                            f"the browser says this request came from another site (Sec-Fetch-Site: {site})")  # fmt: skip
         if request.method in READS or request.url_rule is None:  # a wrong path gets its 404 and hint
             return None
+        if not on_this_machine(request.remote_addr):
+            return _refuse("changes are made only from the machine the receiver runs on",
+                           f"this request came from {request.remote_addr}")  # fmt: skip
         if HEADER.lower() not in {name.lower() for name in request.headers.keys()}:
             return _refuse(
                 f"changes are made only by the inspector page, which sends the {HEADER} header; "

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 from flask import Response, request, send_from_directory
 
 from ..delivery import post
+from ..checks import got
 from ..errors import UsageError
-from ..guard import hostname, is_ip
+from ..guard import hostname, is_ip, on_this_machine
 from ..providers import PROVIDERS
 from .export import curl, replay_headers, to_csv, to_har, to_json
 
@@ -33,6 +34,7 @@ POLICY = (
 )
 EXPORTS = {"json": "application/json", "csv": "text/csv", "har": "application/json"}
 REPLAYS_IN_FLIGHT = 4  # replays sent at once; more wait for none of them and get a 429
+MAX_IDS = 1000  # events one ?ids= filter may name (SQLite limits the values in one query)
 # Explanation steps that would let whoever reads them forge a signature, or find it character by character.
 SECRET_STEPS = ("expected", "first difference")
 
@@ -71,7 +73,7 @@ def add_inspector(app, store, responses, verifiers, rule_type, *, show_expected:
         event = store.get(event_id)
         explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body)
         attempts = store.summaries(event.endpoint, delivery_id=event.delivery_id) if event.delivery_id else []
-        if explanation is not None and not (show_expected and _on_this_machine(request.remote_addr)):
+        if explanation is not None and not (show_expected and on_this_machine(request.remote_addr)):
             hidden = "hidden: with it anyone could sign a body (shown only on the receiver's own machine)"
             explanation.steps = [(step, hidden if step.startswith(SECRET_STEPS) else value)
                                  for step, value in explanation.steps]  # fmt: skip
@@ -90,10 +92,10 @@ def add_inspector(app, store, responses, verifiers, rule_type, *, show_expected:
         event = store.get(event_id)
         options = request.get_json(silent=True) or {}
         if not isinstance(options, dict):
-            raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {_show(options)}")
+            raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {got(options)}")
         url = options.get("url") or request.host_url.rstrip("/") + event.path
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise UsageError(f"the URL must start with http:// or https://, got {_show(url)}")
+            raise UsageError(f"the URL must start with http:// or https://, got {got(url)}")
         target = urlsplit(url)
         if _is_this_server(target) and not target.path.startswith("/hooks/"):
             raise UsageError(f"a replay goes to a webhook endpoint (/hooks/<name>), not to this receiver's {target.path!r}")
@@ -132,11 +134,11 @@ def add_inspector(app, store, responses, verifiers, rule_type, *, show_expected:
     def set_endpoint(name: str):
         settings = request.get_json(silent=True)
         if not isinstance(settings, dict):
-            raise UsageError(f"send a JSON object with status, delay and fail_first, got {_show(settings)}")
+            raise UsageError(f"send a JSON object with status, delay and fail_first, got {got(settings)}")
         numbers = {key: settings.get(key, default) for key, default in (("status", 200), ("delay", 0), ("fail_first", 0))}
         for key, value in numbers.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise UsageError(f"{key} must be a number, got {_show(value)}")
+                raise UsageError(f"{key} must be a number, got {got(value)}")
         rule = rule_type(numbers["status"], float(numbers["delay"]), numbers["fail_first"])
         responses.set(name, rule)
         return {"endpoint": name, "status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first}
@@ -165,7 +167,10 @@ def filters(args) -> dict:
     if args.get("q"):
         chosen["search"] = args["q"]
     if args.get("ids"):
-        chosen["ids"] = [query_int(i.strip(), "each of ids") for i in args["ids"].split(",") if i.strip()][:1000]
+        ids = [query_int(i.strip(), "each of ids") for i in args["ids"].split(",") if i.strip()]
+        if len(ids) > MAX_IDS:
+            raise UsageError(f"ids can name at most {MAX_IDS} events at once, got {len(ids)}")
+        chosen["ids"] = ids
     return chosen
 
 
@@ -174,17 +179,6 @@ def query_int(text: str, name: str) -> int:
     if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) >= 2**63:
         raise UsageError(f"{name} must be a whole number from 0 to {2**63 - 1}, got {text[:40]!r}")
     return int(text)
-
-
-def _show(value) -> str:
-    return repr(value)[:80]
-
-
-def _on_this_machine(address: str | None) -> bool:
-    try:
-        return ipaddress.ip_address(address or "").is_loopback
-    except ValueError:
-        return False
 
 
 def _is_this_server(url) -> bool:
