@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from webhooklab.receiver import Responses, Rule, create_app
+from webhooklab.app import create_app
+from webhooklab.rules import Responses, Rule
 
 ODD_BODIES = {
     "json": (b'{"id": "evt_1", "amount": 2000}', "application/json"),

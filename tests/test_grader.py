@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import webhooklab as wl
-from webhooklab import grader
+from webhooklab.exercises import ch06
 from webhooklab.grader import SCENARIOS, Challenge, Report
 
 SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
@@ -93,7 +93,7 @@ def test_the_solution_passes_every_scenario(challenge, capsys):
     assert list(report.table["scenario"]) == NAMES and (report.table["hint"] == "").all()
     assert challenge.balances == {"cus_valid": 2000, "cus_duplicate": 2000, "cus_order": 3000, "cus_slow": 2500}
     assert challenge.errors == []
-    assert grader.check_report(report) is True
+    assert ch06.check_report(report) is True
     assert capsys.readouterr().out.startswith("✓ all 6 scenarios pass")
 
 
@@ -114,7 +114,7 @@ def test_the_naive_handler_fails_what_it_should_each_with_its_hint(challenge, ca
     assert "credited cus_tampered 1,500.00 once" in report.happened("tampered body")
     assert "credited cus_duplicate 20.00 twice" in report.happened("duplicate delivery")
     assert "no answer within 0.5 s" in report.happened("slow side effect")
-    assert grader.check_report(report) is False
+    assert ch06.check_report(report) is False
     out = capsys.readouterr().out
     assert out.startswith("✗ Not yet: 1/6 scenarios pass.") and "still naive()" in out and "tampered body" in out
 
@@ -324,12 +324,12 @@ def test_timeout_must_be_shorter_than_the_slow_call():
 
 
 def test_check_report_refuses_something_else(capsys):
-    assert grader.check_report("report") is False
+    assert ch06.check_report("report") is False
     assert "challenge.run()" in capsys.readouterr().out
 
 
 def test_status_codes_solution_passes(capsys):
-    assert grader.check_status_codes(run_solution("status-codes")["STATUS"]) is True
+    assert ch06.check_status_codes(run_solution("status-codes")["STATUS"]) is True
     assert capsys.readouterr().out.startswith("✓")
 
 
@@ -345,7 +345,7 @@ def test_status_codes_solution_passes(capsys):
 )
 def test_wrong_status_codes_get_a_specific_hint(change, fragments, capsys):
     status = {**run_solution("status-codes")["STATUS"], **change}
-    assert grader.check_status_codes(status) is False
+    assert ch06.check_status_codes(status) is False
     out = capsys.readouterr().out
     assert out.startswith("✗ Not yet:") and out.count("✗") == 1, out
     for fragment in fragments:
@@ -353,9 +353,9 @@ def test_wrong_status_codes_get_a_specific_hint(change, fragments, capsys):
 
 
 def test_the_naive_status_table_and_missing_keys(capsys):
-    assert grader.check_status_codes(dict.fromkeys(grader.SITUATIONS, 200)) is False
+    assert ch06.check_status_codes(dict.fromkeys(ch06.SITUATIONS, 200)) is False
     assert "bad signature" in capsys.readouterr().out
-    assert grader.check_status_codes({"bad signature": 400}) is False
+    assert ch06.check_status_codes({"bad signature": 400}) is False
     assert "no entry for 'stale timestamp'" in capsys.readouterr().out
-    assert grader.check_status_codes([400]) is False
+    assert ch06.check_status_codes([400]) is False
     assert "should be a dict" in capsys.readouterr().out

@@ -6,6 +6,7 @@ the cell that made the mistake, not as a 500 at the next request.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
@@ -129,3 +130,23 @@ def header_fields(headers) -> dict[str, str]:
             ) from None
         checked[name] = value
     return checked
+
+
+def key_value(item: str, form: str = "key=value", separator: str = "=") -> tuple[str, str]:
+    """'amount=5000' as ('amount', '5000'), or a UsageError naming the form expected."""
+    key, found, value = item.partition(separator)
+    if not found or not key.strip():
+        raise UsageError(f"expected {form}, got {item!r}")
+    return key.strip(), value.strip()
+
+
+def overrides(items) -> dict:
+    """'key=value' strings as event overrides, each value read as JSON where it parses (5000, true, [1])."""
+    fields = {}
+    for item in items:
+        key, value = key_value(item, "key=value, such as amount=5000")
+        try:
+            fields[key] = json.loads(value)
+        except ValueError:
+            fields[key] = value
+    return fields

@@ -9,11 +9,12 @@ import sys
 import threading
 
 from . import __version__
+from .checks import key_value, overrides
 from .errors import WebhooklabError
+from .providers import PROVIDERS
 
 DEFAULT_PORT = 8787  # fixed for the command line, so `serve` and `events` find each other
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
-PROVIDER_NAMES = ("stripe", "github", "shopify", "standard")  # kept here so --help needs no provider import
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(command="serve", run=_serve)
 
     send = commands.add_parser("send", help="send a signed, realistic webhook, like `stripe trigger`")
-    send.add_argument("provider", nargs="?", choices=sorted(PROVIDER_NAMES), help="who sends it")
+    send.add_argument("provider", nargs="?", choices=sorted(PROVIDERS), help="who sends it")
     send.add_argument("event_type", nargs="?", help="for example payment_intent.succeeded (see --list)")
     send.add_argument("--list", action="store_true", help="list every provider's event types")
     send.add_argument("--to", help=f"where to POST (default: {DEFAULT_URL}/hooks/<provider>)")
@@ -63,12 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     send.set_defaults(command="send", run=_send)
 
     schedule = commands.add_parser("schedule", help="print a provider's retry schedule")
-    schedule.add_argument("provider", choices=sorted(PROVIDER_NAMES))
+    schedule.add_argument("provider", choices=sorted(PROVIDERS))
     schedule.add_argument("--test-mode", action="store_true", help="Stripe's test-mode schedule")
     schedule.set_defaults(command="schedule", run=_schedule)
 
     verify = commands.add_parser("verify", help="check a captured event's signature and explain each step")
-    verify.add_argument("provider", choices=sorted(PROVIDER_NAMES), help="whose scheme to check with")
+    verify.add_argument("provider", choices=sorted(PROVIDERS), help="whose scheme to check with")
     verify.add_argument("--secret", required=True, action="append", help="signing secret (repeat to rotate)")
     what = verify.add_mutually_exclusive_group(required=True)
     what.add_argument("--id", type=int, help="an event id at the receiver given by --url")
@@ -101,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args, extra) -> int:
     from .receiver import DEFAULT_MAX_BODY, Receiver
 
-    secrets = dict(_pair(item, "ENDPOINT=SECRET") for item in args.secret)
+    secrets = dict(key_value(item, "ENDPOINT=SECRET") for item in args.secret)
     rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
                   allowed_hosts=args.allow_host)  # fmt: skip
     rx.start()
@@ -121,8 +122,6 @@ def _serve(args, extra) -> int:
 
 
 def _send(args, extra) -> int:
-    from .providers import PROVIDERS
-
     if args.list:
         for name, provider in PROVIDERS.items():
             print(f"{name}: {', '.join(provider.event_types())}")
@@ -130,9 +129,8 @@ def _send(args, extra) -> int:
     if not (args.provider and args.event_type):
         raise WebhooklabError("say who sends what, e.g. `webhooklab send stripe payment_intent.succeeded` (--list shows all)")
     provider = PROVIDERS[args.provider](args.secret)
-    overrides = {key: _value(value) for key, value in (_pair(item, "KEY=VALUE") for item in args.set)}
     try:
-        event = provider.event(args.event_type, **overrides)
+        event = provider.event(args.event_type, **overrides(args.set))
     except (TypeError, ValueError) as error:
         raise WebhooklabError(str(error)) from None
     if not args.secret:
@@ -164,8 +162,6 @@ def _print_attempt(delivery, row: dict) -> None:
 
 
 def _schedule(args, extra) -> int:
-    from .providers import PROVIDERS
-
     provider = PROVIDERS[args.provider]()
     policy = provider.policy_for({"livemode": not args.test_mode})
     print(policy)
@@ -176,15 +172,13 @@ def _schedule(args, extra) -> int:
 def _verify(args, extra) -> int:
     import base64
 
-    from .providers import PROVIDERS
-
     if args.id is not None:
         record = _get(f"{args.url.rstrip('/')}/api/events/{args.id}")
         body, headers = base64.b64decode(record["body_base64"]), record["headers"]
     else:
         with open(args.file, "rb") as file:
             body = file.read()
-        headers = [_pair(item, "'NAME: VALUE'", ":") for item in args.header]
+        headers = [key_value(item, "'NAME: VALUE'", ":") for item in args.header]
         record = _exported(body)
         if record:
             body, headers = base64.b64decode(record["body_base64"]), record["headers"]
@@ -204,21 +198,6 @@ def _exported(data: bytes) -> dict | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) and {"body_base64", "headers"} <= record.keys() else None
-
-
-def _pair(item: str, form: str, separator: str = "=") -> tuple[str, str]:
-    key, found, value = item.partition(separator)
-    if not found or not key.strip():
-        raise WebhooklabError(f"expected {form}, got {item!r}")
-    return key.strip(), value.strip()
-
-
-def _value(text: str):
-    """A --set value: JSON when it parses (5000, true, [..]), else the text itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def _events(args, extra) -> int:

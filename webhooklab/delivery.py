@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from werkzeug.datastructures import Headers
+
 from .retry import duration, time_unit
 
 
@@ -81,7 +83,7 @@ class Delivery:
         self.provider, self.event, self.url = provider, event, to
         self.policy = policy or provider.policy_for(event)
         self.clock = clock or RealClock()
-        self.delivery_id = delivery_id or provider._new_delivery_id()
+        self.delivery_id = delivery_id or provider.new_delivery_id()
         self.status = "pending"
         self.duplicate = False  # deliver_many's deliberate second delivery of the same event
         self.on_attempt = on_attempt
@@ -164,7 +166,7 @@ class Delivery:
             return "410 Gone: the endpoint is disabled", "disabled"
         if self.policy.abort_header:
             name, value = self.policy.abort_header
-            if _header(attempt.response_headers, name) == value:
+            if Headers(attempt.response_headers).get(name) == value:
                 return f"the receiver answered {name}: {value}, so retries stop", "failed"
         if attempt.error:
             return f"failed: {attempt.error}", None
@@ -279,13 +281,9 @@ _GIVE_UP = {
 }
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-
-
 def _retry_after(attempt: Attempt) -> float | None:
     """Seconds asked for by a Retry-After header (a number, or an HTTP date), if any."""
-    value = _header(attempt.response_headers, "Retry-After")
+    value = Headers(attempt.response_headers).get("Retry-After")
     if value is None:
         return None
     if value.strip().isdigit():

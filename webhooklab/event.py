@@ -6,9 +6,11 @@ import base64
 import codecs
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from urllib.parse import parse_qs
+
+from werkzeug.datastructures import Headers as WerkzeugHeaders
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -19,33 +21,42 @@ MAX_SNIFF_BYTES = 2 * 1024 * 1024
 MAX_DECODED_BYTES = 25 * 1024 * 1024
 
 
+def _column(sql: str, name: str | None = None, **default):
+    """A field of Event that is also a column of the store: its SQLite type, and its name there if another."""
+    return field(metadata={"sql": sql, "column": name}, **default)
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A request as the receiver saw it: headers as sent, body byte for byte, and its answer."""
+    """A request as the receiver saw it: headers as sent, body byte for byte, and its answer.
 
-    id: int
-    received_at: datetime
-    endpoint: str
-    method: str
-    path: str
-    query: str
-    header_pairs: Headers
-    body: bytes
-    content_type: str | None
-    size: int
-    client: str
-    status: int
-    response_header_pairs: Headers
-    response_body: bytes
-    provider: str | None
-    event_type: str | None
-    delivery_id: str | None
-    preview: str
-    note: str | None
-    verified: bool | None = None  # None: the endpoint has no secret to check with
-    reason: str | None = None
-    verification: str | None = None
-    duplicate_of: int | None = None  # the first event with the same delivery id at this endpoint
+    Its fields are the store's columns, in this order (see COLUMNS): the schema, the
+    table, the JSON API and the exports all follow from this one definition.
+    """
+
+    id: int = _column("INTEGER PRIMARY KEY AUTOINCREMENT")  # never reused, so cursors stay valid after clear()
+    received_at: datetime = _column("TEXT NOT NULL")  # ISO 8601, UTC, microseconds
+    endpoint: str = _column("TEXT NOT NULL")
+    method: str = _column("TEXT NOT NULL")
+    path: str = _column("TEXT NOT NULL")
+    query: str = _column("TEXT NOT NULL")
+    header_pairs: Headers = _column("TEXT NOT NULL", "headers")  # JSON list of [name, value], as sent
+    body: bytes = _column("BLOB NOT NULL")  # exactly the bytes received (of a rejected body, its start)
+    content_type: str | None = _column("TEXT")
+    size: int = _column("INTEGER NOT NULL")  # bytes received, all of them, though not all may be kept
+    client: str = _column("TEXT NOT NULL")
+    status: int = _column("INTEGER NOT NULL")  # the status the receiver answered with
+    response_header_pairs: Headers = _column("TEXT NOT NULL", "response_headers")
+    response_body: bytes = _column("BLOB NOT NULL")
+    provider: str | None = _column("TEXT")
+    event_type: str | None = _column("TEXT")
+    delivery_id: str | None = _column("TEXT")
+    preview: str = _column("TEXT NOT NULL")
+    note: str | None = _column("TEXT")
+    verified: bool | None = _column("INTEGER", default=None)  # None: the endpoint has no secret to check with
+    reason: str | None = _column("TEXT", default=None)  # why verification failed: a SignatureError reason
+    verification: str | None = _column("TEXT", default=None)  # the verifier's full message
+    duplicate_of: int | None = _column("INTEGER", default=None)  # the first event with this delivery id here
 
     @property
     def headers(self) -> dict[str, str]:
@@ -58,7 +69,7 @@ class Event:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """One header, whatever the case of its name (HTTP header names are case-insensitive)."""
-        return _header(self.header_pairs, name, default)
+        return WerkzeugHeaders(self.header_pairs).get(name, default)
 
     @property
     def decoded_body(self) -> bytes:
@@ -83,33 +94,13 @@ class Event:
         return parse_json(self.decoded_body, self.content_type)
 
     def summary(self) -> dict:
-        """The short, JSON-ready form used by the table, the JSON API and the command line."""
-        return {
-            "id": self.id,
-            "time": self.received_at.isoformat(),
-            "endpoint": self.endpoint,
-            "method": self.method,
-            "provider": self.provider,
-            "event_type": self.event_type,
-            "delivery_id": self.delivery_id,
-            "status": self.status,
-            "size": self.size,
-            "preview": self.preview,
-            "path": self.path,
-            "query": self.query,
-            "content_type": self.content_type,
-            "client": self.client,
-            "note": self.note,
-            "verified": self.verified,
-            "reason": self.reason,
-            "verification": self.verification,
-            "duplicate_of": self.duplicate_of,
-        }
+        """The table's columns, JSON-ready: what the events table, the JSON list and the exports show."""
+        return {name: self._json_ready(name) for name in SUMMARY}
 
     def to_dict(self) -> dict:
         """Everything, JSON-ready: the body as base64 (exact) and as text when it is UTF-8."""
         return {
-            **self.summary(),
+            **{name: self._json_ready(name) for name in (*SUMMARY, *DETAIL)},
             "headers": [list(pair) for pair in self.header_pairs],
             "body_base64": base64.b64encode(self.body).decode("ascii"),
             "body_text": self.text,
@@ -121,6 +112,9 @@ class Event:
             },
         }
 
+    def _json_ready(self, name: str):
+        return self.received_at.isoformat() if name == "time" else getattr(self, name)
+
     def __repr__(self) -> str:
         kind = " ".join(part for part in (self.provider, self.event_type) if part)
         kind = f" {kind}" if kind else ""
@@ -130,19 +124,19 @@ class Event:
         )
 
 
+# The store's columns, derived from Event: (field, column name, SQLite type).
+COLUMNS = tuple((f.name, f.metadata["column"] or f.name, f.metadata["sql"]) for f in fields(Event))
+# The events table's columns, in the order a learner reads them; "time" is received_at.
+SUMMARY = ("id", "time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size", "preview",
+           "verified", "reason", "duplicate_of")  # fmt: skip
+DETAIL = ("path", "query", "content_type", "client", "note", "verification")  # and the rest of one event, in full
+
+
 def _as_dict(pairs: Headers) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in pairs:
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
-
-
-def _header(pairs: Headers, name: str, default: str | None = None) -> str | None:
-    wanted = name.lower()
-    for key, value in pairs:
-        if key.lower() == wanted:
-            return value
-    return default
 
 
 def decompress(body: bytes, encoding: str | None, limit: int = MAX_DECODED_BYTES) -> tuple[bytes, bool]:
@@ -200,32 +194,3 @@ def preview(body: bytes) -> str:
     except UnicodeDecodeError:
         return f"<{len(body)} bytes, not UTF-8 text>"
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
-
-
-def identify(pairs: Headers, body: bytes, content_type: str | None):
-    """(provider, event type, delivery id) as far as the headers and the (decoded) body tell them.
-
-    Each provider is recognised by a header only it sends; the event type and
-    the id to deduplicate on come from wherever that provider puts them.
-    """
-    headers = {name.lower(): value for name, value in pairs}
-    payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
-    fields = payload if isinstance(payload, dict) else {}
-
-    def field(name):
-        value = fields.get(name)
-        return value if isinstance(value, str) else None
-
-    if "x-github-event" in headers:
-        kind = headers["x-github-event"]
-        if field("action"):
-            kind = f"{kind}.{field('action')}"
-        return "github", kind, headers.get("x-github-delivery")
-    if "x-shopify-topic" in headers:
-        return "shopify", headers["x-shopify-topic"], headers.get("x-shopify-webhook-id")
-    if "stripe-signature" in headers or headers.get("user-agent", "").startswith("Stripe/"):
-        return "stripe", field("type"), field("id")
-    for prefix in ("webhook", "svix"):
-        if f"{prefix}-id" in headers:
-            return "standard", field("type"), headers[f"{prefix}-id"]
-    return None, field("type") or field("event"), None

@@ -72,7 +72,7 @@ def guard(app: Flask, allowed_hosts=()) -> None:
         if not on_this_machine(request.remote_addr):
             return _refuse("changes are made only from the machine the receiver runs on",
                            f"this request came from {request.remote_addr}")  # fmt: skip
-        if HEADER.lower() not in {name.lower() for name in request.headers.keys()}:
+        if HEADER not in request.headers:
             return _refuse(
                 f"changes are made only by the inspector page, which sends the {HEADER} header; "
                 "this request has none",

@@ -78,7 +78,7 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
 
     with Receiver() as rx, ProviderAPI(push_to=rx.url("push")) as api:
         pollers = {interval: Poller(api, interval=interval, conditional=conditional).start() for interval in live}
-        ids = _produce(api, duration, rate, arrivals, rng)
+        ids = produce(api, duration, rate, arrivals, rng)
         grace = max(live, default=0) + 2.0
         for poller in pollers.values():
             poller.wait_for(ids, timeout=grace)
@@ -101,7 +101,7 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
         name = f"poll every {interval:g} s"
         with ProviderAPI() as api:
             poller = Poller(api, interval=interval / factor, conditional=conditional).start()
-            ids = _produce(api, duration, rate * factor, arrivals, rng)
+            ids = produce(api, duration, rate * factor, arrivals, rng)
             poller.wait_for(ids, timeout=interval / factor + 2.0)
             poller.stop()
         latencies[name] = [delay * factor for delay in delays(api, ids, poller.seen)]
@@ -130,8 +130,13 @@ def delays(api: ProviderAPI, ids: list[str], noticed: dict[str, float]) -> list[
     return [noticed[i] - api.created_at[i] for i in ids if i in noticed]
 
 
-def _produce(api: ProviderAPI, duration: float, rate: float, arrivals: str, rng: random.Random) -> list[str]:
-    """Record events for `duration` seconds at `rate` per second; returns their ids in order."""
+def produce(api: ProviderAPI, duration: float, rate: float, arrivals: str = "steady", rng: random.Random | None = None,
+            on_event=None) -> list[str]:  # fmt: skip
+    """Record events for `duration` seconds at `rate` per second; returns their ids in order.
+
+    `on_event(ids)` is called after each one, as the race widget does to redraw its board.
+    """
+    rng = rng or random.Random()
     ids, start, at = [], time.monotonic(), 0.0
     while True:
         at += rng.expovariate(rate) if arrivals == "random" else 1 / rate
@@ -139,6 +144,8 @@ def _produce(api: ProviderAPI, duration: float, rate: float, arrivals: str, rng:
             return ids
         time.sleep(max(0.0, start + at - time.monotonic()))
         ids.append(api.record()["id"])
+        if on_event:
+            on_event(ids)
 
 
 def _row(mode: str, interval: float | None, run: str, requests: float, empty: float, latencies: list[float],

@@ -1,42 +1,21 @@
 """A WSGI app served from a daemon thread of this process: start, stop, a URL, a context manager.
 
-The HTTP layer is waitress, not werkzeug's development server (which its
-maintainers say offers no security guarantee). waitress reads every
-connection in one event loop and hands only complete requests to a bounded
-pool of threads, so a slow, malformed or hostile client costs a socket and
-some buffer, never a thread, and cannot take the kernel down with it.
+The HTTP layer under it is waitress (transport.py). Binding the socket here
+first makes a taken port or a bad host a clear error, never a crash.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
-import resource
 import socket
 import ssl
 import threading
-import time
 
-from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser, get_header_lines, split_uri
-from waitress.server import TcpWSGIServer
-from waitress.task import ErrorTask, WSGITask
-
-from . import __version__
 from .checks import got, whole
 from .errors import ReceiverError, UsageError
-
-# waitress warns on stderr when requests queue or connections reach the limit: in a notebook that is
-# noise under every cell, and both are expected under load. Its errors still show.
-for _name in ("waitress", "waitress.queue"):
-    logging.getLogger(_name).setLevel(logging.ERROR)
+from .transport import HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
-THREADS = 16  # requests handled at once; each respond(delay=...) holds one while it waits
-CONNECTIONS = 2000  # open connections at once, fewer where the process may open fewer files
-IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
-DRAIN_LIMIT = 1024**3  # an over-limit body is read and dropped up to here, so the sender can read our 413
 
 
 class BackgroundServer:
@@ -79,7 +58,7 @@ class BackgroundServer:
         self.requested_port = port
         self.ssl_context = ssl_context  # (certificate file, key file) or an ssl.SSLContext: serve HTTPS
         self.max_body = max_body
-        self._server: _Server | None = None
+        self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self):
@@ -88,7 +67,7 @@ class BackgroundServer:
             raise ReceiverError(f"this {self.kind} is already running at {self.base_url}; call stop() first")
         tls = _tls_context(self.ssl_context)
         listener = _listen(self.host, self.requested_port)
-        self._server = _Server(self.app, listener, tls, self.max_body)
+        self._server = HTTPServer(self.app, listener, tls, self.max_body)
         self._thread = threading.Thread(
             target=self._server.run,
             name=f"webhooklab-{self.kind}-{self.port}",
@@ -128,182 +107,6 @@ class BackgroundServer:
             raise ReceiverError(f"this {self.kind} has no URL yet: it is not running. Call .start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
-
-
-class _Server(TcpWSGIServer):
-    """waitress's server on a socket we bound, with our channels, and a way to close from its own loop."""
-
-    def __init__(self, app, listener: socket.socket, tls: ssl.SSLContext | None, max_body: int):
-        self.tls = tls
-        self.max_body = max_body
-        self.channel_class = _TLSChannel if tls else _Channel
-        adjustments = Adjustments(
-            threads=THREADS,
-            connection_limit=_connection_limit(),
-            channel_timeout=IDLE_TIMEOUT,
-            cleanup_interval=min(IDLE_TIMEOUT, 10),
-            max_request_body_size=max(DRAIN_LIMIT, max_body + 1),
-            asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
-            url_scheme="https" if tls else "http",
-            ident=f"webhooklab/{__version__}",
-            log_socket_errors=False,
-            expose_tracebacks=False,
-        )
-        sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
-        super().__init__(app, {}, _sock=listener, adj=adjustments, bind_socket=False, sockinfo=sockinfo)
-
-    def close_everything(self) -> None:
-        """Close every connection and the listener; the loop ends once nothing is left to watch."""
-        for dispatcher in list(self._map.values()):
-            if dispatcher is not self and dispatcher is not self.trigger:
-                dispatcher.close()
-        self.close()
-
-
-class _Parser(HTTPRequestParser):
-    """waitress's request parser, also keeping the headers exactly as sent and capping the kept body."""
-
-    raw_headers: list[tuple[str, str]] = []  # names in the case and order they were sent
-    body = None  # a _CappedBuffer once the headers announce a body
-
-    def __init__(self, adj, max_body: int):
-        super().__init__(adj)
-        self.max_body = max_body
-
-    def parse_header(self, header_plus: bytes) -> None:
-        first_line, _, block = header_plus.partition(b"\r\n")
-        self.raw_headers = _header_pairs(block)
-        try:
-            super().parse_header(header_plus)
-        except Exception:
-            self._recover_request_line(first_line)  # so the rejection can still be recorded
-            raise
-        if self.body_rcv is not None:
-            self.body = self.body_rcv.buf = _CappedBuffer(self.body_rcv.buf, self.max_body + 1)
-
-    def _recover_request_line(self, line: bytes) -> None:
-        method, _, rest = line.partition(b" ")
-        target = rest.partition(b" ")[0]
-        try:
-            _, _, self.path, self.query, _ = split_uri(target)
-        except Exception:
-            return  # not even a request line: answered by waitress alone
-        self.command, self.request_uri = method.decode("latin-1"), target.decode("latin-1")
-        self.url_scheme = self.adj.url_scheme
-
-
-class _CappedBuffer:
-    """A body buffer that keeps its first `cap` bytes and only counts the rest."""
-
-    def __init__(self, buffer, cap: int):
-        self.buffer, self.cap, self.received = buffer, cap, 0
-
-    def append(self, data: bytes) -> None:
-        room = self.cap - len(self.buffer)
-        if room > 0:
-            self.buffer.append(data[:room])
-        self.received += len(data)
-
-    def __len__(self) -> int:
-        return len(self.buffer)
-
-    def __getattr__(self, name):
-        return getattr(self.buffer, name)
-
-
-class _Task(WSGITask):
-    """A WSGI call that also hands the app the raw headers, the full body size and any rejection."""
-
-    rejected: tuple[int, str] | None = None
-
-    def get_environment(self) -> dict:
-        environ = super().get_environment()
-        request = self.request
-        environ["webhooklab.raw_headers"] = request.raw_headers
-        if request.body is not None and request.body.received > len(request.body):
-            environ["webhooklab.body_size"] = request.body.received
-        if self.rejected:
-            environ["webhooklab.rejected"] = self.rejected
-        return environ
-
-
-def _rejection(channel, request):
-    """A request the HTTP layer refused: still given to the app (to record and answer) when its path is known."""
-    if getattr(request, "command", None) is None:
-        return ErrorTask(channel, request)
-    task = _Task(channel, request)
-    task.rejected = (request.error.code, f"{request.error.reason}: {request.error.body}")
-    task.close_on_finish = True  # after a framing error nothing more on this connection can be trusted
-    return task
-
-
-class _Channel(HTTPChannel):
-    task_class = _Task
-    error_task_class = staticmethod(_rejection)
-
-    def parser_class(self, adj):
-        return _Parser(adj, self.server.max_body)
-
-
-class _TLSChannel(_Channel):
-    """The same channel over TLS: the handshake, reads and writes go through the ssl module, never blocking."""
-
-    def __init__(self, server, sock, addr, adj, map=None):
-        sock = server.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        self.handshaken = False
-        super().__init__(server, sock, addr, adj, map)
-
-    def handle_read(self) -> None:
-        try:
-            if not self.handshaken:
-                self.socket.do_handshake()
-                self.handshaken = True
-            chunks = [self.socket.recv(self.adj.recv_bytes)]
-            while self.socket.pending():  # decrypted bytes the poller cannot see
-                chunks.append(self.socket.recv(self.socket.pending()))
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return  # the rest of a TLS record is still on its way
-        except OSError:  # includes ssl.SSLError: a client that does not speak TLS, or went away
-            self.handle_close()
-            return
-        data = b"".join(chunks)
-        if not data:
-            self.handle_close()
-            return
-        self.last_activity = time.time()
-        self.received(data)
-
-    def send(self, data, do_close=True) -> int:
-        try:
-            return self.socket.send(data)
-        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-            return 0
-        except OSError:
-            if do_close:
-                self.handle_close()
-            return 0
-
-
-def _header_pairs(block: bytes) -> list[tuple[str, str]]:
-    """Header lines as (name, value) in the case and order sent; WSGI keeps only upper-cased HTTP_* keys."""
-    try:
-        lines = get_header_lines(block)
-    except Exception:  # a bare CR or LF: waitress rejects the request; keep what splits cleanly
-        lines = block.split(b"\r\n")
-    pairs = []
-    for line in lines:
-        name, colon, value = line.partition(b":")
-        if colon:
-            pairs.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
-    return pairs
-
-
-def _connection_limit() -> int:
-    """CONNECTIONS, or fewer where the process may not open that many files (a macOS kernel allows 256)."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return CONNECTIONS
-    return max(16, min(CONNECTIONS, soft - 128))  # leave room for the kernel's own files and sockets
 
 
 def _tls_context(option) -> ssl.SSLContext | None:

@@ -7,28 +7,22 @@ import numbers
 import os
 import sqlite3
 import threading
+from dataclasses import replace
 from datetime import datetime
-from importlib.resources import files
 from pathlib import Path
 
 from .errors import EventNotFound, ReceiverError, UsageError
-from .event import Event
+from .event import COLUMNS, SUMMARY, Event
 
-SCHEMA = files(__package__).joinpath("schema.sql").read_text(encoding="utf-8")
-
-# Columns in the order the INSERT names them; id is assigned by SQLite.
-COLUMNS = (
-    "received_at", "endpoint", "method", "path", "query", "headers", "body",
-    "content_type", "size", "client", "status", "response_headers",
-    "response_body", "provider", "event_type", "delivery_id", "preview", "note",
-    "verified", "reason", "verification", "duplicate_of",
-)  # fmt: skip
-SUMMARY_COLUMNS = (
-    "id", "time", "endpoint", "method", "provider", "event_type",
-    "delivery_id", "status", "size", "preview", "verified", "reason", "duplicate_of",
-)  # fmt: skip
-SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY_COLUMNS)
-INSERT = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+# Everything below follows from Event's fields: the schema, the INSERT, the table's SELECT.
+SCHEMA = "\n".join([
+    "CREATE TABLE IF NOT EXISTS events (" + ", ".join(f"{column} {sql}" for _, column, sql in COLUMNS) + ");",
+    "CREATE INDEX IF NOT EXISTS events_by_endpoint ON events (endpoint, id);",
+    "CREATE INDEX IF NOT EXISTS events_by_delivery ON events (endpoint, delivery_id);",
+])  # fmt: skip
+STORED = [(name, column) for name, column, _ in COLUMNS if name != "id"]  # id is assigned by SQLite
+INSERT = f"INSERT INTO events ({', '.join(c for _, c in STORED)}) VALUES ({', '.join('?' * len(STORED))})"
+SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY)
 
 
 class EventStore:
@@ -74,7 +68,7 @@ class EventStore:
                 self._db.execute("PRAGMA journal_mode = WAL")
                 self._db.execute("PRAGMA synchronous = NORMAL")
                 found = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
-                missing = [column for column in ("id", *COLUMNS) if found and column not in found]
+                missing = [column for _, column, _ in COLUMNS if found and column not in found]
             if not missing:
                 self._db.executescript(SCHEMA)
         except sqlite3.Error as error:
@@ -89,26 +83,27 @@ class EventStore:
                 "such as 'events.db'"
             )
 
-    def add(self, event: dict) -> int:
-        """Store one captured request (a dict keyed by column name) and return its id."""
-        row = [event.get(column) for column in COLUMNS]
-        row[COLUMNS.index("headers")] = json.dumps(event["headers"])
-        row[COLUMNS.index("response_headers")] = json.dumps(event["response_headers"])
+    def add(self, **fields) -> Event:
+        """Store one captured request, given as Event's fields but id and duplicate_of, and return it."""
         with self._lock:
-            if event.get("delivery_id"):
-                row[COLUMNS.index("duplicate_of")] = self._db.execute(
+            if fields.get("delivery_id"):
+                fields["duplicate_of"] = self._db.execute(
                     "SELECT min(id) FROM events WHERE endpoint = ? AND delivery_id = ?",
-                    (event["endpoint"], event["delivery_id"]),
+                    (fields["endpoint"], fields["delivery_id"]),
                 ).fetchone()[0]
-            return self._db.execute(INSERT, row).lastrowid
+            row = [_to_column(name, fields.get(name)) for name, _ in STORED]
+            fields["id"] = self._db.execute(INSERT, row).lastrowid
+        return Event(**fields)
 
-    def set_response(self, event_id: int, status: int, headers: list, body: bytes, *, note: str) -> None:
-        """Record a different answer than the one first stored (a handler failed after the insert)."""
+    def set_response(self, event: Event, status: int, headers: dict, body: bytes, *, note: str) -> Event:
+        """Record the whole answer, when it is not the one first stored (a handler failed after the insert)."""
+        pairs = tuple(headers.items())
         with self._lock:
             self._db.execute(
                 "UPDATE events SET status = ?, response_headers = ?, response_body = ?, note = ? WHERE id = ?",
-                (status, json.dumps(headers), body, note, event_id),
+                (status, json.dumps(pairs), body, note, event.id),
             )
+        return replace(event, status=status, response_header_pairs=pairs, response_body=body, note=note)
 
     def count(self, endpoint: str | None = None, **filters) -> int:
         where, params = _where(endpoint, **filters)
@@ -183,7 +178,7 @@ def to_frame(summaries: list[dict]):
     """Summaries (from the store or the JSON API) as the events table, indexed by event id."""
     import pandas as pd  # only when a table is asked for: it takes half a second to import
 
-    table = pd.DataFrame(summaries, columns=SUMMARY_COLUMNS)
+    table = pd.DataFrame(summaries, columns=SUMMARY)
     table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
     table["verified"] = table["verified"].astype("boolean")  # True, False, or <NA> where nothing was checked
     return table.astype({"id": "int64", "status": "int64", "size": "int64", "duplicate_of": "Int64"}).set_index("id")
@@ -212,12 +207,22 @@ def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None,
     return " WHERE " + " AND ".join(clauses), params
 
 
+def _to_column(name: str, value):
+    """A field's value as SQLite keeps it."""
+    if name == "received_at":
+        return value.isoformat()
+    if name in ("header_pairs", "response_header_pairs"):
+        return json.dumps(value)
+    return value
+
+
 def _to_event(row: sqlite3.Row) -> Event:
-    fields = dict(row)
+    values = dict(row)
+    fields = {name: values[column] for name, column, _ in COLUMNS}
     fields["received_at"] = datetime.fromisoformat(fields["received_at"])
     fields["verified"] = _flag(fields["verified"])
-    fields["header_pairs"] = tuple(map(tuple, json.loads(fields.pop("headers"))))
-    fields["response_header_pairs"] = tuple(map(tuple, json.loads(fields.pop("response_headers"))))
+    fields["header_pairs"] = tuple(map(tuple, json.loads(fields["header_pairs"])))
+    fields["response_header_pairs"] = tuple(map(tuple, json.loads(fields["response_header_pairs"])))
     return Event(**fields)
 
 

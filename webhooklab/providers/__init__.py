@@ -1,11 +1,21 @@
-"""The simulated senders, one per signature scheme, each able to sign, verify, explain and send."""
+"""The simulated senders, one per signature scheme, each able to sign, verify, explain and send.
 
-from .base import Explanation, Payload, Provider
+Every provider, built in or added later, goes through register(): it fills
+PROVIDERS, which recognising a request, the command line and the widgets
+all read. To add one: subclass Provider, then register(YourProvider).
+"""
+
+from .base import Header, Payload, Provider
+from .explain import Explanation
 from .github import GitHub
+from .registry import PROVIDERS, identify, register, unregister
 from .shopify import Shopify
 from .standard import StandardWebhooks
 from .stripe import Stripe
 
-PROVIDERS: dict[str, type[Provider]] = {cls.name: cls for cls in (Stripe, GitHub, Shopify, StandardWebhooks)}
+# In the order requests are recognised: Standard Webhooks last, as its header names are meant to be shared.
+for _builtin in (GitHub, Shopify, Stripe, StandardWebhooks):
+    register(_builtin)
 
-__all__ = ["PROVIDERS", "Explanation", "GitHub", "Payload", "Provider", "Shopify", "StandardWebhooks", "Stripe"]
+__all__ = ["PROVIDERS", "Explanation", "GitHub", "Header", "Payload", "Provider", "Shopify", "StandardWebhooks",
+           "Stripe", "identify", "register", "unregister"]  # fmt: skip

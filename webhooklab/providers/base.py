@@ -1,9 +1,10 @@
 """What every provider shares: payload templates, sign and verify side by side, explain, send.
 
 A subclass states its scheme (which header, what is signed, how the key is
-made, how the digest is written); signing, verifying and explaining all run
-through that one definition, so the simulated sender and the verifier can
-never disagree.
+made, how the digest is written) and how its requests are recognised;
+signing, verifying and explaining all run through that one definition, so
+the simulated sender and the verifier can never disagree. How the steps are
+shown is in explain.py; where the templates come from, in resources.py.
 """
 
 from __future__ import annotations
@@ -11,26 +12,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-import html
 import json
 import math
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 
 from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from ..errors import SignatureError, UsageError
 from ..event import parse_json
 from ..retry import RetryPolicy
-from ..workshop import shipped
+from .explain import Explanation, _ago, _clip, _first_difference, _show, diagnose, mask
+from .resources import templates
 
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
 # A signed timestamp is whole unix seconds in ASCII digits. Twelve digits reach the year 33658; anything
 # longer is not a timestamp, and int() of thousands of digits is slow or refused outright.
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
-KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shpss_: not secret itself
 
 
 @dataclass
@@ -50,64 +49,24 @@ class Payload(dict):
         self.event_type = event_type
 
 
-@dataclass
-class Explanation:
-    """Each step of a verification, as a table; `ok`, `reason` and `message` give the verdict."""
-
-    provider: str
-    steps: list[tuple[str, str]] = field(default_factory=list)
-    reason: str | None = None
-    message: str = "the signature is valid"
-    payload: object = field(default=None, repr=False)  # the parsed event, once everything has checked out
-
-    @property
-    def ok(self) -> bool:
-        return self.reason is None
-
-    def add(self, step: str, value: str) -> None:
-        self.steps.append((step, value))
-
-    def fail(self, reason: str, message: str) -> Explanation:
-        self.reason, self.message = reason, message
-        return self
-
-    def __str__(self) -> str:
-        verdict = "valid" if self.ok else f"INVALID ({self.reason})"
-        width = max(len(step) for step, _ in self.steps) if self.steps else 0
-        lines = [f"{self.provider} signature: {verdict}"]
-        lines += [f"  {step:<{width}}  {value}" for step, value in self.steps]
-        lines.append(f"  {'verdict':<{width}}  {self.message}")
-        return "\n".join(lines)
-
-    __repr__ = __str__  # a console shows the table too, not the dataclass fields
-
-    def _repr_html_(self) -> str:
-        # Everything shown came from a request: it is data, so every value is escaped.
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(step)}</th>"
-            f"<td style='text-align:left'><code>{html.escape(value)}</code></td></tr>"
-            for step, value in [*self.steps, ("verdict", self.message)]
-        )
-        colour = "green" if self.ok else "firebrick"
-        title = "valid" if self.ok else f"invalid: {self.reason}"
-        return (
-            f"<table><caption style='color:{colour};text-align:left'><b>{html.escape(self.provider)} "
-            f"signature {html.escape(title)}</b></caption>{rows}</table>"
-        )
-
-
 class Provider:
     """The shared machinery; subclasses fill in the scheme and the payloads."""
 
     name: str = ""
     title: str = ""
     signature_header: str = ""
+    event_header: str | None = None  # the header that names the event, where the provider sends one
     digest_encoding: str = "hex"  # or "base64"
     key_note: str = "the secret's UTF-8 bytes"
     user_agent: str = ""
     timeout: float | tuple[float, float] = 10.0
     json_indent: int | None = None  # how the provider writes its JSON bodies
     friendly: tuple[str, ...] = ()  # overrides event() understands beyond the payload's own keys
+    # What the widgets show: the event the send panel starts on; for the automation blueprint, the events
+    # an automation typically reacts to and where a user subscribes to them (none: not offered there).
+    first_event: str = ""
+    triggers: tuple[str, ...] = ()
+    where_to_subscribe: str = ""
 
     def __init__(self, secret: str | list[str] | None = None):
         secrets = [secret] if isinstance(secret, str) else list(secret or [self.new_secret()])
@@ -123,6 +82,15 @@ class Provider:
         return self.secrets[0]
 
     # -- the scheme: subclasses define these ---------------------------------------
+
+    @classmethod
+    def recognise(cls, headers, payload: dict) -> tuple[str | None, str | None] | None:
+        """(event type, delivery id) if this request is this provider's, by a header only it sends; else None.
+
+        `headers` is case-insensitive (werkzeug's Headers); `payload` is the parsed
+        JSON body, {} when it is not an object. The registry asks each provider in turn.
+        """
+        return None
 
     @classmethod
     def new_secret(cls) -> str:
@@ -151,16 +119,16 @@ class Provider:
     @classmethod
     def event_types(cls) -> list[str]:
         """The event types this simulator has realistic templates for."""
-        return sorted(_templates(cls.name))
+        return sorted(templates(cls.name))
 
     def event(self, event_type: str, **overrides) -> Payload:
         """A realistic payload for `event_type`, with fresh ids and timestamps and your overrides."""
-        templates = _templates(self.name)
-        if event_type not in templates:
+        known = templates(self.name)
+        if event_type not in known:
             raise ValueError(
-                f"{self.title} has no event type {event_type!r}. Known types: {', '.join(sorted(templates))}"
+                f"{self.title} has no event type {event_type!r}. Known types: {', '.join(sorted(known))}"
             )
-        payload = copy.deepcopy(templates[event_type])
+        payload = copy.deepcopy(known[event_type])
         self._refresh(payload, event_type)
         self._override(payload, event_type, overrides)
         return Payload(payload, event_type)
@@ -212,12 +180,20 @@ class Provider:
         data = event if isinstance(event, dict) else parse_json(body, None)
         payload = Payload(data if isinstance(data, dict) else {}, event_type or getattr(event, "event_type", ""))
         timestamp = int(time.time()) if timestamp is None else int(timestamp)
-        header = Header([], timestamp, delivery_id or self._new_delivery_id())
-        signatures = [self._digest(self._key(s), self._signed_content(body, header)) for s in self.secrets]
-        return body, self._headers(payload, body, signatures, timestamp, header.message_id)
+        header = Header([], timestamp, delivery_id or self.new_delivery_id())
+        return body, self._headers(payload, body, self._signatures(body, header), timestamp, header.message_id)
 
-    def _new_delivery_id(self) -> str:
+    def new_delivery_id(self) -> str:
+        """A fresh id for one delivery, in this provider's format; a redelivery keeps the first one's."""
         return str(uuid.uuid4())
+
+    def _signatures(self, body: bytes, header: Header) -> list[str]:
+        """The body's signature under each secret (with the header's timestamp and id, where they are signed)."""
+        return [self._digest(self._key(s), self._signed_content(body, header)) for s in self.secrets]
+
+    def _matches(self, body: bytes, header: Header) -> bool:
+        """Whether any signature the header carries is the body's under any secret, compared in constant time."""
+        return any(_same(d, r) for d in self._signatures(body, header) for r in header.signatures)
 
     def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
         """The parsed event, if `body` carries a valid signature; otherwise SignatureError says why.
@@ -244,16 +220,16 @@ class Provider:
         out.add("signature header", f"{self.signature_header}: {_clip(headers.get(self.signature_header.lower(), ''))}")
         content = self._signed_content(body, header)
         out.add("signed content", _show(content))
-        expected = [self._digest(self._key(s), content) for s in self.secrets]
+        expected = self._signatures(body, header)
         for secret, digest in zip(self.secrets, expected):
             out.add("key", f"{mask(secret)}, used as {self.key_note}")
             out.add(f"expected ({self.digest_encoding})", digest)
         for received in header.signatures:
             out.add(f"received ({self.digest_encoding})", _clip(received))
-        if not any(_same(e, r) for e in expected for r in header.signatures):
+        if not self._matches(body, header):
             first = _first_difference(expected[0], header.signatures[0] if header.signatures else "")
             out.add("first difference", f"at character {first}" if first is not None else "none")
-            return out.fail("no_matching_signature", self._diagnose(body, header, expected, out))
+            return out.fail("no_matching_signature", diagnose(self, body, header, out))
         if header.timestamp is not None and tolerance is not None:
             age = now - header.timestamp
             out.add("timestamp", f"{header.timestamp} ({_ago(age)}; tolerance {tolerance:g} s)")
@@ -280,28 +256,6 @@ class Provider:
         return out
 
     _rejects_future = False  # Stripe's libraries accept future timestamps; Standard Webhooks rejects them
-
-    def _diagnose(self, body: bytes, header: Header, expected: list[str], out: Explanation) -> str:
-        """The likely cause of a mismatch: a re-serialised body, a wrong kind of secret, or either."""
-        for variant, how in _reserializations(body):
-            digests = [self._digest(self._key(s), self._signed_content(variant, header)) for s in self.secrets]
-            if any(_same(d, r) for d in digests for r in header.signatures):
-                at = _first_difference(body.decode("utf-8", "replace"), variant.decode("utf-8", "replace"))
-                out.add("body as signed", _show(variant))
-                return (
-                    f"the signature matches the same JSON {how}, not the bytes given here (they first differ "
-                    f"at character {at}). The body was re-serialised, by parsing and dumping it, after it "
-                    "arrived. Verify the raw body exactly as received (in Flask: request.get_data()), before "
-                    "parsing it."
-                )
-        hint = self._secret_hint(self.secret)
-        if hint:
-            return f"no signature matches, and {hint}"
-        return (
-            f"no signature in {self.signature_header} matches this body signed with {mask(self.secret)}. "
-            "Either the body changed after it was signed (one byte, even whitespace, is enough) or the "
-            "secret is not the one the sender signs with: check the endpoint's signing secret."
-        )
 
     def _secret_hint(self, secret: str) -> str | None:
         return None
@@ -336,31 +290,6 @@ class Provider:
     def __repr__(self) -> str:
         secrets = ", ".join(mask(s) for s in self.secrets)
         return f"<{type(self).__name__} secret={secrets}>"
-
-
-@cache
-def _templates(provider: str) -> dict[str, dict]:
-    """Event type -> payload, read once from datasets/<provider>/ (the path under it is the type)."""
-    folder = shipped("datasets") / provider
-    return {
-        path.relative_to(folder).with_suffix("").as_posix(): json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(folder.rglob("*.json"))
-    }
-
-
-def mask(secret: str) -> str:
-    """A secret as it may be shown: its kind and last four characters at most, never enough to guess it.
-
-    The kind (whsec_, sk_, shpss_) is public: it names what sort of secret this
-    is, which is often the whole diagnosis. The last four tell two secrets apart,
-    and are shown only when at least 12 characters after the kind stay hidden;
-    a short secret shows only its length.
-    """
-    kind = KIND.match(secret)
-    prefix = kind.group() if kind else ""
-    if len(secret) - len(prefix) < 16:
-        return f"… ({len(secret)} characters)"
-    return f"{prefix}…{secret[-4:]}"
 
 
 def _as_bytes(body) -> bytes:
@@ -421,58 +350,7 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    """A header value for the table: whole when short, else its start and its length."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters in all)"
-
-
-def _quote(text: str, limit: int = 100) -> str:
-    """A received value for a message, quoted, cut short when long: enough to recognise it."""
-    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text)} characters in all)"
-
-
 def _b64(raw: bytes) -> str:
     import base64
 
     return base64.b64encode(raw).decode("ascii")
-
-
-def _first_difference(a: str, b: str) -> int | None:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return None if len(a) == len(b) else min(len(a), len(b))
-
-
-def _show(content: bytes, limit: int = 300) -> str:
-    """Bytes as a readable Python literal, cut short for long bodies."""
-    shown = repr(content[:limit])
-    return shown if len(content) <= limit else f"{shown}… ({len(content)} bytes in all)"
-
-
-def _ago(age: float) -> str:
-    return f"{age:.0f} s ago" if age >= 0 else f"{-age:.0f} s in the future"
-
-
-def _reserializations(body: bytes):
-    """The same JSON written the usual other ways, with a description of each."""
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes, so not JSON here
-        return
-    styles = [
-        ("written compactly (separators=(',', ':'))", {"separators": (",", ":")}),
-        ("written by Python's json.dumps defaults", {}),
-        ("pretty-printed with indent=2", {"indent": 2}),
-        ("with non-ASCII characters kept (ensure_ascii=False)", {"ensure_ascii": False}),
-        ("with non-ASCII characters kept and compact", {"ensure_ascii": False, "separators": (",", ":")}),
-        ("pretty-printed with non-ASCII characters kept", {"ensure_ascii": False, "indent": 2}),
-        ("with its keys sorted", {"sort_keys": True}),
-    ]
-    for how, options in styles:
-        try:
-            variant = json.dumps(data, **options).encode("utf-8")
-        except (ValueError, RecursionError):  # a lone surrogate escape (\ud800) kept as is, or deep nesting
-            continue
-        if variant != body:
-            yield variant, how

@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Provider, _quote
+from .base import Header, Provider
+from .explain import _quote
+from .registry import string_field
 
 SHA = re.compile(r"\b[0-9a-f]{40}\b")
 HOOKSHOT = "GitHub-Hookshot/" + "a1b2c3d"  # GitHub varies the build hash; the product name is what matters
@@ -28,14 +30,26 @@ class GitHub(Provider):
     name = "github"
     title = "GitHub"
     signature_header = "X-Hub-Signature-256"
+    event_header = "X-GitHub-Event"
     user_agent = HOOKSHOT
     policy = RetryPolicy.github()
     timeout = 10.0  # GitHub's documented limit: answer within 10 s or the delivery fails
     friendly = ("repository", "branch", "commits", "sender", "action", "title", "number", "body", "tag")
+    first_event = "push"
+    triggers = ("push", "pull_request", "issues", "release")
+    where_to_subscribe = "Repository > Settings > Webhooks > Add webhook; content type application/json; set a secret"
 
     def __init__(self, secret: str | list[str] | None = None, *, hook_id: int = 520198316):
         super().__init__(secret)
         self.hook_id = hook_id
+
+    @classmethod
+    def recognise(cls, headers, payload):
+        """X-GitHub-Event names the event; with the payload's action it is, say, issues.opened."""
+        if "x-github-event" not in headers:
+            return None
+        kind, action = headers["x-github-event"], string_field(payload, "action")
+        return f"{kind}.{action}" if action else kind, headers.get("x-github-delivery")
 
     @classmethod
     def new_secret(cls) -> str:

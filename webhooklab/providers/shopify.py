@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import Header, Provider, _quote
+from .base import Header, Provider
+from .explain import _quote
 
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/cancelled")
 
@@ -29,11 +30,18 @@ class Shopify(Provider):
     name = "shopify"
     title = "Shopify"
     signature_header = "X-Shopify-Hmac-Sha256"
+    event_header = "X-Shopify-Topic"
     digest_encoding = "base64"
     user_agent = "Shopify-Captain-Hook"
     policy = RetryPolicy.shopify()
     timeout = (1.0, 5.0)
     friendly = ("line_items", "email", "currency", "available")
+    first_event = "orders/create"
+    triggers = ("orders/create", "orders/paid", "orders/cancelled", "inventory_levels/update", "app/uninstalled")
+    where_to_subscribe = (
+        "your app's webhook subscriptions (shopify.app.toml, or webhookSubscriptionCreate in the Admin API); "
+        "Shopify signs with the app's client secret"
+    )
 
     def __init__(
         self,
@@ -45,6 +53,13 @@ class Shopify(Provider):
         super().__init__(secret)
         self.shop, self.api_version = shop, api_version
         self._next_order = 1001
+
+    @classmethod
+    def recognise(cls, headers, payload):
+        """X-Shopify-Topic names the event; X-Shopify-Webhook-Id is the delivery."""
+        if "x-shopify-topic" not in headers:
+            return None
+        return headers["x-shopify-topic"], headers.get("x-shopify-webhook-id")
 
     @classmethod
     def new_secret(cls) -> str:

@@ -10,7 +10,10 @@ from datetime import datetime, timezone
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import TIMESTAMP, Header, Payload, Provider, _quote, _templates, mask
+from .base import TIMESTAMP, Header, Payload, Provider
+from .explain import _quote, mask
+from .registry import string_field
+from .resources import templates
 
 
 class StandardWebhooks(Provider):
@@ -30,10 +33,19 @@ class StandardWebhooks(Provider):
     policy = RetryPolicy.standard()
     timeout = 15.0  # the specification recommends 15 to 30 s
     _rejects_future = True
+    first_event = "invoice.paid"
 
     def __init__(self, secret: str | list[str] | None = None, *, prefix: str = "webhook"):
         super().__init__(secret)
         self.prefix = prefix
+
+    @classmethod
+    def recognise(cls, headers, payload):
+        """webhook-id (svix-id from Svix) is the delivery; the envelope's type is the event."""
+        for prefix in ("webhook", "svix"):
+            if f"{prefix}-id" in headers:
+                return string_field(payload, "type"), headers[f"{prefix}-id"]
+        return None
 
     @classmethod
     def new_secret(cls) -> str:
@@ -92,7 +104,7 @@ class StandardWebhooks(Provider):
             f"{self.prefix}-signature": " ".join(f"v1,{s}" for s in signatures),
         }
 
-    def _new_delivery_id(self) -> str:
+    def new_delivery_id(self) -> str:
         return "msg_" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(27))
 
     def event(self, event_type: str, data: dict | None = None, **fields) -> Payload:
@@ -100,7 +112,7 @@ class StandardWebhooks(Provider):
 
         The types in event_types() come with example data; for any other, pass yours.
         """
-        example = _templates(self.name).get(event_type, {}).get("data", {})
+        example = templates(self.name).get(event_type, {}).get("data", {})
         body = {**example, **(data or {}), **fields}
         stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         return Payload({"type": event_type, "timestamp": stamp, "data": body}, event_type)

@@ -9,7 +9,9 @@ import time
 
 from ..errors import SignatureError
 from ..retry import RetryPolicy
-from .base import TIMESTAMP, Header, Provider, _quote, mask
+from .base import TIMESTAMP, Header, Provider
+from .explain import _quote, mask
+from .registry import string_field
 
 # Long-lived objects keep their ids from one event to the next; everything else is new each time.
 STABLE_PREFIXES = {"cus", "pm", "price", "prod", "card"}
@@ -35,10 +37,24 @@ class Stripe(Provider):
     timeout = 30.0
     json_indent = 2
     friendly = ("amount", "currency", "email", "customer", "metadata", "livemode", "description")
+    first_event = "payment_intent.succeeded"
+    triggers = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
+                "checkout.session.completed", "customer.subscription.created")  # fmt: skip
+    where_to_subscribe = (
+        "Stripe Dashboard > Developers > Webhooks > Add endpoint (or `stripe listen --forward-to` while "
+        "developing); copy the endpoint's signing secret (whsec_...)"
+    )
 
     def policy_for(self, event) -> RetryPolicy:
         """Live-mode events retry for up to three days; test-mode events three times over a few hours."""
         return RetryPolicy.stripe(live=bool(isinstance(event, dict) and event.get("livemode")))
+
+    @classmethod
+    def recognise(cls, headers, payload):
+        """Stripe-Signature, or Stripe's User-Agent; the Event object carries its type and id."""
+        if "stripe-signature" not in headers and not headers.get("user-agent", "").startswith("Stripe/"):
+            return None
+        return string_field(payload, "type"), string_field(payload, "id")
 
     @classmethod
     def new_secret(cls) -> str:

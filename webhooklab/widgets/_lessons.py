@@ -1,171 +1,21 @@
-"""Widgets for the notebooks, built on the public API; each one works alone in a cell.
-
-    wl.widgets.LiveTable(rx)                 # the events table, updating as requests arrive
-    wl.widgets.SendPanel(rx)                 # pick a provider and event, tamper or not, send
-    wl.widgets.SignatureExplainer(rx)        # why a captured event's signature does or doesn't verify
-    wl.widgets.RetryTimeline(provider, event, to=rx.url("down"))   # a delivery's retries, animated
-    wl.widgets.PushPollRace()                # push and a poller racing on the same events
-    wl.widgets.Quiz()                        # a short quiz that ends in an automation blueprint
-
-Each widget keeps its logic in plain methods (send(), explain(), run(), ...)
-that tests and notebooks can call directly; a button only calls them.
-Everything a request carried is shown escaped: it is data, never markup.
-"""
+"""The widgets of what happens over time: retries, the push/poll race, the quiz and its blueprint."""
 
 from __future__ import annotations
 
 import html
-import json
+import statistics
 import threading
 import time
 
 import ipywidgets as widgets
 
-from .clock import AcceleratedClock
-from .delivery import post
-from .polling import Poller, ProviderAPI
-from .pushpoll import delays, stored_at
-from .providers import PROVIDERS
-from .receiver import Receiver
-from .retry import duration
-
-TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
-PROVIDER_LABELS = [("Stripe", "stripe"), ("GitHub", "github"), ("Shopify", "shopify"), ("Standard Webhooks", "standard")]
-FIRST_EVENT = {"stripe": "payment_intent.succeeded", "github": "push", "shopify": "orders/create", "standard": "invoice.paid"}
-
-
-class LiveTable(widgets.VBox):
-    """The receiver's events as a table that updates itself as requests arrive."""
-
-    COLUMNS = ["time", "endpoint", "method", "provider", "event_type", "status", "verified", "duplicate_of", "preview"]
-
-    def __init__(self, rx: Receiver, *, endpoint: str | None = None, rows: int = 10):
-        self.rx, self.endpoint, self.rows = rx, endpoint, rows
-        self.title = widgets.HTML()
-        self.table = widgets.HTML()
-        super().__init__([self.title, self.table])
-        self._changed = threading.Event()
-        self._closed = threading.Event()
-        self.refresh()
-        rx.listen(self._changed.set)
-        threading.Thread(target=self._follow, name="webhooklab-live-table", daemon=True).start()
-
-    def refresh(self) -> None:
-        events = self.rx.events(self.endpoint)
-        if events.empty:
-            self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
-        else:
-            shown = events.tail(self.rows)[self.COLUMNS].copy()
-            shown["time"] = shown["time"].dt.strftime("%H:%M:%S.%f").str[:-3]
-            shown = shown.loc[:, shown.notna().any()].astype(object)  # no verified column without secrets, say
-            shown = shown.where(shown.notna(), "")
-            self.table.value = TABLE_STYLE + shown.to_html(classes="wl-table", escape=True, border=0)
-        where = f" at {self.endpoint!r}" if self.endpoint else ""
-        self.title.value = f"<b>{len(events)} request(s) captured{html.escape(where)}</b> (newest last)"
-
-    def _follow(self) -> None:
-        while not self._closed.is_set():
-            if self._changed.wait(0.5):
-                self._changed.clear()
-                self.refresh()
-                time.sleep(0.1)  # gather a burst of arrivals into one redraw
-
-    def close(self) -> None:
-        self._closed.set()
-        self.rx.unlisten(self._changed.set)
-        super().close()
-
-
-class SendPanel(widgets.VBox):
-    """Send a signed event from a simulated provider to a receiver, optionally broken on purpose."""
-
-    def __init__(self, rx: Receiver, *, endpoint: str = "panel"):
-        self.rx, self.endpoint = rx, endpoint
-        self.secrets = {name: cls.new_secret() for name, cls in PROVIDERS.items()}
-        self.provider = widgets.Dropdown(options=PROVIDER_LABELS, value="stripe", description="Provider")
-        self.event_type = widgets.Dropdown(description="Event")
-        self.fields = widgets.Text(description="Fields", placeholder="amount=5000, currency=eur")
-        self.secret = widgets.Password(description="Secret")  # a secret is never shown whole
-        self.tamper = widgets.Checkbox(description="tamper with the body", indent=False)
-        self.wrong_secret = widgets.Checkbox(description="use the wrong secret", indent=False)
-        self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
-        self.result = widgets.HTML()
-        self.provider.observe(lambda change: self._provider_changed(), names="value")
-        self.button.on_click(lambda _: self.send())
-        self._provider_changed()
-        super().__init__([self.provider, self.event_type, self.fields, self.secret,
-                          widgets.HBox([self.tamper, self.wrong_secret]), self.button, self.result])  # fmt: skip
-
-    def _provider_changed(self) -> None:
-        cls = PROVIDERS[self.provider.value]
-        self.event_type.options = cls.event_types()
-        self.event_type.value = FIRST_EVENT[self.provider.value]
-        self.secret.value = self.secrets[self.provider.value]
-
-    def send(self):
-        """Sign and POST the chosen event; show the answer and whether the signature holds."""
-        cls = PROVIDERS[self.provider.value]
-        try:
-            overrides = parse_fields(self.fields.value)
-            sender = cls(cls.new_secret() if self.wrong_secret.value else self.secret.value)
-            body, headers = sender.sign(sender.event(self.event_type.value, **overrides))
-        except (TypeError, ValueError) as error:
-            self.result.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
-            return None
-        if self.tamper.value:
-            body = tampered(body)
-        attempt = post(self.rx.url(self.endpoint), body, headers, timeout=sender.timeout)
-        verdict = cls(self.secret.value).explain(body, headers)
-        answer = attempt.status if attempt.error is None else attempt.error
-        colour = "green" if verdict.ok else "firebrick"
-        self.result.value = (
-            f"Sent {html.escape(self.event_type.value)} to {html.escape(self.rx.url(self.endpoint))}: "
-            f"answer <b>{html.escape(str(answer))}</b> in {attempt.elapsed * 1000:.1f} ms.<br>"
-            f"<span style='color:{colour}'>Signature check with the endpoint's secret: "
-            f"{'valid' if verdict.ok else html.escape(verdict.reason)}</span>."
-            + ("" if verdict.ok else f" {html.escape(verdict.message)}")
-        )
-        return attempt
-
-
-class SignatureExplainer(widgets.VBox):
-    """Pick a captured event and a secret; see every step of verifying it."""
-
-    def __init__(self, rx: Receiver, *, secret: str = ""):
-        self.rx = rx
-        self.event = widgets.Dropdown(description="Event")
-        self.provider = widgets.Dropdown(options=PROVIDER_LABELS, description="Scheme")
-        self.secret = widgets.Password(value=secret, description="Secret")
-        self.reload = widgets.Button(description="Reload events", icon="refresh")
-        self.output = widgets.HTML()
-        self.reload.on_click(lambda _: self.load())
-        for control in (self.event, self.provider, self.secret):
-            control.observe(lambda change: self.explain(), names="value")
-        super().__init__([widgets.HBox([self.event, self.reload]), self.provider, self.secret, self.output])
-        self.load()
-
-    def load(self) -> None:
-        """The captured events, newest first, as choices."""
-        events = self.rx.store.list()[::-1]
-        self.event.options = [(f"#{e.id} {e.provider or '?'} {e.event_type or e.path}", e.id) for e in events]
-        self.event.value = events[0].id if events else None
-        self.explain()
-
-    def explain(self):
-        if self.event.value is None:
-            self.output.value = "<i>No captured event to explain yet.</i>"
-            return None
-        event = self.rx.event(self.event.value)
-        if event.provider in PROVIDERS and self.provider.value != event.provider:
-            self.provider.value = event.provider  # observing this change explains again
-            return None
-        try:
-            explanation = PROVIDERS[self.provider.value](self.secret.value or None).explain(event.body, event.header_pairs)
-        except ValueError as error:  # a secret this scheme cannot use
-            self.output.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
-            return None
-        self.output.value = explanation._repr_html_()
-        return explanation
+from ..clock import AcceleratedClock
+from ..polling import Poller, ProviderAPI
+from ..pushpoll import delays, produce, stored_at
+from ..providers import PROVIDERS
+from ..receiver import Receiver
+from ..retry import duration
+from ._capture import TABLE_STYLE
 
 
 class RetryTimeline(widgets.VBox):
@@ -245,12 +95,7 @@ class PushPollRace(widgets.VBox):
         self.button.disabled = True
         with Receiver() as rx, ProviderAPI(push_to=rx.url("race")) as api, \
                 Poller(api, interval=self.interval) as poller:  # fmt: skip
-            ids, started = [], time.monotonic()
-            while (elapsed := time.monotonic() - started) < self.duration:
-                if elapsed * self.rate >= len(ids):
-                    ids.append(api.record()["id"])
-                self._show(self._score(rx, api, poller, ids))
-                time.sleep(0.05)
+            ids = produce(api, self.duration, self.rate, on_event=lambda ids: self._show(self._score(rx, api, poller, ids)))
             poller.wait_for(ids, timeout=self.interval + 2)
             rx.wait_for(len(ids), endpoint="race", timeout=5)
             score = self._score(rx, api, poller, ids)
@@ -273,7 +118,7 @@ class PushPollRace(widgets.VBox):
 
     def _show(self, score: dict, final: bool = False) -> None:
         def median(values):
-            return f"{sorted(values)[len(values) // 2] * 1000:.0f} ms" if values else "-"
+            return f"{statistics.median(values) * 1000:.0f} ms" if values else "-"
 
         rows = [
             ("Push (webhook)", len(score["push"]), median(score["push"]), f"{len(score['push'])} (one per event)", "0"),
@@ -338,26 +183,11 @@ class Quiz(widgets.VBox):
         return correct
 
 
-TRIGGERS = {
-    "stripe": ["payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded",
-               "checkout.session.completed", "customer.subscription.created"],
-    "github": ["push", "pull_request", "issues", "release"],
-    "shopify": ["orders/create", "orders/paid", "orders/cancelled", "inventory_levels/update", "app/uninstalled"],
-}  # fmt: skip
-WHERE_TO_SUBSCRIBE = {
-    "stripe": "Stripe Dashboard > Developers > Webhooks > Add endpoint (or `stripe listen --forward-to` while "
-    "developing); copy the endpoint's signing secret (whsec_...)",
-    "github": "Repository > Settings > Webhooks > Add webhook; content type application/json; set a secret",
-    "shopify": "your app's webhook subscriptions (shopify.app.toml, or webhookSubscriptionCreate in the Admin "
-    "API); Shopify signs with the app's client secret",
-}
-
-
 class Blueprint(widgets.VBox):
     """Pick the events your automation reacts to; get the handler code and the webhooks to subscribe to."""
 
     def __init__(self):
-        options = [(f"{provider}: {event}", (provider, event)) for provider, events in TRIGGERS.items() for event in events]
+        options = [(f"{name}: {event}", (name, event)) for name, cls in PROVIDERS.items() for event in cls.triggers]
         self.triggers = widgets.SelectMultiple(options=options, rows=8, description="Triggers",
                                                layout={"width": "60%"})  # fmt: skip
         self.output = widgets.HTML()
@@ -390,28 +220,6 @@ def blueprint(triggers: list[tuple[str, str]]) -> str:
     lines += ["# Subscribe to these webhooks:"]
     for provider in providers:
         events = ", ".join(e for p, e in triggers if p == provider)
-        lines += [f"#   {provider}: {events}", f"#     at {WHERE_TO_SUBSCRIBE[provider]}"]
+        lines += [f"#   {provider}: {events}", f"#     at {PROVIDERS[provider].where_to_subscribe}"]
         lines += [f'#     URL: https://<your-host>/hooks/{provider}']
     return "\n".join(lines)
-
-
-def parse_fields(text: str) -> dict:
-    """'amount=5000, currency=eur' as overrides; values read as JSON where they parse."""
-    fields = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, found, value = part.partition("=")
-        if not found or not key.strip():
-            raise ValueError(f"fields are key=value pairs separated by commas, got {part!r}")
-        try:
-            fields[key.strip()] = json.loads(value)
-        except ValueError:
-            fields[key.strip()] = value.strip()
-    return fields
-
-
-def tampered(body: bytes) -> bytes:
-    """The body with one digit changed, as an attacker raising an amount would."""
-    for index, byte in enumerate(body):
-        if chr(byte).isdigit():
-            return body[:index] + (b"9" if byte != ord("9") else b"8") + body[index + 1 :]
-    return body + b" "

@@ -1,0 +1,209 @@
+"""The JSON API under /api: events, one event, its inspection, replay, endpoint answers and exports.
+
+One Blueprint; every route reads the receiver's parts from `parts()`, which the
+app factory puts in `app.extensions`. The guard (guard.py) has already checked
+that the request comes from the local user.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, request
+
+from . import __version__
+from .checks import got
+from .delivery import post
+from .errors import UsageError
+from .export import curl, replay_headers, to_csv, to_har, to_json
+from .guard import hostname, is_ip, on_this_machine
+from .providers import PROVIDERS
+from .providers.registry import one_of
+from .rules import Rule
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+EXPORTS = {"json": "application/json", "csv": "text/csv", "har": "application/json"}
+REPLAYS_IN_FLIGHT = 4  # replays sent at once; more wait for none of them and get a 429
+MAX_IDS = 1000  # events one ?ids= filter may name (SQLite limits the values in one query)
+# Explanation steps that would let whoever reads them forge a signature, or find it character by character.
+SECRET_STEPS = ("expected", "first difference")
+
+
+def parts():
+    """The receiver's store, answers, verifiers and handlers: see app.Parts."""
+    return current_app.extensions["webhooklab"]
+
+
+@api.get("")
+def index():
+    return {
+        "webhooklab": __version__,
+        "send webhooks to": request.host_url + "hooks/<endpoint>",
+        "captured events": request.host_url + "api/events",
+        "inspector": request.host_url,
+    }
+
+
+@api.get("/events")
+def list_events():
+    """Summaries, oldest first; newest=1 gives the last `limit` newest first. Filters as the inspector's."""
+    store = parts().store
+    after = query_int(request.args.get("after", "0"), "after")
+    limit = query_int(request.args["limit"], "limit") if "limit" in request.args else None
+    chosen = filters(request.args)
+    newest = request.args.get("newest") in ("1", "true")
+    return {"events": store.summaries(after=after, limit=limit, newest=newest, **chosen), "total": store.count(**chosen)}
+
+
+@api.get("/events/<int:event_id>")
+def one_event(event_id: int):
+    return parts().store.get(event_id).to_dict()
+
+
+@api.get("/events/<int:event_id>/inspect")
+def inspect(event_id: int):
+    """The verdict step by step, every attempt with the same delivery id, and the request as curl."""
+    store, verifiers = parts().store, parts().verifiers
+    event = store.get(event_id)
+    explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body)
+    attempts = store.summaries(event.endpoint, delivery_id=event.delivery_id) if event.delivery_id else []
+    if explanation is not None and not (parts().show_expected and on_this_machine(request.remote_addr)):
+        hidden = "hidden: with it anyone could sign a body (shown only on the receiver's own machine)"
+        explanation.steps = [(step, hidden if step.startswith(SECRET_STEPS) else value)
+                             for step, value in explanation.steps]  # fmt: skip
+    return {
+        "explanation": None if explanation is None else {
+            "ok": explanation.ok, "reason": explanation.reason, "message": explanation.message,
+            "provider": explanation.provider, "steps": explanation.steps,
+        },
+        "attempts": attempts,
+        "curl": curl(event, request.host_url.rstrip("/") + event.path + (f"?{event.query}" if event.query else "")),
+    }  # fmt: skip
+
+
+@api.post("/events/<int:event_id>/replay")
+def replay(event_id: int):
+    """Send a captured request again: as captured, or re-signed with a secret."""
+    event = parts().store.get(event_id)
+    options = request.get_json(silent=True) or {}
+    if not isinstance(options, dict):
+        raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {got(options)}")
+    url = options.get("url") or request.host_url.rstrip("/") + event.path
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise UsageError(f"the URL must start with http:// or https://, got {got(url)}")
+    target = urlsplit(url)
+    if _is_this_server(target) and not target.path.startswith("/hooks/"):
+        raise UsageError(f"a replay goes to a webhook endpoint (/hooks/<name>), not to this receiver's {target.path!r}")
+    body, headers = event.body, replay_headers(event)
+    if options.get("resign"):
+        name = options.get("provider") or event.provider
+        provider = PROVIDERS.get(name) if isinstance(name, str) else None
+        if provider is None:
+            raise UsageError(f"say which provider's scheme re-signs it: {one_of(PROVIDERS)}")
+        try:
+            signer = provider(options.get("secret") or None)
+        except ValueError as error:  # a secret this scheme cannot use
+            raise UsageError(str(error)) from None
+        kind = (provider.event_header and event.header(provider.event_header)) or event.event_type
+        body, headers = signer.sign(event.body, event_type=kind, delivery_id=event.delivery_id)
+    if not parts().replays.acquire(blocking=False):
+        return {"error": f"{REPLAYS_IN_FLIGHT} replays are already on their way; try again when one answers"}, 429
+    try:
+        attempt = post(url, body, headers, timeout=30)
+    finally:
+        parts().replays.release()
+    return {"url": url, "status": attempt.status, "error": attempt.error, "elapsed": attempt.elapsed,
+            "resigned": bool(options.get("resign"))}  # fmt: skip
+
+
+@api.get("/endpoints")
+def endpoints():
+    store, rules = parts().store, parts().responses.rules()
+    names = sorted({row["endpoint"] for row in store.summaries()} | rules.keys())
+    default = Rule()
+    return {"endpoints": [
+        {"endpoint": name, "events": store.count(name), "status": rules.get(name, default).status,
+         "delay": rules.get(name, default).delay, "fail_first": rules.get(name, default).fail_first}
+        for name in names
+    ]}  # fmt: skip
+
+
+@api.put("/endpoints/<name>")
+def set_endpoint(name: str):
+    settings = request.get_json(silent=True)
+    if not isinstance(settings, dict):
+        raise UsageError(f"send a JSON object with status, delay and fail_first, got {got(settings)}")
+    numbers = {key: settings.get(key, default) for key, default in (("status", 200), ("delay", 0), ("fail_first", 0))}
+    for key, value in numbers.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise UsageError(f"{key} must be a number, got {got(value)}")
+    rule = Rule(numbers["status"], float(numbers["delay"]), numbers["fail_first"])
+    parts().responses.set(name, rule)
+    return {"endpoint": name, "status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first}
+
+
+@api.get("/export.<kind>")
+def export(kind: str):
+    if kind not in EXPORTS:
+        return {"error": f"export as json, csv or har, not {kind!r}"}, 404
+    events = parts().store.list(**filters(request.args))
+    if kind == "json":
+        text = to_json(events)
+    elif kind == "csv":
+        text = to_csv(events)
+    else:
+        text = json.dumps(to_har(events, request.host_url), indent=2)
+    return Response(text, content_type=EXPORTS[kind],
+                    headers={"Content-Disposition": f"attachment; filename=webhooklab-events.{kind}"})  # fmt: skip
+
+
+@api.errorhandler(UsageError)
+def bad_input(error):
+    return problem(400, str(error), request.full_path.rstrip("?"))
+
+
+def problem(status: int, error: str, arrived: str, hint: str | None = None) -> tuple[dict, int]:
+    """An error as JSON: what went wrong, what arrived, and what to do."""
+    answer = {"error": error, "arrived": arrived}
+    if hint:
+        answer["hint"] = hint
+    return answer, status
+
+
+def filters(args) -> dict:
+    """The list filters a query string carries: endpoint, provider, event_type, verified, q, ids."""
+    chosen = {key: args[key] for key in ("endpoint", "provider", "event_type") if args.get(key)}
+    verified = args.get("verified")
+    if verified:
+        chosen["verified"] = {"true": True, "false": False}.get(verified, "unchecked")
+    if args.get("q"):
+        chosen["search"] = args["q"]
+    if args.get("ids"):
+        ids = [query_int(i.strip(), "each of ids") for i in args["ids"].split(",") if i.strip()]
+        if len(ids) > MAX_IDS:
+            raise UsageError(f"ids can name at most {MAX_IDS} events at once, got {len(ids)}")
+        chosen["ids"] = ids
+    return chosen
+
+
+def query_int(text: str, name: str) -> int:
+    """A query value that must be a whole number SQLite can hold (0 to 2**63 - 1)."""
+    if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) >= 2**63:
+        raise UsageError(f"{name} must be a whole number from 0 to {2**63 - 1}, got {text[:40]!r}")
+    return int(text)
+
+
+def _is_this_server(url) -> bool:
+    """Whether a URL names this receiver (by IP address or localhost, on the port it serves)."""
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return False
+    host = hostname(url.hostname or "")
+    local = host == "localhost" or (is_ip(host) and (ipaddress.ip_address(host).is_loopback
+                                                     or ipaddress.ip_address(host).is_unspecified))  # fmt: skip
+    return local and str(port) == request.environ.get("SERVER_PORT")

@@ -1,0 +1,154 @@
+"""The receiver's Flask app: capture every request under /hooks/, store it once with its answer, then answer.
+
+`create_app` puts the receiver's parts in `app.extensions["webhooklab"]`, where the
+capture, the API (api.py) and the page (inspector/) read them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from flask import Flask, Response, current_app, request
+
+from .api import REPLAYS_IN_FLIGHT, api, problem
+from .event import MAX_DECODED_BYTES, decompress, preview
+from .guard import guard
+from .handlers import Handlers
+from .inspector import page
+from .providers import identify
+from .rules import Responses, json_bytes
+from .server import DEFAULT_MAX_BODY
+from .store import EventStore
+from .verifiers import Verifiers
+
+KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
+CHUNK = 1024 * 1024
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Parts:
+    """What the app works with; one per receiver."""
+
+    store: EventStore
+    responses: Responses = field(default_factory=Responses)
+    verifiers: Verifiers = field(default_factory=Verifiers)
+    handlers: Handlers = field(default_factory=Handlers)
+    max_body: int = DEFAULT_MAX_BODY
+    reject_invalid: bool = False
+    show_expected: bool = True  # False hides expected signatures in the page (another machine never sees them)
+    on_stored: object = lambda: None  # called after each event is stored and handled
+    replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
+
+
+def create_app(store: EventStore, responses: Responses | None = None, *, allowed_hosts=(), **options) -> Flask:
+    """The receiver's app over `store`; `options` are the other fields of Parts."""
+    app = Flask(__name__)
+    app.extensions["webhooklab"] = Parts(store, responses or Responses(), **options)
+    guard(app, allowed_hosts)
+    app.register_blueprint(api)
+    app.register_blueprint(page)
+    app.before_request(_refuse_rejected)
+    app.add_url_rule("/hooks/<endpoint>", view_func=capture, methods=METHODS, provide_automatic_options=False)
+    app.add_url_rule("/hooks/<endpoint>/<path:rest>", view_func=capture, methods=METHODS,
+                     provide_automatic_options=False)  # fmt: skip
+    app.register_error_handler(LookupError, lambda error: problem(404, str(error), request.path))
+    app.register_error_handler(404, lambda error: problem(
+        404, "nothing is served here", request.path,
+        "webhooks go to /hooks/<endpoint> (any name); the inspector is at /, the JSON API at /api",
+    ))  # fmt: skip
+    return app
+
+
+def _refuse_rejected():
+    """A request the HTTP layer refused is recorded at a webhook endpoint, and only answered elsewhere."""
+    rejected = request.environ.get("webhooklab.rejected")
+    if rejected and not request.path.startswith("/hooks/"):
+        return problem(rejected[0], "the request is not valid HTTP", request.path, rejected[1])
+    return None
+
+
+def capture(endpoint: str, rest: str = ""):
+    """Store the request with the answer it gets, run the handlers, then answer (late, if the rule says so)."""
+    parts: Parts = current_app.extensions["webhooklab"]
+    received_at = datetime.now(timezone.utc)
+    body, size = _read_body(request.stream, parts.max_body)
+    size = max(size, request.environ.get("webhooklab.body_size", 0))  # the server keeps only max_body + 1
+    pairs = tuple(request.environ.get("webhooklab.raw_headers") or request.headers.items())
+    status, answer, headers, delay, refused = _answer(endpoint, size, parts)
+    if size > parts.max_body:
+        body = body[: min(KEPT_OF_REJECTED, parts.max_body)]
+    encoding = request.headers.get("Content-Encoding")
+    decoded, complete = decompress(body, encoding)  # once, and never past the limit
+    note = refused
+    if not complete:
+        note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
+                           "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
+    provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
+    verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs, body)
+    if verified is False and parts.reject_invalid:
+        status, answer, headers, delay = 400, json_bytes({"error": "signature check failed", "reason": reason,
+                                                          "why": verification}), JSON, 0.0  # fmt: skip
+    event = parts.store.add(
+        received_at=received_at, endpoint=endpoint, method=request.method, path=request.path,
+        query=request.environ.get("QUERY_STRING", ""), header_pairs=pairs, body=body,
+        content_type=request.content_type, size=size,
+        client=f"{request.remote_addr}:{request.environ.get('REMOTE_PORT', '')}",
+        status=status, response_header_pairs=tuple(headers.items()), response_body=answer,
+        provider=provider, event_type=event_type, delivery_id=delivery_id,
+        preview=preview(decoded) if complete else f"<{encoding} body of more than {_mb(MAX_DECODED_BYTES)} decoded>",
+        note=note, verified=verified, reason=reason, verification=verification,
+    )  # fmt: skip
+    if not refused and parts.handlers.wanted(endpoint, event_type):
+        failure = parts.handlers.run(event)
+        if failure:
+            raised = f"handler {failure.handler} raised {failure.error}"
+            status, headers, answer = 500, JSON, json_bytes({"error": raised, "event": event.id})
+            parts.store.set_response(event, status, headers, answer, note=raised)
+    parts.on_stored()
+    if delay:
+        time.sleep(delay)  # a slow handler: the event is already stored, the answer comes late
+    return Response(answer, status=status, headers=headers)
+
+
+def _answer(endpoint: str, size: int, parts: Parts) -> tuple[int, bytes, dict, float, str | None]:
+    """(status, body, headers, delay, why it was refused): a refusal, or what the endpoint's rule says."""
+    rejected = request.environ.get("webhooklab.rejected")  # (status, why): the HTTP layer refused it
+    if rejected:
+        status, why = rejected
+        message = {"error": "the request is not valid HTTP", "status": status, "why": why}
+        return status, json_bytes(message), JSON, 0.0, f"rejected by the HTTP layer: {why}"
+    if size > parts.max_body:
+        kept = min(KEPT_OF_REJECTED, parts.max_body)
+        message = {
+            "error": "payload too large",
+            "limit_bytes": parts.max_body,
+            "received_bytes": size,
+            "why": f"this receiver accepts bodies up to {_mb(parts.max_body)} (GitHub's cap on a webhook "
+            "payload); start it with Receiver(max_body=...) to change that",
+        }
+        why = f"rejected: {size} bytes is over the {_mb(parts.max_body)} limit; the first {kept} bytes were kept"
+        return 413, json_bytes(message), JSON, 0.0, why
+    return (*parts.responses.answer(endpoint), None)
+
+
+def _read_body(stream, limit: int) -> tuple[bytes, int]:
+    """Read the whole body, keeping at most `limit` + 1 bytes but draining (and counting) the rest.
+
+    Draining lets the sender finish writing and read our 413, instead of
+    seeing the connection reset under it.
+    """
+    body, size = bytearray(), 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if len(body) <= limit:
+            body += chunk[: limit + 1 - len(body)]
+    return bytes(body), size
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MB" if n >= 1024 * 1024 else f"{n} bytes"

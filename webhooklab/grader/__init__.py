@@ -1,0 +1,25 @@
+"""The workshop challenge: one handler that verifies, deduplicates, answers fast and acts, graded over real HTTP.
+
+    from webhooklab.grader import Challenge
+    challenge = Challenge()                      # a Stripe signing secret, a slow ledger, six scenarios
+
+    @challenge.handler
+    def handle(body: bytes, headers: dict) -> int:   # the raw request in, the HTTP status out
+        ...
+
+    report = challenge.run()                     # scenario, passed, what happened, hint; and a score
+
+What lives where:
+  _harness.py    Challenge: serves the handler, sends the requests, waits for the work, keeps the ledger
+  _scenarios.py  the rules, and the six scenarios that test them, each a function in the tuple SCENARIOS
+  _report.py     Report, a run's rows and score as text or HTML, and the table of every delivery
+  _records.py    Failure and Call: what the learner's code raised, and each request the handler answered
+The exercise checks of chapter 6 (check_status_codes, check_report) are in webhooklab.exercises.ch06.
+"""
+
+from ._harness import Challenge
+from ._records import Failure
+from ._report import Report
+from ._scenarios import SCENARIOS, Scenario
+
+__all__ = ["SCENARIOS", "Challenge", "Failure", "Report", "Scenario"]

@@ -1,0 +1,93 @@
+"""What a run produced, as tables: the report (one row per scenario, and a score) and every delivery."""
+
+from __future__ import annotations
+
+import html
+
+from ..delivery import Attempt
+from ._records import Call
+
+
+class Report:
+    """The result of a run: one row per scenario (scenario, passed, what happened, hint) and a score."""
+
+    def __init__(self, rows: list[dict], handler: str | None):
+        import pandas as pd
+
+        self.handler = handler
+        self.table = pd.DataFrame(rows, columns=["scenario", "passed", "what happened", "hint"])
+        self.table.index = range(1, len(self.table) + 1)
+
+    @property
+    def score(self) -> int:
+        return int(self.table["passed"].sum())
+
+    @property
+    def total(self) -> int:
+        return len(self.table)
+
+    @property
+    def ok(self) -> bool:
+        """Every scenario passed."""
+        return self.score == self.total
+
+    @property
+    def failed(self) -> list[str]:
+        return list(self.table.loc[~self.table["passed"], "scenario"])
+
+    def hint(self, scenario: str) -> str:
+        return str(self.table.set_index("scenario").at[scenario, "hint"])
+
+    def happened(self, scenario: str) -> str:
+        return str(self.table.set_index("scenario").at[scenario, "what happened"])
+
+    @property
+    def score_line(self) -> str:
+        who = f" for {self.handler}()" if self.handler else ""
+        verdict = "every scenario passes" if self.ok else "read the hint of each failed row"
+        return f"Score: {self.score}/{self.total}{who}: {verdict}"
+
+    def __repr__(self) -> str:
+        lines = [self.score_line]
+        for row in self.table.itertuples(index=False):
+            lines.append(f"{'✓' if row.passed else '✗'} {row.scenario}: {row[2]}")
+            if row.hint:
+                lines.append(f"    hint: {row.hint}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cell = "style='text-align:left;vertical-align:top'"
+        rows = "".join(
+            f"<tr><td {cell}>{'✓' if row.passed else '✗'}</td><td {cell}>{html.escape(row.scenario)}</td>"
+            f"<td {cell}>{html.escape(row[2])}</td><td {cell}>{html.escape(row.hint)}</td></tr>"
+            for row in self.table.itertuples(index=False)
+        )
+        head = "".join(f"<th {cell}>{name}</th>" for name in ("", "scenario", "what happened", "hint"))
+        colour = "green" if self.ok else "firebrick"
+        return (f"<p style='color:{colour}'><b>{html.escape(self.score_line)}</b></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")  # fmt: skip
+
+
+def row(scenario: str, ok: bool, happened: str, hint: str) -> dict:
+    """One row of a Report; a passed scenario has no hint."""
+    return {"scenario": scenario, "passed": bool(ok), "what happened": happened, "hint": "" if ok else hint}
+
+
+def deliveries_table(attempts: list[tuple[str, int, Attempt]], calls: list[Call]):
+    """Each request sent, beside what the handler did with it: (scenario, delivery) pairs the two."""
+    import pandas as pd
+
+    by_request = {(c.scenario, c.delivery): c for c in calls}
+    rows = []
+    for scenario, number, attempt in attempts:
+        call = by_request.get((scenario, number))
+        rows.append({
+            "scenario": scenario, "delivery": number, "status": attempt.status,
+            "answered in (ms)": None if attempt.error else round(attempt.elapsed * 1000, 1),
+            "handler took (ms)": round(call.took * 1000, 1) if call else None,
+            "problem": attempt.error or (call.error if call else None) or "",
+        })  # fmt: skip
+    table = pd.DataFrame(rows, columns=["scenario", "delivery", "status", "answered in (ms)",
+                                        "handler took (ms)", "problem"])  # fmt: skip
+    table["status"] = table["status"].astype("Int64")
+    return table

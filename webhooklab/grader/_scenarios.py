@@ -1,0 +1,260 @@
+"""The six scenarios, each a way real handlers go wrong, played against the handler through a Challenge.
+
+The rules, each tested by one scenario:
+  verify       a body changed after signing, or signed long ago, is refused with a 4xx and changes nothing
+  deduplicate  the same event id twice: 2xx both times, acted on once
+  answer fast  within `timeout` seconds; `credit` is slow in one scenario, so do it with `enqueue`
+  act          payment_intent.succeeded credits the intent's amount to its customer, once
+  keep order   `payments[intent id]` holds the newest event (by `created`) about that intent
+
+Each scenario is a function of the Challenge that sends its requests, waits for
+the work to settle and returns (passed, what happened, hint). SCENARIOS, at the
+end, lists them in the order they run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..delivery import Attempt
+from ..errors import SignatureError
+from ._records import Call
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the grader sends, what the handler must do, and `run(challenge)`, which plays it."""
+
+    name: str
+    sends: str
+    expects: str
+    run: Callable[..., tuple[bool, str, str]] = field(repr=False, compare=False)
+
+    def must(self, timeout: float) -> str:
+        """What the handler must do, with the challenge's own timeout in place of the default 0.5 s."""
+        return self.expects.replace("0.5 s", f"{timeout:g} s")
+
+
+# Each scenario returns (passed, what happened, hint).
+
+
+def valid_event(challenge):
+    event = challenge._payment("cus_valid", 2000)
+    pi = event["data"]["object"]["id"]
+    attempts = [challenge._send_event(event)]
+    calls = challenge._after(attempts, lambda: challenge._credited("cus_valid")
+                             and challenge._recorded_id(pi) == event["id"])  # fmt: skip
+    credits, recorded = challenge._credited("cus_valid"), challenge._recorded_id(pi)
+    happened = _join(_answers(challenge, attempts, calls), _credit_text("cus_valid", credits),
+                     "event recorded" if recorded == event["id"] else "not recorded in challenge.payments")  # fmt: skip
+    return _verdict(
+        calls,
+        (attempts[0].status is not None, _slow_hint(challenge, calls[0])),
+        (attempts[0].ok, (f"a genuine event was refused with {attempts[0].status}: verify the raw `body` bytes "
+         "exactly as they arrived, with wl.Stripe(challenge.secret).verify(body, headers), before parsing "
+         "or changing them")),
+        (credits != [], ("nothing was credited: for payment_intent.succeeded, credit the intent's amount to its "
+         "customer with challenge.enqueue(challenge.credit, intent['customer'], intent['amount']), where "
+         "intent = event['data']['object']")),
+        (credits == [2000], (f"credit intent['amount'] (2000 cents here) to intent['customer'], once; "
+         f"{_credit_text('cus_valid', credits)}")),
+        (recorded == event["id"], ("record the event: challenge.payments[intent['id']] = event (the dict "
+         "verify() returned), so later events about the same payment can compare their 'created'")),
+        happened=happened,
+    )  # fmt: skip
+
+
+def tampered_body(challenge):
+    event = challenge._payment("cus_tampered", 1500)
+    pi = event["data"]["object"]["id"]
+    body, headers = challenge._sender.sign(event)
+    forged = body.replace(b'"amount": 1500,', b'"amount": 150000,')
+    forged = forged.replace(b'"amount_received": 1500,', b'"amount_received": 150000,')
+    attempts = [challenge._send(forged, headers)]
+    calls = challenge._after(attempts, lambda: True)
+    credits = challenge._credited("cus_tampered")
+    return _refused(challenge, "tampered", attempts, calls, credits, pi, _join(
+        _answers(challenge, attempts, calls), _credit_text("cus_tampered", credits),
+        "recorded in challenge.payments" if challenge._recorded(pi) else ""))
+
+
+def stale_timestamp(challenge):
+    event = challenge._payment("cus_replay", 1200)
+    pi = event["data"]["object"]["id"]
+    attempts = [challenge._send_event(event, timestamp=int(time.time()) - 3600)]
+    calls = challenge._after(attempts, lambda: True)
+    credits = challenge._credited("cus_replay")
+    return _refused(challenge, "stale", attempts, calls, credits, pi, _join(
+        _answers(challenge, attempts, calls), _credit_text("cus_replay", credits),
+        "recorded in challenge.payments" if challenge._recorded(pi) else ""))
+
+
+def _refused(challenge, kind: str, attempts, calls, credits, pi, happened):
+    """The verdict on a request that should have been refused: a 4xx, and nothing changed."""
+    status = attempts[0].status
+    accepted = (
+        "verify before you act: wl.Stripe(challenge.secret).verify(body, headers) raises wl.SignatureError "
+        "for a body changed after signing; catch it and return 400"
+        if kind == "tampered" else
+        "the signature is genuine but was made an hour ago: a replay. verify() refuses a timestamp older "
+        "than 300 s unless told otherwise: keep its default tolerance, and return 400 on wl.SignatureError"
+    )  # fmt: skip
+    if credits or challenge._recorded(pi):
+        return _verdict(calls, (False, accepted), happened=happened)
+    if status is None:
+        return _verdict(calls, (False, _slow_hint(challenge, calls[0])), happened=happened)
+    return _verdict(
+        calls,
+        (not 500 <= status < 600, (f"you changed nothing, good, but answered {status}: a 5xx says 'my server "
+         "broke, try again'. The request is at fault, not you: answer 400")),
+        (not 200 <= status < 300, (f"you changed nothing, good, but answered {status}, which tells the sender "
+         "(and your logs) that all went well: refuse it with 400")),
+        (400 <= status < 500, f"answer 400 to a request that fails verification, not {status}"),
+        happened=happened,
+    )  # fmt: skip
+
+
+def duplicate_delivery(challenge):
+    event = challenge._payment("cus_duplicate", 2000)
+    attempts = [challenge._send_event(event)]
+    challenge._after(attempts, lambda: bool(challenge._credited("cus_duplicate")))
+    attempts.append(challenge._send_event(event))  # a retry: the same body, a fresh signature
+    calls = challenge._after(attempts, lambda: bool(challenge._credited("cus_duplicate")))
+    credits = challenge._credited("cus_duplicate")
+    first, second = attempts
+    return _verdict(
+        calls,
+        (first.status is not None and second.status is not None, _slow_hint(challenge, calls[0] or calls[1])),
+        (first.ok, f"the first delivery was answered {first.status}: a genuine event gets a 2xx"),
+        (len(credits) < 2, ("the same event id arrived twice and you acted twice: keep a set of the event ids "
+         "you have handled, and when event['id'] is already in it, return 200 without acting")),
+        (second.ok, (f"the duplicate was answered {second.status}: it is not an error, you handled it already. "
+         "Answer 200, or Stripe retries it for days")),
+        (credits == [2000], f"credit the payment once: {_credit_text('cus_duplicate', credits)}"),
+        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_duplicate", credits)),
+    )  # fmt: skip
+
+
+def out_of_order_delivery(challenge):
+    newer = challenge._payment("cus_order", 3000)
+    intent = newer["data"]["object"]
+    older = challenge._sender.event("payment_intent.payment_failed", customer="cus_order", amount=3000,
+                                    id=intent["id"])  # fmt: skip
+    older["created"] = newer["created"] - 120  # declined two minutes before the second card was accepted
+    older["data"]["object"]["created"] = intent["created"]
+    attempts = [challenge._send_event(newer)]
+    challenge._after(attempts, lambda: challenge._recorded_id(intent["id"]) == newer["id"]
+                     and bool(challenge._credited("cus_order")))  # fmt: skip
+    attempts.append(challenge._send_event(older))
+    calls = challenge._after(attempts, lambda: True)  # the older event credits nothing: wait only until idle
+    credits, recorded = challenge._credited("cus_order"), challenge._recorded_id(intent["id"])
+    kept = {newer["id"]: "kept the newer succeeded event", older["id"]: "the older payment_failed replaced it"}
+    return _verdict(
+        calls,
+        (all(a.status is not None for a in attempts), _slow_hint(challenge, calls[0] or calls[1])),
+        (all(a.ok for a in attempts), (f"answer 2xx to both genuine events (got {attempts[0].status}, "
+         f"{attempts[1].status}); an event you ignore is still acknowledged")),
+        (recorded != older["id"], ("the older payment_intent.payment_failed replaced the newer succeeded "
+         "event: Stripe doesn't promise order. Replace challenge.payments[intent['id']] only when "
+         "event['created'] is newer than the recorded event's 'created'")),
+        (recorded == newer["id"], ("record each event about a payment intent in "
+         "challenge.payments[intent['id']], keeping the newest")),
+        (credits == [3000], ("credit only payment_intent.succeeded, once: "
+         f"{_credit_text('cus_order', credits)}")),
+        happened=_join(_answers(challenge, attempts, calls), kept.get(recorded, "nothing recorded"),
+                       _credit_text("cus_order", credits)),
+    )  # fmt: skip
+
+
+def slow_side_effect(challenge):
+    event = challenge._payment("cus_slow", 2500)
+    with challenge._slowed():
+        attempts = [challenge._send_event(event)]
+        calls = challenge._after(attempts, lambda: bool(challenge._credited("cus_slow")))
+    credits = challenge._credited("cus_slow")
+    return _verdict(
+        calls,
+        (attempts[0].status is not None, _slow_hint(challenge, calls[0])),
+        (attempts[0].ok, f"a genuine event was answered {attempts[0].status}: answer 200"),
+        (credits != [], ("you answered in time, but the credit never happened: hand it to "
+         "challenge.enqueue(challenge.credit, customer, amount) rather than skipping it")),
+        (credits == [2500], f"credit once: {_credit_text('cus_slow', credits)}"),
+        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_slow", credits)),
+    )  # fmt: skip
+
+
+# -- describing what happened -----------------------------------------------------------
+
+
+def _verdict(calls: list[Call | None], *checks: tuple[bool, str], happened: str) -> tuple[bool, str, str]:
+    """The first failing check's hint; a handler that raised or returned nonsense comes first."""
+    for call in calls:
+        if call is not None and call.error:
+            if call.exception == SignatureError.__name__:
+                hint = ("verify() raised wl.SignatureError and nothing caught it, so the answer was a 500: wrap "
+                        "the verify call in try/except wl.SignatureError and return 400")  # fmt: skip
+            elif call.exception:
+                hint = (f"{call.error[len('your handler raised '):]}: fix your handler (challenge.errors has the "
+                        "traceback). An exception answers 500, and Stripe would retry")  # fmt: skip
+            else:
+                hint = f"your handler {call.error}: return an int, e.g. `return 200`"
+            return False, happened, hint
+    for ok, hint in checks:
+        if not ok:
+            return False, happened, hint
+    return True, happened, ""
+
+
+def _slow_hint(challenge, call: Call | None) -> str:
+    took = f"your handler took {call.took:.1f} s, but " if call else ""
+    return (
+        f"{took}the sender waits only {challenge.timeout:g} s: Stripe counts a late answer as a failure and "
+        "sends the event again. Don't do slow work before answering: "
+        "challenge.enqueue(challenge.credit, customer, amount) runs it afterwards, so you can return 200 at once"
+    )
+
+
+def _answers(challenge, attempts: list[Attempt], calls: list[Call | None]) -> str:
+    parts = []
+    for attempt, call in zip(attempts, calls):
+        if attempt.status is None:
+            took = f" (your handler took {call.took:.1f} s)" if call else ""
+            parts.append(f"no answer within {challenge.timeout:g} s{took}" if "timed out" in (attempt.error or "")
+                         else attempt.error)  # fmt: skip
+        else:
+            text = f"answered {attempt.status} in {attempt.elapsed * 1000:.0f} ms"
+            parts.append(f"{text} ({call.error})" if call and call.error else text)
+    return ", then ".join(parts)
+
+
+def _credit_text(customer: str, credits: list[int]) -> str:
+    if not credits:
+        return "nothing credited"
+    times = {1: "once", 2: "twice"}.get(len(credits), f"{len(credits)} times")
+    amounts = " + ".join(f"{c / 100:,.2f}" for c in credits) if len(set(credits)) > 1 else f"{credits[0] / 100:,.2f}"
+    return f"credited {customer} {amounts} {times}"
+
+
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+SCENARIOS = (
+    Scenario("valid event", "a signed payment_intent.succeeded: cus_valid pays 20.00",
+             "answer 2xx, credit 20.00 to cus_valid once, record the event in challenge.payments",
+             run=valid_event),
+    Scenario("tampered body", "a signed event whose amount was raised from 15.00 to 1,500.00 after signing",
+             "answer 4xx and change nothing", run=tampered_body),
+    Scenario("stale timestamp", "a genuine event, signed an hour ago and sent again: a replay",
+             "answer 4xx and change nothing", run=stale_timestamp),
+    Scenario("duplicate delivery", "the same event twice (same id; re-signed, as Stripe's retries are)",
+             "answer 2xx both times, credit once", run=duplicate_delivery),
+    Scenario("out-of-order delivery", "for one payment intent: payment_intent.succeeded, then the older "
+             "payment_intent.payment_failed (the first card was declined)",
+             "answer 2xx to both, credit once, keep the newer event in challenge.payments",
+             run=out_of_order_delivery),
+    Scenario("slow side effect", "a valid event while challenge.credit takes 1 s",
+             "answer 2xx within 0.5 s, and still credit once", run=slow_side_effect),
+)  # fmt: skip

@@ -1,0 +1,152 @@
+"""What a verification shows: each step as a table, the likely cause of a mismatch, values safe to show.
+
+base.py runs the steps; this module only presents them, so what a learner
+reads is written in one place for every scheme.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shpss_: not secret itself
+
+
+@dataclass
+class Explanation:
+    """Each step of a verification, as a table; `ok`, `reason` and `message` give the verdict."""
+
+    provider: str
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    reason: str | None = None
+    message: str = "the signature is valid"
+    payload: object = field(default=None, repr=False)  # the parsed event, once everything has checked out
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+    def add(self, step: str, value: str) -> None:
+        self.steps.append((step, value))
+
+    def fail(self, reason: str, message: str) -> Explanation:
+        self.reason, self.message = reason, message
+        return self
+
+    def __str__(self) -> str:
+        verdict = "valid" if self.ok else f"INVALID ({self.reason})"
+        width = max(len(step) for step, _ in self.steps) if self.steps else 0
+        lines = [f"{self.provider} signature: {verdict}"]
+        lines += [f"  {step:<{width}}  {value}" for step, value in self.steps]
+        lines.append(f"  {'verdict':<{width}}  {self.message}")
+        return "\n".join(lines)
+
+    __repr__ = __str__  # a console shows the table too, not the dataclass fields
+
+    def _repr_html_(self) -> str:
+        # Everything shown came from a request: it is data, so every value is escaped.
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(step)}</th>"
+            f"<td style='text-align:left'><code>{html.escape(value)}</code></td></tr>"
+            for step, value in [*self.steps, ("verdict", self.message)]
+        )
+        colour = "green" if self.ok else "firebrick"
+        title = "valid" if self.ok else f"invalid: {self.reason}"
+        return (
+            f"<table><caption style='color:{colour};text-align:left'><b>{html.escape(self.provider)} "
+            f"signature {html.escape(title)}</b></caption>{rows}</table>"
+        )
+
+
+def diagnose(provider, body: bytes, header, out: Explanation) -> str:
+    """The likely cause of a mismatch: a re-serialised body, a wrong kind of secret, or either.
+
+    Asks the provider's own scheme whether the signature matches the same JSON
+    written another way, so the diagnosis can never disagree with the check.
+    """
+    for variant, how in _reserializations(body):
+        if provider._matches(variant, header):
+            at = _first_difference(body.decode("utf-8", "replace"), variant.decode("utf-8", "replace"))
+            out.add("body as signed", _show(variant))
+            return (
+                f"the signature matches the same JSON {how}, not the bytes given here (they first differ "
+                f"at character {at}). The body was re-serialised, by parsing and dumping it, after it "
+                "arrived. Verify the raw body exactly as received (in Flask: request.get_data()), before "
+                "parsing it."
+            )
+    hint = provider._secret_hint(provider.secret)
+    if hint:
+        return f"no signature matches, and {hint}"
+    return (
+        f"no signature in {provider.signature_header} matches this body signed with {mask(provider.secret)}. "
+        "Either the body changed after it was signed (one byte, even whitespace, is enough) or the "
+        "secret is not the one the sender signs with: check the endpoint's signing secret."
+    )
+
+
+def mask(secret: str) -> str:
+    """A secret as it may be shown: its kind and last four characters at most, never enough to guess it.
+
+    The kind (whsec_, sk_, shpss_) is public: it names what sort of secret this
+    is, which is often the whole diagnosis. The last four tell two secrets apart,
+    and are shown only when at least 12 characters after the kind stay hidden;
+    a short secret shows only its length.
+    """
+    kind = KIND.match(secret)
+    prefix = kind.group() if kind else ""
+    if len(secret) - len(prefix) < 16:
+        return f"… ({len(secret)} characters)"
+    return f"{prefix}…{secret[-4:]}"
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """A header value for the table: whole when short, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters in all)"
+
+
+def _quote(text: str, limit: int = 100) -> str:
+    """A received value for a message, quoted, cut short when long: enough to recognise it."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}… ({len(text)} characters in all)"
+
+
+def _first_difference(a: str, b: str) -> int | None:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+def _show(content: bytes, limit: int = 300) -> str:
+    """Bytes as a readable Python literal, cut short for long bodies."""
+    shown = repr(content[:limit])
+    return shown if len(content) <= limit else f"{shown}… ({len(content)} bytes in all)"
+
+
+def _ago(age: float) -> str:
+    return f"{age:.0f} s ago" if age >= 0 else f"{-age:.0f} s in the future"
+
+
+def _reserializations(body: bytes):
+    """The same JSON written the usual other ways, with a description of each."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes, so not JSON here
+        return
+    styles = [
+        ("written compactly (separators=(',', ':'))", {"separators": (",", ":")}),
+        ("written by Python's json.dumps defaults", {}),
+        ("pretty-printed with indent=2", {"indent": 2}),
+        ("with non-ASCII characters kept (ensure_ascii=False)", {"ensure_ascii": False}),
+        ("with non-ASCII characters kept and compact", {"ensure_ascii": False, "separators": (",", ":")}),
+        ("pretty-printed with non-ASCII characters kept", {"ensure_ascii": False, "indent": 2}),
+        ("with its keys sorted", {"sort_keys": True}),
+    ]
+    for how, options in styles:
+        try:
+            variant = json.dumps(data, **options).encode("utf-8")
+        except (ValueError, RecursionError):  # a lone surrogate escape (\ud800) kept as is, or deep nesting
+            continue
+        if variant != body:
+            yield variant, how

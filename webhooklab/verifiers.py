@@ -1,0 +1,70 @@
+"""The secret each endpoint checks signatures with, and the scheme it checks them by."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .checks import endpoint_name, got
+from .errors import UsageError
+from .providers import PROVIDERS, Explanation, Provider
+from .providers.registry import one_of
+
+
+class Verifiers:
+    """The secret each endpoint checks signatures with, and the scheme to check them by.
+
+    A secret given as a string (or a list, during rotation) is checked with the
+    scheme of whichever provider the request's headers name; a Provider
+    instance always checks with its own scheme.
+    """
+
+    def __init__(self, secrets: dict[str, str | list[str] | Provider] | None = None):
+        if secrets is not None and not isinstance(secrets, Mapping):
+            raise UsageError(
+                "secrets must be a dict of endpoint name to secret, such as {'shop': 'whsec_...'}, "
+                f"got {got(secrets)}"
+            )
+        for endpoint, secret in (secrets or {}).items():
+            endpoint_name(endpoint, "each key of secrets")
+            usable = isinstance(secret, Provider) or (isinstance(secret, str) and secret) or (
+                isinstance(secret, (list, tuple)) and secret and all(isinstance(s, str) and s for s in secret)
+            )  # fmt: skip
+            if not usable:
+                unset = secret is None or isinstance(secret, str)
+                raise UsageError(
+                    f"the secret for endpoint {endpoint!r} must be a non-empty str, a list of them (while rotating) "
+                    f"or a provider such as Stripe('whsec_...'), got {got(secret)}"
+                    + (": is it read from an environment variable that is not set?" if unset else "")
+                )
+        self._secrets = dict(secrets or {})
+        self._schemes: dict[tuple[str, str], Provider] = {}
+
+    def explain(self, endpoint: str, provider: str | None, headers, body: bytes) -> Explanation | None:
+        """Every step of checking this request with the endpoint's secret; None when it has no secret."""
+        secret = self._secrets.get(endpoint)
+        if secret is None:
+            return None
+        if isinstance(secret, Provider):
+            scheme = secret
+        elif provider not in PROVIDERS:
+            return Explanation("webhook").fail("missing_header", (
+                f"endpoint {endpoint!r} has a secret, but the request carries no signature header of "
+                f"{one_of(cls.title for cls in PROVIDERS.values())}"
+            ))  # fmt: skip
+        else:
+            try:
+                scheme = self._schemes.get((endpoint, provider)) or PROVIDERS[provider](secret)
+            except ValueError as error:  # a secret this scheme cannot use, such as a non-base64 whsec_
+                return Explanation(PROVIDERS[provider].title).fail("no_matching_signature", str(error))
+            self._schemes[endpoint, provider] = scheme
+        return scheme.explain(body, headers)
+
+    def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
+        """(verified, reason, message); all None when the endpoint has no secret. Never raises: no event is lost."""
+        try:
+            explanation = self.explain(endpoint, provider, headers, body)
+        except Exception as error:  # the schemes do not raise; this keeps the event should one ever do
+            return False, "malformed_header", f"the signature could not be checked: {type(error).__name__}: {error}"
+        if explanation is None:
+            return None, None, None
+        return explanation.ok, explanation.reason, explanation.message

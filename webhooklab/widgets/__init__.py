@@ -1,0 +1,19 @@
+"""Widgets for the notebooks, built on the public API; each one works alone in a cell.
+
+    wl.widgets.LiveTable(rx)                 # the events table, updating as requests arrive
+    wl.widgets.SendPanel(rx)                 # pick a provider and event, tamper or not, send
+    wl.widgets.SignatureExplainer(rx)        # why a captured event's signature does or doesn't verify
+    wl.widgets.RetryTimeline(provider, event, to=rx.url("down"))   # a delivery's retries, animated
+    wl.widgets.PushPollRace()                # push and a poller racing on the same events
+    wl.widgets.Quiz()                        # a short quiz that ends in an automation blueprint
+
+Each widget keeps its logic in plain methods (send(), explain(), run(), ...)
+that tests and notebooks can call directly; a button only calls them.
+Everything a request carried is shown escaped: it is data, never markup.
+"""
+
+from ._capture import LiveTable, SendPanel, SignatureExplainer
+from ._lessons import QUESTIONS, Blueprint, PushPollRace, Quiz, RetryTimeline, blueprint
+
+__all__ = ["QUESTIONS", "Blueprint", "LiveTable", "PushPollRace", "Quiz", "RetryTimeline", "SendPanel",
+           "SignatureExplainer", "blueprint"]  # fmt: skip

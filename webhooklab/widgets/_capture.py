@@ -1,0 +1,168 @@
+"""The widgets of what arrives: the live table, the send panel and the signature explainer."""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+
+import ipywidgets as widgets
+
+from ..checks import overrides
+from ..delivery import post
+from ..providers import PROVIDERS
+from ..receiver import Receiver
+
+TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
+
+
+class LiveTable(widgets.VBox):
+    """The receiver's events as a table that updates itself as requests arrive."""
+
+    COLUMNS = ["time", "endpoint", "method", "provider", "event_type", "status", "verified", "duplicate_of", "preview"]
+
+    def __init__(self, rx: Receiver, *, endpoint: str | None = None, rows: int = 10):
+        self.rx, self.endpoint, self.rows = rx, endpoint, rows
+        self.title = widgets.HTML()
+        self.table = widgets.HTML()
+        super().__init__([self.title, self.table])
+        self._changed = threading.Event()
+        self._closed = threading.Event()
+        self.refresh()
+        rx.listen(self._changed.set)
+        threading.Thread(target=self._follow, name="webhooklab-live-table", daemon=True).start()
+
+    def refresh(self) -> None:
+        events = self.rx.events(self.endpoint)
+        if events.empty:
+            self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
+        else:
+            shown = events.tail(self.rows)[self.COLUMNS].copy()
+            shown["time"] = shown["time"].dt.strftime("%H:%M:%S.%f").str[:-3]
+            shown = shown.loc[:, shown.notna().any()].astype(object)  # no verified column without secrets, say
+            shown = shown.where(shown.notna(), "")
+            self.table.value = TABLE_STYLE + shown.to_html(classes="wl-table", escape=True, border=0)
+        where = f" at {self.endpoint!r}" if self.endpoint else ""
+        self.title.value = f"<b>{len(events)} request(s) captured{html.escape(where)}</b> (newest last)"
+
+    def _follow(self) -> None:
+        while not self._closed.is_set():
+            if self._changed.wait(0.5):
+                self._changed.clear()
+                self.refresh()
+                time.sleep(0.1)  # gather a burst of arrivals into one redraw
+
+    def close(self) -> None:
+        self._closed.set()
+        self.rx.unlisten(self._changed.set)
+        super().close()
+
+
+class SendPanel(widgets.VBox):
+    """Send a signed event from a simulated provider to a receiver, optionally broken on purpose."""
+
+    def __init__(self, rx: Receiver, *, endpoint: str = "panel"):
+        self.rx, self.endpoint = rx, endpoint
+        self.secrets = {name: cls.new_secret() for name, cls in PROVIDERS.items()}
+        self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Provider")
+        self.event_type = widgets.Dropdown(description="Event")
+        self.fields = widgets.Text(description="Fields", placeholder="amount=5000, currency=eur")
+        self.secret = widgets.Password(description="Secret")  # a secret is never shown whole
+        self.tamper = widgets.Checkbox(description="tamper with the body", indent=False)
+        self.wrong_secret = widgets.Checkbox(description="use the wrong secret", indent=False)
+        self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
+        self.result = widgets.HTML()
+        self.provider.observe(lambda change: self._provider_changed(), names="value")
+        self.button.on_click(lambda _: self.send())
+        self._provider_changed()
+        super().__init__([self.provider, self.event_type, self.fields, self.secret,
+                          widgets.HBox([self.tamper, self.wrong_secret]), self.button, self.result])  # fmt: skip
+
+    def _provider_changed(self) -> None:
+        cls = PROVIDERS[self.provider.value]
+        self.event_type.options = types = cls.event_types()
+        self.event_type.value = cls.first_event if cls.first_event in types else next(iter(types), None)
+        self.secret.value = self.secrets[self.provider.value]
+
+    def send(self):
+        """Sign and POST the chosen event; show the answer and whether the signature holds."""
+        cls = PROVIDERS[self.provider.value]
+        try:
+            overrides = parse_fields(self.fields.value)
+            sender = cls(cls.new_secret() if self.wrong_secret.value else self.secret.value)
+            body, headers = sender.sign(sender.event(self.event_type.value, **overrides))
+        except (TypeError, ValueError) as error:
+            self.result.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
+            return None
+        if self.tamper.value:
+            body = tampered(body)
+        attempt = post(self.rx.url(self.endpoint), body, headers, timeout=sender.timeout)
+        verdict = cls(self.secret.value).explain(body, headers)
+        answer = attempt.status if attempt.error is None else attempt.error
+        colour = "green" if verdict.ok else "firebrick"
+        self.result.value = (
+            f"Sent {html.escape(self.event_type.value)} to {html.escape(self.rx.url(self.endpoint))}: "
+            f"answer <b>{html.escape(str(answer))}</b> in {attempt.elapsed * 1000:.1f} ms.<br>"
+            f"<span style='color:{colour}'>Signature check with the endpoint's secret: "
+            f"{'valid' if verdict.ok else html.escape(verdict.reason)}</span>."
+            + ("" if verdict.ok else f" {html.escape(verdict.message)}")
+        )
+        return attempt
+
+
+class SignatureExplainer(widgets.VBox):
+    """Pick a captured event and a secret; see every step of verifying it."""
+
+    def __init__(self, rx: Receiver, *, secret: str = ""):
+        self.rx = rx
+        self.event = widgets.Dropdown(description="Event")
+        self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Scheme")
+        self.secret = widgets.Password(value=secret, description="Secret")
+        self.reload = widgets.Button(description="Reload events", icon="refresh")
+        self.output = widgets.HTML()
+        self.reload.on_click(lambda _: self.load())
+        for control in (self.event, self.provider, self.secret):
+            control.observe(lambda change: self.explain(), names="value")
+        super().__init__([widgets.HBox([self.event, self.reload]), self.provider, self.secret, self.output])
+        self.load()
+
+    def load(self) -> None:
+        """The captured events, newest first, as choices."""
+        events = self.rx.store.list()[::-1]
+        self.event.options = [(f"#{e.id} {e.provider or '?'} {e.event_type or e.path}", e.id) for e in events]
+        self.event.value = events[0].id if events else None
+        self.explain()
+
+    def explain(self):
+        if self.event.value is None:
+            self.output.value = "<i>No captured event to explain yet.</i>"
+            return None
+        event = self.rx.event(self.event.value)
+        if event.provider in PROVIDERS and self.provider.value != event.provider:
+            self.provider.value = event.provider  # observing this change explains again
+            return None
+        try:
+            explanation = PROVIDERS[self.provider.value](self.secret.value or None).explain(event.body, event.header_pairs)
+        except ValueError as error:  # a secret this scheme cannot use
+            self.output.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
+            return None
+        self.output.value = explanation._repr_html_()
+        return explanation
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    """(title, name) of every registered provider, for a dropdown."""
+    return [(cls.title, name) for name, cls in PROVIDERS.items()]
+
+
+def parse_fields(text: str) -> dict:
+    """'amount=5000, currency=eur' as overrides; values read as JSON where they parse."""
+    return overrides(filter(None, (part.strip() for part in text.split(","))))
+
+
+def tampered(body: bytes) -> bytes:
+    """The body with one digit changed, as an attacker raising an amount would."""
+    for index, byte in enumerate(body):
+        if chr(byte).isdigit():
+            return body[:index] + (b"9" if byte != ord("9") else b"8") + body[index + 1 :]
+    return body + b" "
