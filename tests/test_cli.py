@@ -136,7 +136,7 @@ def test_lab_opens_jupyterlab_on_a_copy_of_the_notebooks(tmp_path):
     # The learner's edits survive the next `webhooklab lab`.
     notebook = workshop / "00.00-index.ipynb"
     notebook.write_text("my edits")
-    from webhooklab.workshop import prepare
+    from webhooklab._workshop import prepare
 
     assert prepare(workshop)[1:] == (0, len([p for p in workshop.rglob("*") if p.is_file()]))
     assert notebook.read_text() == "my edits"

@@ -23,6 +23,16 @@ def test_all_is_sorted_and_complete():
     assert public | {"__version__"} == set(wl.__all__)
 
 
+def test_a_fresh_import_shows_exactly_the_public_names():
+    """What Tab shows after `wl.`: the public names and the widgets, no module of the package's own."""
+    code = "import webhooklab as wl; print(' '.join(dir(wl)))"
+    shown = subprocess.check_output([sys.executable, "-c", code], text=True).split()
+    assert [name for name in shown if not name.startswith("_")] == sorted({*wl.__all__, "widgets"} - {"__version__"})
+    internal = [path.stem for path in (ROOT / "webhooklab").iterdir() if path.suffix == ".py" or path.is_dir()]
+    public = {"__init__", "__main__", "widgets", "exercises", "grader", "__pycache__"}
+    assert all(name.startswith("_") for name in internal if name not in public)
+
+
 def test_import_does_not_load_pandas():
     code = "import sys, webhooklab; print('pandas' in sys.modules)"
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"

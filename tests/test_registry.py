@@ -11,8 +11,8 @@ import secrets
 import pytest
 
 import webhooklab as wl
-from webhooklab import cli
-from webhooklab.providers import PROVIDERS, Header, Payload, Provider, identify, register, unregister
+from webhooklab import _cli as cli
+from webhooklab._providers import PROVIDERS, Header, Payload, Provider, identify, register, unregister
 
 
 class Acme(Provider):

@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 import webhooklab as wl

@@ -4,20 +4,24 @@
     rx = wl.Receiver().start()      # a real receiver on 127.0.0.1, in the background
     rx.url("shop")                  # where a sender should POST
     rx.events()                     # everything captured, as a pandas table
+
+Everything a notebook needs is here; the modules whose names start with an
+underscore are the package's own. Besides these names: wl.widgets (the
+notebooks' widgets), webhooklab.exercises (the exercises' checks) and
+webhooklab.grader (the workshop challenge).
 """
 
-__version__ = "0.1.0"
-
-from .clock import AcceleratedClock, RealClock, VirtualClock
-from .delivery import Attempt, Deliveries, Delivery
-from .errors import EventNotFound, ReceiverError, SignatureError, UsageError, WaitTimeout, WebhooklabError
-from .event import Event
-from .polling import Poller, ProviderAPI
-from .providers import Explanation, GitHub, Payload, Shopify, StandardWebhooks, Stripe
-from .pushpoll import PushPollResult, push_vs_poll
-from .receiver import Receiver
-from .retry import RetryPolicy
-from .store import EventStore
+from ._clock import AcceleratedClock, RealClock, VirtualClock
+from ._delivery import Attempt, Deliveries, Delivery
+from ._errors import EventNotFound, ReceiverError, SignatureError, UsageError, WaitTimeout, WebhooklabError
+from ._event import Event
+from ._polling import Poller, ProviderAPI
+from ._providers import Explanation, GitHub, Payload, Provider, Shopify, StandardWebhooks, Stripe, register
+from ._pushpoll import PushPollResult, push_vs_poll
+from ._receiver import Receiver
+from ._retry import RetryPolicy
+from ._store import EventStore
+from ._version import __version__
 
 __all__ = [
     "AcceleratedClock",
@@ -31,6 +35,7 @@ __all__ = [
     "GitHub",
     "Payload",
     "Poller",
+    "Provider",
     "ProviderAPI",
     "PushPollResult",
     "RealClock",
@@ -47,6 +52,7 @@ __all__ = [
     "WebhooklabError",
     "__version__",
     "push_vs_poll",
+    "register",
 ]
 
 
@@ -57,3 +63,7 @@ def __getattr__(name: str):
 
         return importlib.import_module(".widgets", __name__)
     raise AttributeError(f"module 'webhooklab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, "widgets"])

@@ -1,5 +1,5 @@
 """`python -m webhooklab` is the `webhooklab` command."""
 
-from .cli import main
+from ._cli import main
 
 raise SystemExit(main())

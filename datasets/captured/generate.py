@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import webhooklab as wl
-from webhooklab.providers import identify
+from webhooklab._providers import identify
 
 SEED = 20250303
 START = datetime(2025, 3, 3, tzinfo=timezone.utc).timestamp()  # the virtual day begins at midnight UTC

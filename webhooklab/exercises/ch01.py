@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._providers import Stripe
 from . import check, failed
 
 
@@ -38,7 +39,6 @@ def check_event_name(rx, answer) -> bool:
 
 def check_handler_acts(rx, paid_orders) -> bool:
     """The learner's handler appended the order id from each payment_intent.succeeded to paid_orders."""
-    from ..providers import Stripe
 
     stripe = Stripe()
     before = len(paid_orders)

@@ -6,6 +6,7 @@ import math
 import threading
 import time
 
+from .._polling import ProviderAPI
 from . import attempt, failed, passed
 
 DAY = 86_400
@@ -20,7 +21,6 @@ def check_new_event_ids(new_event_ids, *, timeout: float = 10.0) -> bool:
     """
     if not callable(new_event_ids):
         return failed("new_event_ids is not a function yet. Define it with def new_event_ids(events_url, cursor): ...")
-    from ..polling import ProviderAPI
 
     with ProviderAPI() as api:
         old = [api.record()["id"] for _ in range(3)]

@@ -7,7 +7,7 @@ import inspect
 import json
 import time
 
-from ..providers import GitHub, Stripe
+from .._providers import GitHub, Stripe
 from . import attempt, failed, passed
 
 GITHUB_VECTOR = (  # GitHub's published example: (body, headers, secret)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import math
 
+from .._providers import Stripe
+from .._retry import RetryPolicy, duration
 from . import attempt, failed, passed
 
 STATUSES = ("delivered", "failed", "exhausted", "disabled")
@@ -41,7 +43,6 @@ def check_apply_payment(apply_payment) -> bool:
     """apply_payment(balance, seen, event) adds a Stripe event's amount once per event id and returns the balance."""
     if not callable(apply_payment):
         return failed("apply_payment is not a function yet. Define it with def apply_payment(balance, seen, event): ...")
-    from ..providers import Stripe
 
     stripe = Stripe()
     first, second, third = (stripe.event("payment_intent.succeeded", amount=a) for a in (2000, 500, 1250))
@@ -91,7 +92,6 @@ def check_when_is_attempt(when_is_attempt) -> bool:
     """when_is_attempt(policy, n): seconds after the first attempt when attempt n is sent, if all before it fail."""
     if not callable(when_is_attempt):
         return failed("when_is_attempt is not a function yet. Define it with def when_is_attempt(policy, n): ...")
-    from ..retry import RetryPolicy, duration
 
     cases = [(RetryPolicy([10, 20, 40]), 1), (RetryPolicy([10, 20, 40]), 2), (RetryPolicy([10, 20, 40]), 4),
              (RetryPolicy.standard(), 3), (RetryPolicy.shopify(), 9), (RetryPolicy.stripe(), 13)]  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from ..providers import GitHub, Shopify
+from .._providers import GitHub, Shopify
 from . import attempt, check, failed, passed
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .._clock import VirtualClock
+from .._providers import Stripe
+from .._retry import duration
 from . import attempt, failed, passed
 
 # What the other headers of a GitHub delivery carry, for a hint when the learner picks one of them.
@@ -41,9 +44,6 @@ def check_event_header(answer, captured) -> bool:
 
 def check_retry_status(rx, endpoint: str = "checkout") -> bool:
     """The learner made `endpoint` answer with a status that makes Stripe try again."""
-    from ..clock import VirtualClock
-    from ..providers import Stripe
-    from ..retry import duration
 
     stripe = Stripe()
     event = stripe.event("charge.succeeded")  # a test-mode event: Stripe retries it 3 times over a few hours

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..workshop import shipped
+from .._workshop import shipped
 from . import failed, passed
 
 READ_OPTIONS = {"parse_dates": ["sent_at"], "dtype": {"status": "Int64"}}

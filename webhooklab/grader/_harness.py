@@ -22,10 +22,15 @@ import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 
-from ..delivery import Attempt, post
-from ..providers import Stripe
-from ..providers.base import mask
-from ..server import BackgroundServer
+from flask import Flask, Response, request
+from requests.structures import (
+    CaseInsensitiveDict,  # what a learner's handler gets: a dict, any case
+)
+
+from .._delivery import Attempt, post
+from .._providers import Stripe
+from .._providers.base import mask
+from .._server import BackgroundServer
 from ._records import Call, Failure
 from ._report import Report, deliveries_table, row
 from ._scenarios import SCENARIOS
@@ -216,9 +221,6 @@ class Challenge:
     # -- the server ------------------------------------------------------------------------
 
     def _app(self, handler):
-        from flask import Flask, Response, request
-        from requests.structures import CaseInsensitiveDict
-
         app = Flask(__name__)
 
         @app.post("/hooks/challenge")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from ..delivery import Attempt
+from .._delivery import Attempt
 from ._records import Call
 
 

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..delivery import Attempt
-from ..errors import SignatureError
+from .._delivery import Attempt
+from .._errors import SignatureError
 from ._records import Call
 
 

@@ -8,10 +8,10 @@ import time
 
 import ipywidgets as widgets
 
-from ..checks import overrides
-from ..delivery import post
-from ..providers import PROVIDERS
-from ..receiver import Receiver
+from .._checks import overrides
+from .._delivery import post
+from .._providers import PROVIDERS
+from .._receiver import Receiver
 
 TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
 

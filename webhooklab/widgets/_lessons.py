@@ -9,12 +9,12 @@ import time
 
 import ipywidgets as widgets
 
-from ..clock import AcceleratedClock
-from ..polling import Poller, ProviderAPI
-from ..pushpoll import delays, produce, stored_at
-from ..providers import PROVIDERS
-from ..receiver import Receiver
-from ..retry import duration
+from .._clock import AcceleratedClock
+from .._polling import Poller, ProviderAPI
+from .._pushpoll import delays, produce, stored_at
+from .._providers import PROVIDERS
+from .._receiver import Receiver
+from .._retry import duration
 from ._capture import TABLE_STYLE
 
 

@@ -1,7 +1,7 @@
 """The JSON API under /api: events, one event, its inspection, replay, endpoint answers and exports.
 
 One Blueprint; every route reads the receiver's parts from `parts()`, which the
-app factory puts in `app.extensions`. The guard (guard.py) has already checked
+app factory puts in `app.extensions`. The guard (_guard.py) has already checked
 that the request comes from the local user.
 """
 
@@ -14,15 +14,15 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import __version__
-from .checks import got
-from .delivery import post
-from .errors import UsageError
-from .export import curl, replay_headers, to_csv, to_har, to_json
-from .guard import hostname, is_ip, on_this_machine
-from .providers import PROVIDERS
-from .providers.registry import one_of
-from .rules import Rule
+from ._version import __version__
+from ._checks import got
+from ._delivery import post
+from ._errors import UsageError
+from ._export import curl, replay_headers, to_csv, to_har, to_json
+from ._guard import hostname, is_ip, on_this_machine
+from ._providers import PROVIDERS
+from ._providers.registry import one_of
+from ._rules import Rule
 
 api = Blueprint("api", __name__, url_prefix="/api")
 

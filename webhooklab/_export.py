@@ -10,7 +10,7 @@ import shlex
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
-from . import __version__
+from ._version import __version__
 
 # Headers a replay or a curl command must not copy: the HTTP client sets them for the new request, and
 # X-Webhooklab (what the inspector's changes carry) must never reach an API from a captured request.

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from .errors import EventNotFound, ReceiverError, UsageError
-from .event import COLUMNS, SUMMARY, Event
+from ._errors import EventNotFound, ReceiverError, UsageError
+from ._event import COLUMNS, SUMMARY, Event
 
 # Everything below follows from Event's fields: the schema, the INSERT, the table's SELECT.
 SCHEMA = "\n".join([

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
-from ..event import MAX_SNIFF_BYTES, Headers, parse_json
+from .._event import MAX_SNIFF_BYTES, Headers, parse_json
 from .base import Provider
 
 PROVIDERS: dict[str, type[Provider]] = {}  # name -> class, in the order registered: the order requests are recognised

@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, Response, request
 
-from .providers import Provider, Stripe
-from .server import BackgroundServer
+from ._providers import Provider, Stripe
+from ._server import BackgroundServer
 
 MAX_LIMIT = 100  # Stripe's largest page
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from werkzeug.datastructures import Headers
 
-from .retry import duration, time_unit
+from ._clock import RealClock
+from ._retry import duration, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,6 @@ class Delivery:
 
     def __init__(self, provider, event, to: str, *, policy=None, clock=None, delivery_id: str | None = None,
                  on_attempt=None):  # fmt: skip
-        from .clock import RealClock
 
         self.provider, self.event, self.url = provider, event, to
         self.policy = policy or provider.policy_for(event)
@@ -256,7 +258,6 @@ def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bo
     `duplicate_rate` sends that fraction of events a second time with the same
     delivery id, as a retry after a lost answer would; `shuffle` mixes the order.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
     rng = random.Random(seed)
     jobs = []
@@ -288,7 +289,6 @@ def _retry_after(attempt: Attempt) -> float | None:
         return None
     if value.strip().isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime
 
     try:
         return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())

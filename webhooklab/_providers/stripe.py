@@ -7,8 +7,8 @@ import secrets
 import string
 import time
 
-from ..errors import SignatureError
-from ..retry import RetryPolicy
+from .._errors import SignatureError
+from .._retry import RetryPolicy
 from .base import TIMESTAMP, Header, Provider
 from .explain import _quote, mask
 from .registry import string_field

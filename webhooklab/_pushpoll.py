@@ -15,8 +15,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from .polling import Poller, ProviderAPI
-from .receiver import Receiver
+from ._polling import Poller, ProviderAPI
+from ._receiver import Receiver
 
 POLLS_PER_COMPRESSED_RUN = 5  # a compressed run squeezes the interval so the run sees this many polls
 

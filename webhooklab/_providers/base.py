@@ -13,16 +13,16 @@ import copy
 import hashlib
 import hmac
 import json
-import math
 import re
 import time
 import uuid
 from dataclasses import dataclass
 
-from ..delivery import Attempt, Deliveries, Delivery, deliver_many, post
-from ..errors import SignatureError, UsageError
-from ..event import parse_json
-from ..retry import RetryPolicy
+from .._checks import seconds
+from .._delivery import Attempt, Deliveries, Delivery, deliver_many, post
+from .._errors import SignatureError, UsageError
+from .._event import parse_json
+from .._retry import RetryPolicy
 from .explain import Explanation, _ago, _clip, _first_difference, _show, diagnose, mask
 from .resources import templates
 
@@ -209,9 +209,9 @@ class Provider:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
         body = _as_bytes(body)
         headers = _lower(headers)
-        now = time.time() if now is None else _seconds(now, "now", "unix seconds, like time.time()")
+        now = time.time() if now is None else seconds(now, "now", ": unix seconds, like time.time()", negative=True)
         if tolerance is not None:
-            tolerance = _seconds(tolerance, "tolerance", "seconds, 0 or more (None skips the check)", lambda s: s >= 0)
+            tolerance = seconds(tolerance, "tolerance", ": None skips the check", infinite=True)
         out = Explanation(self.title)
         try:
             header = self._read_header(headers)
@@ -331,18 +331,6 @@ def _lower(headers) -> dict[str, str]:
 def _text(value) -> str:
     # Header bytes are Latin-1 on the wire: that is how WSGI servers hand them over as str.
     return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
-
-
-def _seconds(value, name: str, expected: str, valid=math.isfinite) -> float:
-    """`now` or `tolerance` as a float; one that is not a usable number of seconds is the caller's mistake."""
-    try:
-        seconds = math.nan if isinstance(value, (str, bytes, bool)) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        seconds = math.nan
-    if not valid(seconds):  # nan fails every check
-        hint = " (a datetime? pass its .timestamp())" if hasattr(value, "timestamp") else ""
-        raise UsageError(f"expected {name}= to be {expected}, but got {_clip(repr(value), 60)}{hint}.")
-    return seconds
 
 
 def _same(a: str, b: str) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .checks import endpoint_name, got
-from .errors import UsageError
-from .providers import PROVIDERS, Explanation, Provider
-from .providers.registry import one_of
+from ._checks import endpoint_name, got
+from ._errors import UsageError
+from ._providers import PROVIDERS, Explanation, Provider
+from ._providers.registry import one_of
 
 
 class Verifiers:

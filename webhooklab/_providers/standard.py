@@ -8,8 +8,8 @@ import secrets
 import string
 from datetime import datetime, timezone
 
-from ..errors import SignatureError
-from ..retry import RetryPolicy
+from .._errors import SignatureError
+from .._retry import RetryPolicy
 from .base import TIMESTAMP, Header, Payload, Provider
 from .explain import _quote, mask
 from .registry import string_field

@@ -12,7 +12,7 @@ import numbers
 import re
 from collections.abc import Mapping
 
-from .errors import UsageError
+from ._errors import UsageError
 
 # HTTP header names are "tokens" (RFC 9110, 5.6.2): letters, digits and these marks, no spaces or colons.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -38,17 +38,18 @@ def whole(value, name: str, expected: str) -> int:
     return int(value)
 
 
-def seconds(value, name: str, hint: str = "") -> float:
-    """A number of seconds, finite and 0 or more; `hint` ends each message."""
+def seconds(value, name: str, hint: str = "", *, infinite: bool = False, negative: bool = False) -> float:
+    """A number of seconds: finite (unless `infinite`) and 0 or more (unless `negative`); `hint` ends each message."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise UsageError(f"{name} must be a number of seconds, got {got(value)}{hint}")
+        dated = " (a datetime? pass its .timestamp())" if hasattr(value, "timestamp") else ""
+        raise UsageError(f"{name} must be a number of seconds, got {got(value)}{dated}{hint}")
     try:
         seconds = float(value)
     except OverflowError:  # an int too large for a float
         seconds = math.inf
-    if not math.isfinite(seconds):
+    if math.isnan(seconds) or (math.isinf(seconds) and not infinite):
         raise UsageError(f"{name} must be a finite number of seconds, got {got(value)}{hint}")
-    if seconds < 0:
+    if seconds < 0 and not negative:
         raise UsageError(f"{name} cannot be negative, got {got(value)}{hint}")
     return seconds
 

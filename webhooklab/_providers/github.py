@@ -9,8 +9,8 @@ import re
 import secrets
 from datetime import datetime, timezone
 
-from ..errors import SignatureError
-from ..retry import RetryPolicy
+from .._errors import SignatureError
+from .._retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
 from .registry import string_field

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from ..workshop import shipped
+from .._workshop import shipped
 
 
 @cache

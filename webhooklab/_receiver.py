@@ -8,16 +8,16 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from .app import create_app
-from .checks import endpoint_name, got, seconds, whole
-from .errors import ReceiverError, UsageError, WaitTimeout
-from .handlers import Handler, Handlers
-from .inspector import InspectorView
-from .providers import Provider
-from .rules import Responses, Rule
-from .server import DEFAULT_MAX_BODY, BackgroundServer
-from .store import EventStore
-from .verifiers import Verifiers
+from ._app import create_app
+from ._checks import endpoint_name, got, seconds, whole
+from ._errors import ReceiverError, UsageError, WaitTimeout
+from ._handlers import Handler, Handlers
+from ._inspector import InspectorView
+from ._providers import Provider
+from ._rules import Responses, Rule
+from ._server import DEFAULT_MAX_BODY, BackgroundServer
+from ._store import EventStore
+from ._verifiers import Verifiers
 
 
 class Receiver(BackgroundServer):

@@ -8,10 +8,10 @@ import os
 import sys
 import threading
 
-from . import __version__
-from .checks import key_value, overrides
-from .errors import WebhooklabError
-from .providers import PROVIDERS
+from ._version import __version__
+from ._checks import key_value, overrides
+from ._errors import WebhooklabError
+from ._providers import PROVIDERS
 
 DEFAULT_PORT = 8787  # fixed for the command line, so `serve` and `events` find each other
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args, extra) -> int:
-    from .receiver import DEFAULT_MAX_BODY, Receiver
+    from ._receiver import DEFAULT_MAX_BODY, Receiver
 
     secrets = dict(key_value(item, "ENDPOINT=SECRET") for item in args.secret)
     rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
@@ -141,7 +141,7 @@ def _send(args, extra) -> int:
         print(body.decode("utf-8"))
     to = args.to or f"{DEFAULT_URL}/hooks/{args.provider}"
     if args.retry:
-        from .clock import RealClock, VirtualClock
+        from ._clock import RealClock, VirtualClock
 
         print(provider.policy_for(event))
         delivery = provider.deliver(event, to, clock=VirtualClock() if args.virtual_time else RealClock(),
@@ -156,7 +156,7 @@ def _send(args, extra) -> int:
 
 
 def _print_attempt(delivery, row: dict) -> None:
-    from .retry import duration
+    from ._retry import duration
 
     print(f"attempt {row['attempt']} at +{duration(row['offset'])}: {row['outcome']}", flush=True)
 
@@ -202,7 +202,7 @@ def _exported(data: bytes) -> dict | None:
 
 def _events(args, extra) -> int:
     if args.db:
-        from .store import EventStore
+        from ._store import EventStore
 
         store = EventStore(args.db)
         rows = store.summaries(args.endpoint)
@@ -214,7 +214,7 @@ def _events(args, extra) -> int:
     elif not rows:
         print("no events captured yet")
     else:
-        from .store import to_frame
+        from ._store import to_frame
 
         print(to_frame(rows).to_string(na_rep=""))
     return 0
@@ -240,7 +240,7 @@ def _get(url: str, params: dict | None = None) -> dict:
 
 
 def _lab(args, extra) -> int:
-    from .workshop import prepare
+    from ._workshop import prepare
 
     folder, copied, kept = prepare(args.dir, reset=args.reset)
     print(f"workshop folder: {folder} ({copied} file(s) copied, {kept} of yours kept)", flush=True)

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Callable
 
-from .event import Event
+from ._event import Event
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The receiver's Flask app: capture every request under /hooks/, store it once with its answer, then answer.
 
 `create_app` puts the receiver's parts in `app.extensions["webhooklab"]`, where the
-capture, the API (api.py) and the page (inspector/) read them.
+capture, the API (_api.py) and the page (_inspector/) read them.
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from datetime import datetime, timezone
 
 from flask import Flask, Response, current_app, request
 
-from .api import REPLAYS_IN_FLIGHT, api, problem
-from .event import MAX_DECODED_BYTES, decompress, preview
-from .guard import guard
-from .handlers import Handlers
-from .inspector import page
-from .providers import identify
-from .rules import Responses, json_bytes
-from .server import DEFAULT_MAX_BODY
-from .store import EventStore
-from .verifiers import Verifiers
+from ._api import REPLAYS_IN_FLIGHT, api, problem
+from ._event import MAX_DECODED_BYTES, decompress, preview
+from ._guard import guard
+from ._handlers import Handlers
+from ._inspector import page
+from ._providers import identify
+from ._rules import Responses, json_bytes
+from ._server import DEFAULT_MAX_BODY
+from ._store import EventStore
+from ._verifiers import Verifiers
 
 KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
 CHUNK = 1024 * 1024

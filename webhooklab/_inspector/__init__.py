@@ -2,7 +2,7 @@
 
 The page is static HTML, CSS and JavaScript from this package (no CDN, no
 inline script, a strict Content-Security-Policy); it reads the JSON API of
-api.py.
+_api.py.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from ..errors import SignatureError
-from ..retry import RetryPolicy
+from .._errors import SignatureError
+from .._retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
 
