@@ -79,7 +79,7 @@ def capture(endpoint: str, rest: str = ""):
     body, size = _read_body(request.stream, parts.max_body)
     size = max(size, request.environ.get("webhooklab.body_size", 0))  # the server keeps only max_body + 1
     pairs = tuple(request.environ.get("webhooklab.raw_headers") or request.headers.items())
-    status, answer, headers, delay, refused = _answer(endpoint, size, parts)
+    status, answer, headers, delay, refused = _refusal(size, parts) or (*parts.responses.answer(endpoint), None)
     if size > parts.max_body:
         body = body[: min(KEPT_OF_REJECTED, parts.max_body)]
     encoding = request.headers.get("Content-Encoding")
@@ -115,8 +115,8 @@ def capture(endpoint: str, rest: str = ""):
     return Response(answer, status=status, headers=headers)
 
 
-def _answer(endpoint: str, size: int, parts: Parts) -> tuple[int, bytes, dict, float, str | None]:
-    """(status, body, headers, delay, why it was refused): a refusal, or what the endpoint's rule says."""
+def _refusal(size: int, parts: Parts) -> tuple[int, bytes, dict, float, str] | None:
+    """(status, body, headers, delay, why) when the request is refused: invalid HTTP, or a body over the limit."""
     rejected = request.environ.get("webhooklab.rejected")  # (status, why): the HTTP layer refused it
     if rejected:
         status, why = rejected
@@ -133,7 +133,7 @@ def _answer(endpoint: str, size: int, parts: Parts) -> tuple[int, bytes, dict, f
         }
         why = f"rejected: {size} bytes is over the {_mb(parts.max_body)} limit; the first {kept} bytes were kept"
         return 413, json_bytes(message), JSON, 0.0, why
-    return (*parts.responses.answer(endpoint), None)
+    return None
 
 
 def _read_body(stream, limit: int) -> tuple[bytes, int]:

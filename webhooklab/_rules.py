@@ -85,7 +85,7 @@ class Responses:
     def answer(self, endpoint: str) -> tuple[int, bytes, dict[str, str], float]:
         """(status, body, headers, delay) for the next request to `endpoint`."""
         with self._lock:
-            rule = self._rules.setdefault(endpoint, Rule())
+            rule = self._rules.get(endpoint) or self._rules.setdefault(endpoint, Rule())  # a Rule only when new
             rule.answered += 1
             attempt = rule.answered
         if attempt <= rule.fail_first:

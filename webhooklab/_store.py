@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from dataclasses import replace
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 from ._errors import EventNotFound, ReceiverError, UsageError
@@ -21,6 +22,10 @@ SCHEMA = "\n".join([
     "CREATE INDEX IF NOT EXISTS events_by_delivery ON events (endpoint, delivery_id);",
 ])  # fmt: skip
 STORED = [(name, column) for name, column, _ in COLUMNS if name != "id"]  # id is assigned by SQLite
+ROW = itemgetter(*(name for name, _ in STORED))  # a captured request's fields, in the INSERT's order
+# The fields SQLite keeps in another form, by their place in the INSERT: the time as ISO 8601 text, headers as JSON.
+CONVERTED = [([name for name, _ in STORED].index(name), name, convert) for name, convert in
+             (("received_at", datetime.isoformat), ("header_pairs", json.dumps), ("response_header_pairs", json.dumps))]
 INSERT = f"INSERT INTO events ({', '.join(c for _, c in STORED)}) VALUES ({', '.join('?' * len(STORED))})"
 SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY)
 
@@ -91,7 +96,10 @@ class EventStore:
                     "SELECT min(id) FROM events WHERE endpoint = ? AND delivery_id = ?",
                     (fields["endpoint"], fields["delivery_id"]),
                 ).fetchone()[0]
-            row = [_to_column(name, fields.get(name)) for name, _ in STORED]
+            fields.setdefault("duplicate_of", None)
+            row = list(ROW(fields))
+            for index, name, to_column in CONVERTED:
+                row[index] = to_column(fields[name])
             fields["id"] = self._db.execute(INSERT, row).lastrowid
         return Event(**fields)
 
@@ -205,15 +213,6 @@ def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None,
         clauses.append(f"id IN ({', '.join('?' * len(ids))})")
         params.extend(ids)
     return " WHERE " + " AND ".join(clauses), params
-
-
-def _to_column(name: str, value):
-    """A field's value as SQLite keeps it."""
-    if name == "received_at":
-        return value.isoformat()
-    if name in ("header_pairs", "response_header_pairs"):
-        return json.dumps(value)
-    return value
 
 
 def _to_event(row: sqlite3.Row) -> Event:

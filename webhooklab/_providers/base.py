@@ -87,7 +87,7 @@ class Provider:
     def recognise(cls, headers, payload: dict) -> tuple[str | None, str | None] | None:
         """(event type, delivery id) if this request is this provider's, by a header only it sends; else None.
 
-        `headers` is case-insensitive (werkzeug's Headers); `payload` is the parsed
+        `headers` maps each name, in lower case, to its value; `payload` is the parsed
         JSON body, {} when it is not an object. The registry asks each provider in turn.
         """
         return None

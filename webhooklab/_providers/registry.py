@@ -7,8 +7,6 @@ provider is one class and one register() call.
 
 from __future__ import annotations
 
-from werkzeug.datastructures import Headers as WerkzeugHeaders
-
 from .._event import MAX_SNIFF_BYTES, Headers, parse_json
 from .base import Provider
 
@@ -44,7 +42,7 @@ def identify(pairs: Headers, body: bytes, content_type: str | None):
     its own (by a header only it sends) and where its event type and the id to
     deduplicate on are; the first to claim it has it.
     """
-    headers = WerkzeugHeaders(pairs)
+    headers = {name.lower(): value for name, value in reversed(pairs)}  # the first of a repeated header wins
     payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
     fields = payload if isinstance(payload, dict) else {}
     for name, cls in PROVIDERS.items():
