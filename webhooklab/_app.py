@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -41,7 +42,7 @@ class Parts:
     max_body: int = DEFAULT_MAX_BODY
     reject_invalid: bool = False
     show_expected: bool = True  # False hides expected signatures in the page (another machine never sees them)
-    on_stored: object = lambda: None  # called after each event is stored and handled
+    on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
 
 

@@ -10,14 +10,13 @@ import shlex
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
+from ._event import SUMMARY
 from ._version import __version__
 
 # Headers a replay or a curl command must not copy: the HTTP client sets them for the new request, and
 # X-Webhooklab (what the inspector's changes carry) must never reach an API from a captured request.
 HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "accept-encoding", "keep-alive",
               "x-webhooklab"}  # fmt: skip
-CSV_COLUMNS = ["id", "time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size",
-               "verified", "reason", "duplicate_of", "preview"]  # fmt: skip
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -28,10 +27,10 @@ def to_json(events) -> str:
 
 def to_csv(events) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
+    writer = csv.DictWriter(out, SUMMARY)  # the events table's columns
     writer.writeheader()
     for event in events:
-        writer.writerow({key: _cell(value) for key, value in (event.summary() | {"id": event.id}).items()})
+        writer.writerow({key: _cell(value) for key, value in event.summary().items()})
     return out.getvalue()
 
 
