@@ -17,7 +17,7 @@ from ._errors import UsageError
 # HTTP header names are "tokens" (RFC 9110, 5.6.2): letters, digits and these marks, no spaces or colons.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Headers that describe one connection: the HTTP server sets them, and a WSGI app may not (PEP 3333).
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+CONNECTION_HEADERS = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade"}  # fmt: skip
 CONTROL_NAMES = {"\r": "CR (carriage return)", "\n": "LF (line feed)", "\0": "NUL"}
 
@@ -105,7 +105,7 @@ def header_fields(headers) -> dict[str, str]:
                 f"header {name!r} cannot be chosen: the receiver sets it from the body it sends. "
                 "To change the answer's size, change body="
             )
-        if name.lower() in HOP_BY_HOP:
+        if name.lower() in CONNECTION_HEADERS:
             raise UsageError(
                 f"header {name!r} cannot be chosen: it describes one connection, so the HTTP server manages it "
                 "and an app may not set it (PEP 3333)"
