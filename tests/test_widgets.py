@@ -87,21 +87,22 @@ def test_quiz_feedback_and_blueprint():
     assert "5 of 5 right" in quiz.score.value
     quiz.blueprint.triggers.value = (("stripe", "payment_intent.succeeded"), ("shopify", "orders/create"))
     code = quiz.blueprint.output.value
-    assert "@rx.on(&quot;payment_intent.succeeded&quot;, endpoint=&quot;stripe&quot;, dedupe=True)" in code
+    assert "(&quot;stripe&quot;, &quot;payment_intent.succeeded&quot;): (lambda event, headers: event[&quot;id&quot;]" in code
     assert "Subscribe to these webhooks" in code and "STRIPE_WEBHOOK_SECRET" in code
 
 
-def test_blueprint_code_runs():
+def test_blueprint_code_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the sketch keeps its inbox in ./webhooks.db
     code = widgets.blueprint([("github", "push"), ("stripe", "charge.refunded")])
-    namespace = {}
+    namespace = {"__name__": "blueprint"}
     import os
 
     os.environ.setdefault("GITHUB_WEBHOOK_SECRET", "x")
     os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_x")
     exec(compile(code, "blueprint", "exec"), namespace)
-    rx = namespace["rx"]
-    assert [h.event_type for h in rx.handlers._handlers] == ["push", "charge.refunded"]
-    rx.close()
+    assert list(namespace["TRIGGERS"]) == [("github", "push"), ("stripe", "charge.refunded")]
+    assert sorted(namespace["VERIFIERS"]) == ["github", "stripe"]
+    namespace["db"].close()
 
 
 def test_in_a_kernel_a_click_on_send_adds_a_row(tmp_path):

@@ -74,9 +74,11 @@ class Delivery:
     """One event's journey to a URL: every attempt on the provider's schedule, until it ends.
 
     `status` is pending until the end, then one of: delivered (a 2xx arrived),
-    failed (no retries left to try: GitHub's single attempt, or the receiver
-    aborted them), exhausted (every retry failed), disabled (the endpoint was
-    switched off: 410 Gone for Standard Webhooks, or Shopify's eight failures).
+    failed (no retries to try: GitHub's single attempt, a one-attempt policy, or
+    the receiver aborted them), exhausted (every retry failed), disabled (the
+    endpoint was switched off: 410 Gone under the Standard Webhooks specification,
+    or Shopify's 8 consecutive failures for a subscription created through the
+    Admin API).
     """
 
     def __init__(self, provider, event, to: str, *, policy=None, clock=None, delivery_id: str | None = None,
@@ -107,7 +109,7 @@ class Delivery:
             verdict, final = self._judge(attempt)
             if not final and number == self.policy.attempts:
                 final = self._give_up_status()
-                verdict = f"{verdict}; {_GIVE_UP[final]}"
+                verdict = f"{verdict}; {self._give_up_reason(final)}"
             if not final:
                 wait = self.policy.wait(number, self._rng)
                 asked = _retry_after(attempt) if self.policy.honours_retry_after else None
@@ -180,6 +182,18 @@ class Delivery:
         if self.policy.disables_when_exhausted:
             return "disabled"
         return "exhausted" if self.policy.delays else "failed"
+
+    def _give_up_reason(self, final: str) -> str:
+        """Why the last attempt ends the delivery, in the same word as the final status."""
+        if final == "disabled":
+            return "no retries left: the subscription is deleted, so the delivery is disabled"
+        if final == "exhausted":
+            return "no retries left: the delivery is exhausted"
+        provider, own = self.provider.title or "this provider", self.provider.policy_for(self.event)
+        if not own.delays:  # the provider never retries on its own
+            by_hand = "; redeliver by hand" if own.redeliver_within else ""
+            return f"{provider} does not retry on its own: the delivery failed{by_hand}"
+        return f"this policy allows one attempt, so the delivery failed with no retry ({provider} itself would retry)"
 
     def _start(self) -> float:
         return self.log[0]["sent"] if self.log else self.clock.now()
@@ -273,13 +287,6 @@ def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bo
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhooklab-deliver") as pool:
         list(pool.map(Delivery.run, jobs))
     return Deliveries(jobs)
-
-
-_GIVE_UP = {
-    "exhausted": "no retries left: the delivery is marked failed",
-    "failed": "this provider does not retry: redeliver by hand",
-    "disabled": "after this many consecutive failures the subscription is removed",
-}
 
 
 def _retry_after(attempt: Attempt) -> float | None:

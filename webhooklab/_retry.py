@@ -29,10 +29,11 @@ class RetryPolicy:
     honours_retry_after: bool = False  # wait at least what a Retry-After header asks
     gone_disables: bool = False  # a 410 Gone answer disables the endpoint
     abort_header: tuple[str, str] | None = None  # a response header that stops the retries
-    disables_when_exhausted: bool = False  # after the last failure the subscription is removed
+    disables_when_exhausted: bool = False  # after the last failure the subscription is deleted (Shopify: Admin API)
     resigns: bool = False  # each retry is signed again with a fresh timestamp
     redeliver_within: float | None = None  # how long a manual redelivery stays possible (seconds)
     assumption: str | None = None  # what the provider does not publish and we chose
+    note: str | None = None  # a published rule the schedule alone does not show
     seed: int | None = field(default=None, compare=False)
 
     def __post_init__(self):
@@ -55,24 +56,51 @@ class RetryPolicy:
                    "double each wait up to 12 h, and stop before 3 days")  # fmt: skip
 
     @classmethod
-    def shopify(cls) -> RetryPolicy:
-        """Shopify: 8 retries over 4 hours, exponential; then the subscription is removed."""
+    def shopify(cls, admin_api: bool = True) -> RetryPolicy:
+        """Shopify: 8 retries over 4 hours, exponential.
+
+        After 8 consecutive failures Shopify deletes a subscription created through the
+        Admin API (the default here: the delivery ends disabled); a subscription declared
+        in the app's configuration stays (admin_api=False: the delivery ends exhausted).
+        """
         unit = 4 * HOUR / (2**8 - 1)  # doubling waits that add up to exactly 4 h
-        return cls(tuple(round(unit * 2**i) for i in range(8)), name="Shopify", disables_when_exhausted=True,
-                   assumption="Shopify publishes '8 retries over 4 hours, exponential'; we double each wait, "
-                   "scaled so the eight add up to 4 h")  # fmt: skip
+        if admin_api:
+            name, note = "Shopify", (
+                "after 8 consecutive failures Shopify deletes a subscription created through the Admin API, "
+                "as here; subscriptions declared in the app's configuration stay")
+        else:
+            name, note = "Shopify (app-configured subscription)", (
+                "subscriptions declared in the app's configuration stay after the retries fail; only one "
+                "created through the Admin API is deleted after 8 consecutive failures")
+        return cls(tuple(round(unit * 2**i) for i in range(8)), name=name, disables_when_exhausted=admin_api,
+                   assumption="Shopify publishes '8 retries over 4 hours, exponential' but not the intervals; "
+                   "we double each wait, scaled so the eight add up to 4 h", note=note)  # fmt: skip
 
     @classmethod
     def github(cls) -> RetryPolicy:
-        """GitHub: no automatic retry; a person redelivers, within 3 days, with the same delivery id."""
-        return cls((), name="GitHub", redeliver_within=3 * DAY)
+        """GitHub: no automatic retry; a person redelivers, with the same delivery id.
+
+        The 3-day redelivery window is github.com's; GitHub Enterprise Server differs.
+        """
+        return cls((), name="GitHub", redeliver_within=3 * DAY,
+                   note="no automatic retry; a person redelivers within 3 days on github.com "
+                   "(GitHub Enterprise Server differs)")  # fmt: skip
 
     @classmethod
     def standard(cls) -> RetryPolicy:
-        """Svix's published schedule for Standard Webhooks: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h."""
+        """Standard Webhooks on Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
+
+        The specification gives only an example schedule and recommends jitter; these eight
+        attempts are Svix's own published schedule, used here without jitter. A 410 Gone
+        disables the endpoint, as the specification says (Svix itself disables endpoints
+        through its own mechanisms, not on a 410).
+        """
         return cls((5, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR), name="Standard Webhooks (Svix)",
                    honours_retry_after=True, gone_disables=True, abort_header=("webhook-delivery", "abort-message"),
-                   resigns=True)  # fmt: skip
+                   resigns=True,
+                   assumption="the Standard Webhooks specification gives only an example schedule and recommends "
+                   "jitter; we use Svix's published schedule, without jitter",
+                   note="a 410 Gone disables the endpoint, as the specification says")  # fmt: skip
 
     @classmethod
     def exponential(cls, first: float, *, factor: float = 2.0, retries: int = 5, cap: float | None = None,
@@ -135,7 +163,8 @@ class RetryPolicy:
     def __repr__(self) -> str:
         waits = ", ".join(duration(d) for d in self.delays) or "none"
         text = f"<RetryPolicy {self.name}: {self.attempts} attempt(s) over {duration(self.offsets()[-1])}; waits: {waits}"
-        return text + (f"; assumption: {self.assumption}>" if self.assumption else ">")
+        text += f"; assumption: {self.assumption}" if self.assumption else ""
+        return text + (f"; note: {self.note}>" if self.note else ">")
 
 
 def _doubling(first: float, *, cap: float, within: float) -> tuple[float, ...]:

@@ -12,6 +12,8 @@ from . import attempt, failed, passed
 STATUSES = ("delivered", "failed", "exhausted", "disabled")
 
 # Each scenario, its final status, and a hint that leads there without giving it away.
+# The Shopify scenario's subscription was created through the Admin API (the notebook says so): only such a
+# subscription is deleted after 8 consecutive failures; one declared in the app's configuration stays.
 SCENARIOS = {
     "GitHub push, the receiver answers 500": (
         "failed",
@@ -20,7 +22,8 @@ SCENARIOS = {
     ),
     "Shopify order, the receiver is down all day": (
         "disabled",
-        "Shopify retries 8 times over 4 hours; what does it do to a subscription after 8 consecutive failures?",
+        "Shopify retries 8 times over 4 hours; what does it do to a subscription created through the Admin "
+        "API after 8 consecutive failures?",
     ),
     "Stripe live payment, the receiver fails 3 times then answers 200": (
         "delivered",
@@ -33,8 +36,8 @@ SCENARIOS = {
     ),
     "Standard Webhooks event, the receiver answers 410 Gone": (
         "disabled",
-        "for Standard Webhooks (and Svix) a 410 Gone says the endpoint no longer exists; retrying is pointless, "
-        "and something else happens to it.",
+        "under the Standard Webhooks specification a 410 Gone says the endpoint no longer exists; retrying is "
+        "pointless, and something else happens to it.",
     ),
 }
 

@@ -138,7 +138,9 @@ QUESTIONS = [
      "A webhook is a 'reverse API': the service pushes the event to a URL you registered, the moment it happens."),
     ("Your handler got a Stripe event whose signature does not match. What should it answer?",
      ["200, and ignore it", "400 (a client error), and not act on it", "500, so Stripe tries again"], 1,
-     "Reject it without acting. A 500 tells the sender to retry, which is pointless for a forged or broken request."),
+     ("Reject it without acting on it. A 400 says the request was wrong; a 500 would say your server failed, which "
+      "is not true. Neither stops a retry: Stripe retries every non-2xx answer, a 400 included, and each retry of a "
+      "forged request fails the same way. What matters is that you act on nothing and say honestly what went wrong.")),
     ("Why must you verify the raw body rather than json.dumps(request.json)?",
      ["Re-serialised JSON can differ byte for byte, so the signature no longer matches", "It is faster",
       "JSON cannot be signed"], 0,
@@ -202,24 +204,97 @@ class Blueprint(widgets.VBox):
         return code
 
 
+# The key to deduplicate on, per trigger: a value the signature covers. Stripe: the event id in the body;
+# Standard Webhooks: the webhook-id header (it is signed); GitHub and Shopify sign only the body (their
+# X-GitHub-Delivery and X-Shopify-Webhook-Id headers are not), so a business key from the body.
+_KEYS = {
+    "stripe": 'event["id"]',
+    "standard": 'headers["webhook-id"]',
+    ("github", "push"): 'f\'{event["ref"]}@{event["after"]}\'',
+    ("github", "pull_request"): 'f\'{event["action"]}:{event["pull_request"]["id"]}:{event["pull_request"]["updated_at"]}\'',
+    ("github", "issues"): 'f\'{event["action"]}:{event["issue"]["id"]}:{event["issue"]["updated_at"]}\'',
+    ("github", "release"): 'f\'{event["action"]}:{event["release"]["id"]}\'',
+    ("shopify", "inventory_levels/update"): 'f\'{event["inventory_item_id"]}:{event["location_id"]}:{event["updated_at"]}\'',
+    "shopify": 'str(event["id"])',
+}  # fmt: skip
+
+
+def _key(provider: str, event_type: str) -> str:
+    return _KEYS.get((provider, event_type)) or _KEYS.get(provider) or 'str(event["id"])'
+
+
 def blueprint(triggers: list[tuple[str, str]]) -> str:
-    """Handler code for the chosen (provider, event type) triggers, and where to subscribe to each."""
+    """A sketch of a production handler for the chosen (provider, event type) triggers, and where to subscribe.
+
+    A small Flask app: verify the raw body, answer 400 to a bad signature and act on nothing, store the
+    event under a signed key (a duplicate is ignored) before acting, answer 2xx at once, work afterwards.
+    """
     providers = sorted({provider for provider, _ in triggers})
-    secrets = ", ".join(f'"{p}": os.environ["{p.upper()}_WEBHOOK_SECRET"]' for p in providers)
-    lines = ["import os", "import webhooklab as wl", "", f"rx = wl.Receiver(secrets={{{secrets}}}).start()", ""]
+    lines = [
+        '"""Webhooks in, verified, stored once, answered fast; the work runs afterwards (a sketch to adapt)."""',
+        "import json", "import os", "import sqlite3", "", "from flask import Flask, request", "",
+        "import webhooklab as wl", "",
+        "app = Flask(__name__)",
+        'db = sqlite3.connect("webhooks.db", check_same_thread=False)  # in production: your own database',
+        'db.execute("CREATE TABLE IF NOT EXISTS inbox (provider TEXT, type TEXT, key TEXT, body BLOB, "',
+        '           "done INTEGER DEFAULT 0, PRIMARY KEY (provider, type, key))")',
+        "VERIFIERS = {",
+        *(f'    "{p}": wl.{PROVIDERS[p].__name__}(os.environ["{p.upper()}_WEBHOOK_SECRET"]),' for p in providers),
+        "}",
+        "TYPE_HEADERS = {"
+        + ", ".join(f'"{p}": "{PROVIDERS[p].event_header}"' for p in providers if PROVIDERS[p].event_header)
+        + "}  # elsewhere the type is in the body",
+        "", "",
+    ]
+    actions = []
     for provider, event_type in triggers:
-        name = "on_" + "".join(c if c.isalnum() else "_" for c in event_type)
+        name = "on_" + "".join(c if c.isalnum() else "_" for c in f"{provider}_{event_type}")
+        actions.append((provider, event_type, name))
         lines += [
-            f'@rx.on("{event_type}", endpoint="{provider}", dedupe=True)',
             f"def {name}(event):",
-            f'    """{provider} {event_type}: verified, and run once per delivery."""',
-            "    payload = event.json",
-            "    # your action: update a table, send a message, start a job (quickly, or background=True)",
-            "",
+            f'    """{provider} {event_type}: runs after the answer, maybe more than once: make it safe to repeat."""',
+            "    ...  # your action: update a table, send a message, start a job",
+            "", "",
         ]
-    lines += ["# Subscribe to these webhooks:"]
+    lines += [
+        "# (provider, event type): (the key to deduplicate on, the action). The key must be signed:",
+        "#   Stripe: the event id in the body; Standard Webhooks: the webhook-id header (it is signed);",
+        "#   GitHub, Shopify: a business key from the body (X-GitHub-Delivery, X-Shopify-Webhook-Id are not signed).",
+        "TRIGGERS = {",
+        *(f'    ("{p}", "{e}"): (lambda event, headers: {_key(p, e)}, {n}),' for p, e, n in actions),
+        "}",
+        "", "",
+        '@app.post("/hooks/<provider>")',
+        "def receive(provider):",
+        "    if provider not in VERIFIERS:",
+        '        return "", 404',
+        "    body = request.get_data()  # the raw bytes, exactly as they arrived: never re-serialised JSON",
+        "    try:",
+        "        event = VERIFIERS[provider].verify(body, request.headers)",
+        "    except wl.SignatureError:",
+        '        return "", 400  # the request is wrong: act on nothing (Stripe retries even a 400; each retry fails too)',
+        '    kind = request.headers.get(TYPE_HEADERS[provider], "") if provider in TYPE_HEADERS else event["type"]',
+        "    if (provider, kind) in TRIGGERS:  # any other genuine event: acknowledged, ignored",
+        "        key = TRIGGERS[provider, kind][0](event, request.headers)",
+        "        with db:  # stored durably before acting; if this fails, Flask answers 500 and the sender retries",
+        '            db.execute("INSERT OR IGNORE INTO inbox (provider, type, key, body) VALUES (?, ?, ?, ?)",',
+        "                       (provider, kind, key, body))  # a duplicate has the same key: ignored",
+        '    return "", 200  # at once: the work runs afterwards, in work()',
+        "", "",
+        "def work():",
+        '    """Run by a worker (a loop, cron, a task queue): each stored event\'s action, then it is marked done."""',
+        '    pending = db.execute("SELECT provider, type, key, body FROM inbox WHERE done = 0").fetchall()',
+        "    for provider, kind, key, body in pending:",
+        "        TRIGGERS[provider, kind][1](json.loads(body))  # if it raises, the row stays pending for the next run",
+        "        with db:",
+        '            db.execute("UPDATE inbox SET done = 1 WHERE provider = ? AND type = ? AND key = ?", (provider, kind, key))',
+        "",
+        "",
+        "# Serve `app` with a WSGI server (e.g. gunicorn) behind HTTPS.",
+        "# Subscribe to these webhooks:",
+    ]
     for provider in providers:
         events = ", ".join(e for p, e in triggers if p == provider)
         lines += [f"#   {provider}: {events}", f"#     at {PROVIDERS[provider].where_to_subscribe}"]
-        lines += [f'#     URL: https://<your-host>/hooks/{provider}']
+        lines += [f"#     URL: https://<your-host>/hooks/{provider}"]
     return "\n".join(lines)
