@@ -3,8 +3,10 @@
 A handler runs after the event is stored and before the answer is sent, so
 its exception becomes a 500 and the sender retries, as it would in
 production. `dedupe=True` runs the side effect once per delivery id, however
-many times the provider delivers; `background=True` answers first and does
-the slow work afterwards.
+many times the provider delivers (Stripe's id is in its signed body; GitHub's
+and Shopify's delivery-id headers are not signed, so they catch honest
+redeliveries, not a replay with a fresh id); `background=True` answers first
+and does the slow work afterwards.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class Receiver(BackgroundServer):
         """Choose how `endpoint` answers from now on: a status, a slow reply, or N failures first.
 
         rx.respond("shop", status=500)     # every request fails
-        rx.respond("shop", delay=12)       # answer after 12 s: longer than GitHub's 10 s timeout
+        rx.respond("shop", delay=12)       # answer after 12 s: longer than github.com's 10 s timeout
         rx.respond("shop", fail_first=3)   # three 500s, then 200: watch the sender retry
         rx.respond("shop")                 # back to a plain 200
 
@@ -125,7 +125,8 @@ class Receiver(BackgroundServer):
 
         `event_type` may be a pattern ("payment_intent.*", "*"). An exception
         becomes a 500 answer and a record in rx.errors. `dedupe=True` runs the
-        function once per delivery id; `background=True` answers first.
+        function once per delivery id (for GitHub and Shopify an unsigned header:
+        it stops honest redeliveries, not replays); `background=True` answers first.
         """
 
         def register(function):

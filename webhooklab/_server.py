@@ -81,8 +81,13 @@ class BackgroundServer:
         if not self.running:
             raise ReceiverError(f"this {self.kind} is not running, so there is nothing to stop")
         server, self._server = self._server, None
-        server.trigger.pull_trigger(server.close_everything)  # the event loop closes its own sockets
-        self._thread.join()
+        try:
+            server.trigger.pull_trigger(server.close_everything)  # the event loop closes its own sockets
+        except OSError:  # the loop has closed its trigger already: it is ending, or has ended
+            pass
+        self._thread.join(timeout=5)
+        if self._thread.is_alive() or server._map:
+            server.close_everything()  # the loop could not: close from here, so the port is free
         server.task_dispatcher.set_thread_count(0)  # each worker leaves after its current request
         self._thread = None
 

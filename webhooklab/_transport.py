@@ -58,10 +58,16 @@ class HTTPServer(TcpWSGIServer):
         super().__init__(app, {}, _sock=listener, adj=adjustments, bind_socket=False, sockinfo=sockinfo)
 
     def close_everything(self) -> None:
-        """Close every connection and the listener; the loop ends once nothing is left to watch."""
+        """Close every connection and the listener; the loop ends once nothing is left to watch.
+
+        A connection is closed through handle_close(), which marks it disconnected under the lock a
+        worker writes under, so a request still being answered never writes to a closed socket.
+        The closed trigger is never written to again: its file number may belong to another file by then.
+        """
         for dispatcher in list(self._map.values()):
             if dispatcher is not self and dispatcher is not self.trigger:
-                dispatcher.close()
+                dispatcher.handle_close()
+        self.trigger._physical_pull = lambda: None
         self.close()
 
 

@@ -33,7 +33,7 @@ class GitHub(Provider):
     event_header = "X-GitHub-Event"
     user_agent = HOOKSHOT
     policy = RetryPolicy.github()
-    timeout = 10.0  # GitHub's documented limit: answer within 10 s or the delivery fails
+    timeout = 10.0  # github.com's documented limit (GitHub Enterprise Server has its own): answer within 10 s
     friendly = ("repository", "branch", "commits", "sender", "action", "title", "number", "body", "tag")
     first_event = "push"
     triggers = ("push", "pull_request", "issues", "release")

@@ -1,13 +1,20 @@
 """Checks for the notebooks' exercises: each prints ✓ with what went right, or ✗ with a specific hint.
 
 A check never raises, so "Run All" goes on past an unfinished exercise; it
-returns True or False, so tests can grade the solutions.
+returns True or False, so tests can grade the solutions. Each check_* is
+decorated with @guarded, which keeps that promise whatever the kernel holds
+(a stopped receiver, None, a wrong type, a learner function that raises).
 
     from webhooklab.exercises import ch01
     ch01.check_order_sent(rx)
 """
 
 from __future__ import annotations
+
+import functools
+import inspect
+
+from .._receiver import Receiver
 
 
 def passed(message: str) -> bool:
@@ -31,3 +38,58 @@ def attempt(function, *args, **kwargs):
         return function(*args, **kwargs), None
     except Exception as error:  # a learner's bug is feedback, not a crash of the check
         return None, f"{type(error).__name__}: {error}"
+
+
+def guarded(*, receiver: str | None = None, sends: bool = False):
+    """Make a check keep its promise: whatever it is given, it prints ✓ or ✗ and returns True or False, never raises.
+
+    `receiver` names the check's parameter that holds the learner's Receiver: it is checked before the check
+    runs (None, something else, or, when the check `sends` to it, stopped), so the hint says what to do
+    instead of showing a traceback. Anything else the check raises, on an argument it did not expect or on a
+    kernel whose state changed, is printed as a ✗ with the error and a way back.
+    """
+
+    def decorate(check):
+        signature = inspect.signature(check)
+        call = f"{check.__name__}({', '.join(signature.parameters)})"
+
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            try:
+                arguments = signature.bind(*args, **kwargs).arguments
+            except TypeError as error:
+                return failed(f"this check is {call}, but it was called with other arguments ({error}). "
+                              "Run the cell as the notebook wrote it.")  # fmt: skip
+            if receiver is not None:
+                problem = receiver_problem(arguments.get(receiver), receiver, running=sends)
+                if problem:
+                    return failed(problem)
+            result, error = attempt(check, *args, **kwargs)
+            if error is None:
+                stopped = receiver is not None and not arguments[receiver].running
+                if result is not True and stopped:
+                    print(f"  (`{receiver}` is stopped too: run {receiver}.start() before sending anything to it.)")
+                return result is True
+            if error.startswith("ReceiverError") and receiver is not None:
+                return failed(f"the receiver `{receiver}` stopped while the check ran ({error}). "
+                              f"Run {receiver}.start() and this cell again.")  # fmt: skip
+            return failed(f"the check could not run with what it was given: {error}. Run the cells above this one "
+                          "again (from the top if unsure), then this cell.")  # fmt: skip
+
+        return run
+
+    return decorate
+
+
+def receiver_problem(rx, name: str = "rx", *, running: bool = True) -> str | None:
+    """What keeps `rx` from being used by a check (None, not a Receiver, stopped when `running`), or None."""
+    if rx is None:
+        return (f"`{name}` is None, not a receiver: run the notebook's first cells ({name} = wl.Receiver().start()), "
+                "then this cell.")  # fmt: skip
+    if not isinstance(rx, Receiver):
+        return (f"`{name}` should be the notebook's receiver, but it is a {type(rx).__name__}. Run the notebook's "
+                f"first cells ({name} = wl.Receiver().start()), then this cell.")  # fmt: skip
+    if running and not rx.running:
+        return (f"the check could not deliver to the receiver `{name}`: it is stopped. "
+                f"Run {name}.start() and this cell again.")  # fmt: skip
+    return None

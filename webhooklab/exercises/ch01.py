@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .._providers import Stripe
-from . import check, failed
+from . import check, failed, guarded
 
 
+@guarded(receiver="rx")
 def check_order_sent(rx) -> bool:
     """The learner POSTed {"order": 1001} as JSON to rx.url("orders")."""
     orders = rx.store.list("orders")
@@ -21,6 +22,7 @@ def check_order_sent(rx) -> bool:
     )
 
 
+@guarded(receiver="rx")
 def check_event_name(rx, answer) -> bool:
     """The learner read GitHub's event name from the newest captured GitHub request's headers."""
     github = [e for e in rx.store.list() if e.provider == "github"]
@@ -37,6 +39,7 @@ def check_event_name(rx, answer) -> bool:
     )
 
 
+@guarded(receiver="rx", sends=True)
 def check_handler_acts(rx, paid_orders) -> bool:
     """The learner's handler appended the order id from each payment_intent.succeeded to paid_orders."""
 

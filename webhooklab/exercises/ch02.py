@@ -7,11 +7,12 @@ import threading
 import time
 
 from .._polling import ProviderAPI
-from . import attempt, failed, passed
+from . import attempt, failed, guarded, passed
 
 DAY = 86_400
 
 
+@guarded()
 def check_new_event_ids(new_event_ids, *, timeout: float = 10.0) -> bool:
     """new_event_ids(events_url, cursor) returns every event id newer than `cursor`, oldest first.
 
@@ -92,6 +93,7 @@ def _judge_ids(result, log: list[str], cursor: str, old: list[str], waiting: int
     )
 
 
+@guarded()
 def check_expected_median(expected_median, result=None) -> bool:
     """expected_median(interval) is interval / 2; compared with the measured rows of push_vs_poll's result."""
     if not callable(expected_median):
@@ -136,6 +138,7 @@ def _compare_with_measured(expected_median, result) -> str:
     return " Against the experiment:" + "".join(lines) if lines else ""
 
 
+@guarded()
 def check_daily_requests(daily_requests) -> bool:
     """daily_requests(customers, interval_seconds) is customers * 86,400 / interval_seconds."""
     if not callable(daily_requests):

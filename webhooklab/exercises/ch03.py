@@ -8,7 +8,7 @@ import json
 import time
 
 from .._providers import GitHub, Stripe
-from . import attempt, failed, passed
+from . import attempt, failed, guarded, passed
 
 GITHUB_VECTOR = (  # GitHub's published example: (body, headers, secret)
     b"Hello, World!",
@@ -37,6 +37,7 @@ def _uses_compare_digest(function) -> bool | None:
         return None
 
 
+@guarded()
 def check_verify_github(verify_github) -> bool:
     """verify_github(body, headers, secret) returns True for a valid delivery and False for anything else."""
     if not callable(verify_github):
@@ -108,6 +109,7 @@ def _wrong_hint(description: str, right: bool) -> str:
     return "Anything that is not exactly the expected 'sha256=<64 hex digits>' must give False."
 
 
+@guarded()
 def check_handler(handle) -> bool:
     """handle(body, headers, secret) -> (status, message): 2xx for a valid Stripe event, 400 for a bad signature."""
     if not callable(handle):
@@ -166,6 +168,7 @@ def check_handler(handle) -> bool:
     return passed("your handler answers 200 to a valid event and 400 to a tampered, unsigned or replayed one.")
 
 
+@guarded()
 def check_accept_payment(accept_payment) -> bool:
     """accept_payment(event, orders) is True only for a succeeded payment of a known order, in its amount and currency."""
     if not callable(accept_payment):

@@ -7,7 +7,7 @@ import math
 
 from .._providers import Stripe
 from .._retry import RetryPolicy, duration
-from . import attempt, failed, passed
+from . import attempt, failed, guarded, passed
 
 STATUSES = ("delivered", "failed", "exhausted", "disabled")
 
@@ -42,6 +42,7 @@ SCENARIOS = {
 }
 
 
+@guarded()
 def check_apply_payment(apply_payment) -> bool:
     """apply_payment(balance, seen, event) adds a Stripe event's amount once per event id and returns the balance."""
     if not callable(apply_payment):
@@ -91,6 +92,7 @@ def check_apply_payment(apply_payment) -> bool:
     return passed(f"six deliveries of three payments, a balance of {balance} cents: each payment counted once.")
 
 
+@guarded()
 def check_when_is_attempt(when_is_attempt) -> bool:
     """when_is_attempt(policy, n): seconds after the first attempt when attempt n is sent, if all before it fail."""
     if not callable(when_is_attempt):
@@ -125,6 +127,7 @@ def check_when_is_attempt(when_is_attempt) -> bool:
     )
 
 
+@guarded()
 def check_final_status(final_status) -> bool:
     """final_status maps each scenario to delivered, failed, exhausted or disabled."""
     if not isinstance(final_status, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from .._providers import GitHub, Shopify
-from . import attempt, check, failed, passed
+from . import attempt, check, failed, guarded, passed
 
 
 def _not_written(name: str, error: str) -> bool | None:
@@ -16,6 +16,7 @@ def _not_written(name: str, error: str) -> bool | None:
     return None
 
 
+@guarded(receiver="rx", sends=True)
 def check_refund_handler(rx, orders, stripe) -> bool:
     """A signed charge.refunded for order 1001, sent to rx.url("stripe"), marks that order 'refunded'."""
     try:
@@ -63,6 +64,7 @@ def _pushes() -> list[tuple[str, dict, bool, str]]:
     ]  # fmt: skip
 
 
+@guarded()
 def check_should_deploy(should_deploy) -> bool:
     """should_deploy(push) is true only for a push of commits to refs/heads/main."""
     if not callable(should_deploy):
@@ -88,6 +90,7 @@ def _inventory():
     )
 
 
+@guarded()
 def check_adjust_stock(adjust_stock) -> bool:
     """adjust_stock(inventory, line_items, direction) changes the table in place, for every line item."""
     if not callable(adjust_stock):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..grader import Report
-from . import failed, passed
+from . import failed, guarded, passed
 
 # The answers a handler should give, by situation: (the range that passes, why).
 SITUATIONS = {
@@ -16,6 +16,7 @@ SITUATIONS = {
 }
 
 
+@guarded()
 def check_status_codes(status) -> bool:
     """✓ when `status` maps each situation in SITUATIONS to a code in the right class (2xx, 4xx or 5xx)."""
     if not isinstance(status, dict):
@@ -33,6 +34,7 @@ def check_status_codes(status) -> bool:
                   "what fails verification, 5xx for your own failure.")  # fmt: skip
 
 
+@guarded()
 def check_report(report) -> bool:
     """✓ when the report of challenge.run() shows every scenario passing."""
     if not isinstance(report, Report):

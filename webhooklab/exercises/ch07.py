@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._clock import VirtualClock
 from .._providers import Stripe
 from .._retry import duration
-from . import attempt, failed, passed
+from . import attempt, failed, guarded, passed
 
 # What the other headers of a GitHub delivery carry, for a hint when the learner picks one of them.
 GITHUB_HEADERS = {
@@ -20,6 +20,7 @@ GITHUB_HEADERS = {
 }
 
 
+@guarded()
 def check_event_header(answer, captured) -> bool:
     """`answer` is the name of the header that carries GitHub's event type in the captured request."""
     if captured is None or getattr(captured, "provider", None) != "github":
@@ -42,6 +43,7 @@ def check_event_header(answer, captured) -> bool:
     return failed(f"{answer} {what}. Look for the header whose value is {expected!r}.")
 
 
+@guarded(receiver="rx", sends=True)
 def check_retry_status(rx, endpoint: str = "checkout") -> bool:
     """The learner made `endpoint` answer with a status that makes Stripe try again."""
 

@@ -10,6 +10,7 @@ import ipywidgets as widgets
 
 from .._checks import overrides
 from .._delivery import post
+from .._errors import ReceiverError
 from .._providers import PROVIDERS
 from .._receiver import Receiver
 
@@ -30,6 +31,7 @@ class LiveTable(widgets.VBox):
         self._closed = threading.Event()
         self.refresh()
         rx.listen(self._changed.set)
+        self._redraw = reported(self.title, lambda: self.refresh(), doing="Updating the table", rx=rx)
         threading.Thread(target=self._follow, name="webhooklab-live-table", daemon=True).start()
 
     def refresh(self) -> None:
@@ -49,7 +51,7 @@ class LiveTable(widgets.VBox):
         while not self._closed.is_set():
             if self._changed.wait(0.5):
                 self._changed.clear()
-                self.refresh()
+                self._redraw()
                 time.sleep(0.1)  # gather a burst of arrivals into one redraw
 
     def close(self) -> None:
@@ -72,8 +74,9 @@ class SendPanel(widgets.VBox):
         self.wrong_secret = widgets.Checkbox(description="use the wrong secret", indent=False)
         self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
         self.result = widgets.HTML()
-        self.provider.observe(lambda change: self._provider_changed(), names="value")
-        self.button.on_click(lambda _: self.send())
+        self.provider.observe(reported(self.result, lambda change: self._provider_changed(),
+                                       doing="Choosing the provider"), names="value")  # fmt: skip
+        self.button.on_click(reported(self.result, lambda _: self.send(), doing="Sending", rx=rx))
         self._provider_changed()
         super().__init__([self.provider, self.event_type, self.fields, self.secret,
                           widgets.HBox([self.tamper, self.wrong_secret]), self.button, self.result])  # fmt: skip
@@ -120,9 +123,10 @@ class SignatureExplainer(widgets.VBox):
         self.secret = widgets.Password(value=secret, description="Secret")
         self.reload = widgets.Button(description="Reload events", icon="refresh")
         self.output = widgets.HTML()
-        self.reload.on_click(lambda _: self.load())
+        self.reload.on_click(reported(self.output, lambda _: self.load(), doing="Reloading the events", rx=rx))
         for control in (self.event, self.provider, self.secret):
-            control.observe(lambda change: self.explain(), names="value")
+            control.observe(reported(self.output, lambda change: self.explain(), doing="Explaining the event", rx=rx),
+                            names="value")  # fmt: skip
         super().__init__([widgets.HBox([self.event, self.reload]), self.provider, self.secret, self.output])
         self.load()
 
@@ -148,6 +152,35 @@ class SignatureExplainer(widgets.VBox):
             return None
         self.output.value = explanation._repr_html_()
         return explanation
+
+
+def reported(area, action, *, doing: str, rx=None):
+    """`action` as a button or observer callback that shows what it raises in `area`, an HTML widget of the widget.
+
+    Without this, an exception in a callback reaches only JupyterLab's log console and the button seems to do
+    nothing. The plain methods still raise for code that calls them; only the callbacks report. `rx`, the
+    widget's receiver, lets the message say that it is stopped and how to start it.
+    """
+
+    def callback(*args):
+        try:
+            return action(*args)
+        except Exception as error:  # noqa: BLE001 (shown to the learner, in the widget)
+            area.value = error_html(error, doing=doing, rx=rx)
+            return None
+
+    return callback
+
+
+def error_html(error: BaseException, *, doing: str, rx=None) -> str:
+    """What went wrong and what to do, escaped, for a widget's HTML area."""
+    if isinstance(error, ReceiverError) and rx is not None and not getattr(rx, "running", True):
+        what, todo = "the receiver is stopped", "Run rx.start() in a cell (rx is your receiver), then try again."
+    else:
+        what = f"{type(error).__name__}: {error}"
+        todo = "Check the values above and try again; if it keeps failing, run this widget's cell again."
+    return (f"<span style='color:firebrick'>✗ {html.escape(doing)} failed: {html.escape(what)}.</span> "
+            f"{html.escape(todo)}")
 
 
 def provider_choices() -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from .._pushpoll import delays, produce, stored_at
 from .._providers import PROVIDERS
 from .._receiver import Receiver
 from .._retry import duration
-from ._capture import TABLE_STYLE
+from ._capture import TABLE_STYLE, reported
 
 
 class RetryTimeline(widgets.VBox):
@@ -29,7 +29,7 @@ class RetryTimeline(widgets.VBox):
         self.picture = widgets.HTML()
         self.status = widgets.HTML()
         self.button = widgets.Button(description="Start delivery", button_style="primary", icon="play")
-        self.button.on_click(lambda _: self.start())
+        self.button.on_click(reported(self.status, lambda _: self.start(), doing="Starting the delivery"))
         self.delivery = None
         self._clock = None
         super().__init__([self.button, self.picture, self.status])
@@ -37,10 +37,10 @@ class RetryTimeline(widgets.VBox):
 
     def start(self):
         """Deliver in the background, redrawing as virtual time passes; returns the Delivery."""
-        self.button.disabled = True
         self._clock = AcceleratedClock(self.speed)
         self.delivery = self.provider.deliver(self.event, self.url, policy=self.policy, clock=self._clock,
                                               background=True, on_attempt=lambda d, row: self.render())  # fmt: skip
+        self.button.disabled = True  # only once the delivery is under way: a failure leaves the button usable
         threading.Thread(target=self._tick, name="webhooklab-timeline", daemon=True).start()
         return self.delivery
 
@@ -85,7 +85,8 @@ class PushPollRace(widgets.VBox):
         self.rate, self.interval, self.duration = rate, interval, duration
         self.board = widgets.HTML()
         self.button = widgets.Button(description="Start the race", button_style="primary", icon="flag-checkered")
-        self.button.on_click(lambda _: threading.Thread(target=self.run, daemon=True).start())
+        race = reported(self.board, lambda: self.run(), doing="The race")
+        self.button.on_click(lambda _: threading.Thread(target=race, name="webhooklab-race", daemon=True).start())
         self.result: dict | None = None
         super().__init__([self.button, self.board])
         self._show({"events": 0, "push": [], "poll": [], "requests": 0, "empty": 0})
@@ -93,16 +94,19 @@ class PushPollRace(widgets.VBox):
     def run(self) -> dict:
         """Run the race for `duration` seconds; returns the final score."""
         self.button.disabled = True
-        with Receiver() as rx, ProviderAPI(push_to=rx.url("race")) as api, \
-                Poller(api, interval=self.interval) as poller:  # fmt: skip
-            ids = produce(api, self.duration, self.rate, on_event=lambda ids: self._show(self._score(rx, api, poller, ids)))
-            poller.wait_for(ids, timeout=self.interval + 2)
-            rx.wait_for(len(ids), endpoint="race", timeout=5)
-            score = self._score(rx, api, poller, ids)
-            rx.close()
+        try:
+            with Receiver() as rx, ProviderAPI(push_to=rx.url("race")) as api, \
+                    Poller(api, interval=self.interval) as poller:  # fmt: skip
+                ids = produce(api, self.duration, self.rate,
+                              on_event=lambda ids: self._show(self._score(rx, api, poller, ids)))  # fmt: skip
+                poller.wait_for(ids, timeout=self.interval + 2)
+                rx.wait_for(len(ids), endpoint="race", timeout=5)
+                score = self._score(rx, api, poller, ids)
+                rx.close()
+        finally:
+            self.button.disabled = False  # a race that failed can be run again
         self._show(score, final=True)
         self.result = score
-        self.button.disabled = False
         return score
 
     @staticmethod
@@ -164,7 +168,8 @@ class Quiz(widgets.VBox):
         for number, (question, options, _, _) in enumerate(QUESTIONS, 1):
             choice = widgets.RadioButtons(options=options, value=None, layout={"width": "auto"})
             feedback = widgets.HTML()
-            choice.observe(lambda change, i=number - 1: self.answer(i, change["new"]), names="value")
+            choice.observe(reported(feedback, lambda change, i=number - 1: self.answer(i, change["new"]),
+                                    doing="Marking the answer"), names="value")  # fmt: skip
             self.choices.append(choice)
             self.feedback.append(feedback)
             rows += [widgets.HTML(f"<b>{number}. {html.escape(question)}</b>"), choice, feedback]
