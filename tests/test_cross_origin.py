@@ -382,16 +382,21 @@ def attack(browser, url: str, screenshot: str, *, served_by: str | None = None):
 # -- the attacks --------------------------------------------------------------------------------
 
 
+def attacked(victim, browser, url: str, screenshot: str, **options):
+    """Run an attack: the page's report, what reached the receiver, and both as evidence for a failure."""
+    report, traffic = attack(browser, url, screenshot, **options)
+    arrived = victim.recorder.from_browser()
+    evidence = json.dumps({"page": report, "browser": traffic.lines(), "receiver": arrived}, indent=1)
+    print(evidence)
+    assert traffic.hosts() <= LOCAL_HOSTS, evidence  # every request stayed on this machine
+    return report, arrived, evidence
+
+
 @pytest.mark.parametrize("attacker", [ATTACKER_HOST, "127.0.0.1"], ids=["cross-site", "same-site"], indirect=True)
 def test_a_page_of_another_origin_can_neither_change_nor_read_anything(victim, attacker, browser):
     cross_site = urlsplit(attacker).hostname == ATTACKER_HOST
     screenshot = "cross-origin-attacker.png" if cross_site else "cross-origin-same-site.png"
-    report, traffic = attack(browser, attacker + "/attack", screenshot)
-    arrived = victim.recorder.from_browser()
-    evidence = json.dumps({"page": report, "browser": traffic.lines(), "receiver": arrived}, indent=1)
-    print(evidence)
-
-    assert traffic.hosts() <= LOCAL_HOSTS, evidence
+    report, arrived, evidence = attacked(victim, browser, attacker + "/attack", screenshot)
     outcomes = report["outcomes"]
     assert len(outcomes) == 20 and report["errors"] == [], evidence
     # Nothing happened on the receiver, and the API answers a normal local client as before.
@@ -441,12 +446,7 @@ def test_a_page_of_another_origin_can_neither_change_nor_read_anything(victim, a
 def test_a_rebound_name_gets_a_403_even_from_its_own_origin(victim, attacker, browser):
     """DNS rebinding: the page came from the attacker's server, and now its name resolves to the receiver."""
     url = f"http://{REBOUND}:{victim.port}/attack"
-    report, traffic = attack(browser, url, "cross-origin-rebinding.png", served_by=attacker + "/rebind")
-    arrived = victim.recorder.from_browser()
-    evidence = json.dumps({"page": report, "browser": traffic.lines(), "receiver": arrived}, indent=1)
-    print(evidence)
-
-    assert traffic.hosts() <= LOCAL_HOSTS, evidence
+    report, arrived, evidence = attacked(victim, browser, url, "cross-origin-rebinding.png", served_by=attacker + "/rebind")
     outcomes = report["outcomes"]
     assert len(outcomes) == 8 and report["errors"] == [], evidence
     host = f"{REBOUND}:{victim.port}"

@@ -19,7 +19,7 @@ from ._checks import got
 from ._delivery import post
 from ._errors import UsageError
 from ._export import curl, replay_headers, to_csv, to_har, to_json
-from ._guard import hostname, is_ip, on_this_machine
+from ._guard import on_this_machine
 from ._providers import PROVIDERS
 from ._providers.registry import one_of
 from ._rules import Rule
@@ -203,7 +203,12 @@ def _is_this_server(url) -> bool:
         port = url.port or (443 if url.scheme == "https" else 80)
     except ValueError:
         return False
-    host = hostname(url.hostname or "")
-    local = host == "localhost" or (is_ip(host) and (ipaddress.ip_address(host).is_loopback
-                                                     or ipaddress.ip_address(host).is_unspecified))  # fmt: skip
-    return local and str(port) == request.environ.get("SERVER_PORT")
+    if str(port) != request.environ.get("SERVER_PORT"):
+        return False
+    if url.hostname == "localhost":  # urlsplit gives the name in lower case, without brackets
+        return True
+    try:
+        address = ipaddress.ip_address(url.hostname or "")
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified

@@ -44,14 +44,14 @@ def seconds(value, name: str, hint: str = "", *, infinite: bool = False, negativ
         dated = " (a datetime? pass its .timestamp())" if hasattr(value, "timestamp") else ""
         raise UsageError(f"{name} must be a number of seconds, got {got(value)}{dated}{hint}")
     try:
-        seconds = float(value)
+        number = float(value)
     except OverflowError:  # an int too large for a float
-        seconds = math.inf
-    if math.isnan(seconds) or (math.isinf(seconds) and not infinite):
+        number = math.inf
+    if math.isnan(number) or (math.isinf(number) and not infinite):
         raise UsageError(f"{name} must be a finite number of seconds, got {got(value)}{hint}")
-    if seconds < 0 and not negative:
+    if number < 0 and not negative:
         raise UsageError(f"{name} cannot be negative, got {got(value)}{hint}")
-    return seconds
+    return number
 
 
 def endpoint_name(endpoint, argument: str = "endpoint") -> str:
