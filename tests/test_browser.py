@@ -1,73 +1,28 @@
 """Notebook 01 in JupyterLab, in a real headless Chromium: the widgets render and the Send button works."""
 
-import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import nbformat
 import pytest
-import requests
+from lab_under_test import CHROMIUM, CHROMIUM_ARGS, ROOT, jupyterlab
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
 
-ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab on a copy of the notebooks, offline and quiet; yields (base URL, token)."""
+    """JupyterLab on a copy of the notebooks; yields (base URL, token)."""
     workshop = tmp_path / "workshop"
     shutil.copytree(ROOT / "notebooks", workshop)
     shutil.copytree(ROOT / "datasets", workshop / "datasets")
     notebook = nbformat.read(workshop / "01.00-what-is-a-webhook.ipynb", as_version=4)
     notebook.cells = [cell for cell in notebook.cells if cell.source.strip() != "rx.stop()"]  # keep it receiving
     nbformat.write(notebook, workshop / "01.00-what-is-a-webhook.ipynb")
-    settings = tmp_path / "settings"
-    for plugin, values in {
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
-        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
-    }.items():
-        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
-        (settings / plugin).write_text(json.dumps(values))
-    port, token = free_port(), "browser-test"
-    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workshop}",
-         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.extension_manager=readonly", f"--LabApp.user_settings_dir={settings}",
-         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.expose_app_in_browser=True", "--allow-root"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"{base}/api/status", params={"token": token}, timeout=2).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
-        time.sleep(0.2)
-    yield base, token
-    process.terminate()
-    process.wait(timeout=30)
+    with jupyterlab(tmp_path, workshop, "browser-test") as url:
+        yield url.rstrip("/"), "browser-test"
 
 
 def test_notebook_01_runs_and_its_widgets_work_in_chromium(lab):

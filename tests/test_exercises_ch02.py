@@ -99,55 +99,107 @@ def test_a_stub_that_raises_and_a_loop_that_never_ends_are_hints_not_crashes(cap
     assert "not a function yet" in capsys.readouterr().out
 
 
-# -- Exercise 2: the expected median -------------------------------------------------------
+# -- Exercise 2: a freshness promise ------------------------------------------------------
 
 
 class Measured:
-    """Stands in for a push_vs_poll result: only its table is read."""
+    """Stands in for a push_vs_poll result: only its table's modes and intervals, and its latencies, are read."""
 
     table = pd.DataFrame(
         [
-            {"mode": "push", "interval (s)": None, "median latency (s)": 0.002},
-            {"mode": "poll every 1 s", "interval (s)": 1.0, "median latency (s)": 0.47},
-            {"mode": "poll every 30 s", "interval (s)": 30.0, "median latency (s)": 15.2},
+            {"mode": "push", "interval (s)": None},
+            {"mode": "poll every 1 s", "interval (s)": 1.0},
+            {"mode": "poll every 30 s", "interval (s)": 30.0},
         ]
     )
+    latencies = {
+        "push": [0.002] * 10,
+        "poll every 1 s": [i / 10 + 0.05 for i in range(10)],  # 0.05 ... 0.95: nine in ten within 0.9 s
+        "poll every 30 s": [],  # saw nothing: left out of the comparison
+    }
 
 
-def test_the_expected_median_solution_passes_and_is_compared_with_the_experiment(capsys):
-    assert ch02.check_expected_median(solution("expected-median")["expected_median"], Measured()) is True
+def test_the_longest_interval_solution_passes_and_is_compared_with_the_experiment(capsys):
+    assert ch02.check_longest_interval(solution("longest-interval")["longest_interval"], Measured()) is True
     out = capsys.readouterr().out
-    assert out.startswith("✓ expected_median(interval) is interval / 2.")
-    assert "poll every 1 s: you expect 0.5 s, the experiment measured 0.47 s (94% of it)" in out
-    assert "push" not in out
+    assert out.startswith("✓ to see 90% of events within 10 s, poll at least every 11.1 s. "
+                          "The proposed 20 s sees only 50%")  # fmt: skip
+    assert "poll every 1 s: your rule says 90% are seen within 0.9 s; the experiment saw 90% of 10 events" in out
+    assert "push" not in out.split("Against the experiment:")[1] and "30 s:" not in out
 
 
-def test_a_whole_interval_is_the_longest_wait(capsys):
-    assert ch02.check_expected_median(lambda interval: interval) is False
-    assert "a whole interval: that is the longest wait" in capsys.readouterr().out
+def test_the_median_rule_is_a_promise_for_half_the_events(capsys):
+    assert ch02.check_longest_interval(lambda within, share: 2 * within) is False
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet: longest_interval(10, 0.9) is 20, twice the promise: that is the median rule")
 
 
-def test_milliseconds_and_other_wrong_medians(capsys):
-    assert ch02.check_expected_median(lambda interval: interval * 500) is False
-    assert "milliseconds" in capsys.readouterr().out
-    assert ch02.check_expected_median(lambda interval: interval / 3) is False
-    assert capsys.readouterr().out.startswith("✗ Not yet: expected_median(0.25) is 0.08")
-    assert ch02.check_expected_median(lambda interval: None) is False
-    assert "return a number of seconds" in capsys.readouterr().out
+def test_typical_mix_ups_get_their_own_hint(capsys):
+    mix_ups = {
+        (lambda within, share: within): "keeps the promise for every event, but it asks only for 90%",
+        (lambda within, share: within * share): "the promise times the share",
+        (lambda within, share: within / 2): "the median rule the wrong way round",
+        (lambda within, share: within / (1 - share)): "the share that arrives LATE",
+        (lambda within, share: within * 1000 / share): "milliseconds",
+        (lambda within, share: within / share / 60): "minutes",
+        (lambda within, share: 40): "Polls 40 s apart see 25% of events within 10 s, fewer than the promise",
+        (lambda within, share: 0): "more than 0 s",
+        (lambda within, share: None): "return a number of seconds",
+    }
+    for wrong, hint in mix_ups.items():
+        assert ch02.check_longest_interval(wrong) is False
+        out = capsys.readouterr().out
+        assert out.startswith("✗ Not yet") and hint in out, out
 
 
-# -- Exercise 3: requests per day ----------------------------------------------------------
+def test_a_stub_or_no_function_is_a_hint_not_a_crash(capsys):
+    def stub(within_seconds, share):
+        raise NotImplementedError("write longest_interval in the exercise cell below")
+
+    assert ch02.check_longest_interval(stub) is False
+    assert "raised NotImplementedError: write longest_interval" in capsys.readouterr().out
+    assert ch02.check_longest_interval(None, object()) is False
+    assert "not a function yet" in capsys.readouterr().out
 
 
-def test_the_daily_requests_solution_passes(capsys):
-    assert ch02.check_daily_requests(solution("daily-requests")["daily_requests"]) is True
-    assert "14,400,000 requests a day" in capsys.readouterr().out
+# -- Exercise 3: push or poll, for busy shops ----------------------------------------------
 
 
-def test_one_customer_only_and_minutes_for_seconds(capsys):
-    assert ch02.check_daily_requests(lambda customers, interval: 86_400 / interval) is False
-    assert "one customer's polls" in capsys.readouterr().out
-    assert ch02.check_daily_requests(lambda customers, interval: customers * 1440 / interval) is False
-    assert "a day has 86,400 of them" in capsys.readouterr().out
-    assert ch02.check_daily_requests(lambda customers, interval: customers * interval) is False
-    assert "expected 1,440" in capsys.readouterr().out
+def test_the_daily_requests_solution_and_its_decision_pass(capsys):
+    answer = solution("daily-requests")
+    assert answer["decision"] == "poll"
+    assert ch02.check_daily_requests(answer["daily_requests"], answer["decision"]) is True
+    out = capsys.readouterr().out
+    assert out.startswith("✓ poll is the lighter choice here. Polling every 60 s makes 2,880,000 requests a day; "
+                          "push makes one per event, 2,000 × 3,000 = 6,000,000.")  # fmt: skip
+    assert "push would make 72 times fewer requests" in out
+
+
+def test_push_for_busy_shops_is_told_to_count_both_sides(capsys):
+    right = solution("daily-requests")["daily_requests"]
+    assert ch02.check_daily_requests(right, "push") is False
+    out = capsys.readouterr().out
+    assert "Push costs more here" in out and "at most one interval, 60 s" in out
+    assert ch02.check_daily_requests(right) is False
+    assert 'Now decide: set decision to "push" or "poll"' in capsys.readouterr().out
+    assert ch02.check_daily_requests(right, "webhooks") is False
+    assert "decision is 'webhooks'" in capsys.readouterr().out
+    assert ch02.check_daily_requests(right, " Poll ") is True
+
+
+def test_wrong_counts_get_their_own_hint(capsys):
+    mix_ups = {
+        (lambda customers, interval: 86_400 / interval): "one customer's polls",
+        (lambda customers, interval: customers * 1440 / interval): "1,440 is minutes in a day",
+        (lambda customers, interval: customers * 24 / interval): "24 is hours in a day",
+        (lambda customers, interval: 2 * customers * 86_400 / interval): "twice the count",
+        (lambda customers, interval: customers * 43_200 / interval): "half the count",
+        (lambda customers, interval: customers * interval / 86_400): "upside down",
+        (lambda customers, interval: customers * 86_400_000 / interval): "milliseconds",
+        (lambda customers, interval: customers * interval): "expected 1,440",
+        (lambda customers, interval: "many"): "return a number",
+    }
+    for wrong, hint in mix_ups.items():
+        assert ch02.check_daily_requests(wrong, "poll") is False
+        out = capsys.readouterr().out
+        assert out.startswith("✗ Not yet") and hint in out, out

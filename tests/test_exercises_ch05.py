@@ -98,15 +98,31 @@ def test_should_deploy_solution_passes(capsys):
         (lambda push: True, ["feature/x", "returned True, but it should be False", "'refs/heads/main'"]),
         (lambda push: push["ref"] == "main", ["a push of two commits to main", "returned False"]),
         (lambda push: push["ref"].startswith("refs/heads/main"), ["main-old", "exactly"]),
+        (lambda push: push["ref"].endswith("/main") and not push["deleted"], ["feature/main", "the whole ref"]),
         (lambda push: (push.get("base_ref") or push["ref"]) == "refs/heads/main", ["tag push", "refs/tags/"]),
         (lambda push: push["ref"] == "refs/heads/main", ["main being deleted", "not push['deleted']"]),
         (lambda push: push["head_commit"]["id"] and push["ref"] == "refs/heads/main", ["raised TypeError"]),
     ],
-    ids=["everything", "short-name", "startswith", "base-ref", "deleted", "crashes-on-deleted"],
+    ids=["everything", "short-name", "startswith", "endswith", "base-ref", "deleted", "crashes-on-deleted"],
 )
 def test_wrong_deploy_conditions_get_the_hint_for_their_mistake(body, fragments, capsys):
     assert ch05.check_should_deploy(body) is False
     hinted(capsys, *fragments)
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        lambda push: push["ref"] == "refs/heads/main" and not push["deleted"],
+        lambda push: push["ref"] == "refs/heads/main" and push["head_commit"] is not None,
+        lambda push: push["ref"].split("/", 2) == ["refs", "heads", "main"] and push["after"].strip("0") != "",
+    ],
+    ids=["deleted-flag", "head-commit", "after-sha"],
+)
+def test_any_sound_design_of_the_deploy_condition_passes(design, capsys):
+    """The exercise states the goal, not the code: each way of telling a deletion apart is accepted."""
+    assert ch05.check_should_deploy(design) is True
+    assert capsys.readouterr().out.startswith("✓")
 
 
 def test_the_placeholder_should_deploy_is_named(capsys):

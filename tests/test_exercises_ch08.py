@@ -1,159 +1,157 @@
-"""The checks of OPTIONAL-08.00, and the captured data set they read."""
+"""08.00-glossary: each solution passes its check, typical wrong answers get a specific hint, and the headers
+table shows every header its text names."""
 
-import importlib.util
+import json
 import re
-import sys
 from pathlib import Path
 
+import IPython.display
+import nbformat
 import pytest
 
+import webhooklab as wl
 from webhooklab.exercises import ch08
 
-ROOT = Path(__file__).parent.parent
-CAPTURED = ROOT / "datasets" / "captured"
-SOLUTIONS = ROOT / "notebooks" / "solutions"
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+SOLUTIONS = NOTEBOOKS / "solutions"
 
 
-@pytest.fixture(scope="module")
-def attempts():
-    return ch08.load_attempts()
-
-
-@pytest.fixture(scope="module")
-def deliveries(attempts):
-    return ch08.per_delivery(attempts)
-
-
-def run_solution(name: str, **namespace):
+def run_solution(name: str, **namespace) -> dict:
     exec((SOLUTIONS / name).read_text(), namespace)
     return namespace
 
 
-# -- the data set ---------------------------------------------------------------------------------
+# -- exercise 1: one URL, three providers -----------------------------------------------------------
 
 
-def test_the_data_set_is_small_and_every_column_is_documented(monkeypatch):
-    csv = CAPTURED / "attempts.csv"
-    assert csv.stat().st_size < 2 * 1024 * 1024
-    header = csv.read_text(encoding="utf-8").splitlines()[0].split(",")
-    spec = importlib.util.spec_from_file_location("generate", CAPTURED / "generate.py")
-    generate = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "generate", generate)  # dataclasses look their module up there
-    spec.loader.exec_module(generate)  # defines the columns, does not run
-    assert header == generate.COLUMNS
-    documented = re.findall(r"^\| `(\w+)` \|", (CAPTURED / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
-    assert [c for c in documented if c in header] == header
+def test_the_what_happened_solution_passes(rx, capsys):
+    answer = run_solution("08.00-what-happened.py")["what_happened"]
+    assert ch08.check_what_happened(answer, rx) is True
+    out = capsys.readouterr().out
+    assert out.startswith("✓ what_happened named all 6: push, orders/create, payment_intent.succeeded")
+    assert len(rx.events("one-url")) == 6  # six real requests reached the receiver
 
 
-def test_the_data_set_is_consistent(attempts, deliveries):
-    assert set(attempts["provider"]) == {"stripe", "github", "shopify", "standard"}
-    assert attempts["request_id"].is_unique
-    assert len(attempts) >= 300
-    for _, rows in attempts.groupby("delivery"):
-        assert list(rows["attempt"]) == list(range(1, len(rows) + 1))
-        assert (rows["final_status"].iloc[-1] == "delivered") == bool(rows["ok"].iloc[-1])
-        assert not rows["ok"].iloc[:-1].any()  # a delivery stops at its first success
-    retries = attempts[attempts["attempt"] > 1]
-    assert retries["receiver_duplicate"].all()  # a retry carries the same delivery id
-    timeouts = attempts[attempts["status"].isna()]
-    assert len(timeouts) and (timeouts["receiver_status"] == 200).all()  # processed, but answered too late
-    assert set(deliveries["final_status"]) >= {"delivered", "exhausted", "failed"}
+def test_lower_case_header_names_work_as_in_a_web_framework(rx, capsys):
+    def what_happened(headers, body):
+        return headers.get("x-github-event") or headers.get("x-shopify-topic") or json.loads(body)["type"]
+
+    assert ch08.check_what_happened(what_happened, rx) is True
 
 
-def test_dataset_path_finds_the_file_from_the_repository_and_from_elsewhere(monkeypatch, tmp_path):
-    monkeypatch.chdir(ROOT / "notebooks")
-    assert ch08.dataset_path() == Path("..", "datasets", "captured", "attempts.csv")
-    monkeypatch.chdir(tmp_path)
-    assert ch08.dataset_path().resolve() == (CAPTURED / "attempts.csv").resolve()  # the shipped copy
-    (tmp_path / "datasets" / "captured").mkdir(parents=True)
-    (tmp_path / "datasets" / "captured" / "attempts.csv").write_text("delivery\n")
-    assert ch08.dataset_path() == Path("datasets", "captured", "attempts.csv")  # the workshop's own copy first
-
-
-def test_dataset_path_says_where_it_looked(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match="missing.csv is not in any of: .*webhooklab lab"):
-        ch08.dataset_path("missing.csv")
-
-
-# -- exercise 1: p95 latency per provider -----------------------------------------------------------
-
-
-def test_the_p95_solution_passes(attempts, capsys):
-    answer = run_solution("08.00-p95-latency.py", attempts=attempts)["p95_latency"]
-    assert ch08.check_p95_latency(answer) is True
-    assert "✓ 95% of attempts were answered within these times. shopify is slowest" in capsys.readouterr().out
-
-
-def test_a_list_of_one_quantile_and_a_one_column_table_are_accepted(attempts, capsys):
-    grouped = attempts.groupby("provider")["elapsed_s"]
-    assert ch08.check_p95_latency(grouped.quantile([0.95])) is True
-    assert ch08.check_p95_latency(grouped.quantile(0.95).to_frame()) is True
+def test_the_check_can_be_run_again(rx, capsys):
+    answer = run_solution("08.00-what-happened.py")["what_happened"]
+    assert ch08.check_what_happened(answer, rx) is True
+    assert ch08.check_what_happened(answer, rx) is True  # reads only the requests it sent this time
 
 
 @pytest.mark.parametrize(
-    ("wrong", "hint"),
+    ("answer", "hint"),
     [
-        (lambda a: None, "set `p95_latency` in the cell above"),
-        (lambda a: a["elapsed_s"].quantile(0.95), "a single number"),
+        (None, "define `what_happened(headers, body)` in the cell above"),
+        ("X-GitHub-Event", "should be a function what_happened(headers, body), but it is a str"),
+        (lambda headers, body: headers["X-GitHub-Event"], "raised KeyError: 'x-github-event' for a Shopify request"),
+        (lambda headers, body: headers["X-GitHub-Event"], "headers.get(name) gives None where headers[name] raises"),
         (
-            lambda a: a.groupby("endpoint")["elapsed_s"].quantile(0.95),
-            "one value per endpoint; the question asks for one per provider",
+            lambda headers, body: headers.get("X-GitHub-Event") or headers.get("X-Shopify-Topic"),
+            "for a Stripe 'payment_intent.succeeded' it returned None. Stripe sends no header that names the event",
         ),
-        (lambda a: a.groupby("provider")["elapsed_s"].median(), "those are medians"),
-        (lambda a: a.groupby("provider")["elapsed_s"].mean(), "those are averages"),
-        (lambda a: a.groupby("provider")["elapsed_s"].quantile(0.95) * 1000, "milliseconds"),
-        (lambda a: a.groupby("provider")[["elapsed_s", "after_first_s"]].quantile(0.95), "select one column"),
-        (lambda a: a.groupby("provider")["elapsed_s"].quantile(0.9), "the values are not right yet: for"),
-        (lambda a: [0.1, 0.2], "should be a pandas Series"),
+        (
+            lambda headers, body: json.loads(body).get("type") or json.loads(body).get("action"),
+            "for a GitHub 'push' it returned None. GitHub names the event in the X-GitHub-Event header",
+        ),
+        (
+            lambda headers, body: headers.get("X-GitHub-Event") or headers.get("X-Shopify-Topic") or headers.get(
+                "Stripe-Signature"
+            ),
+            "Stripe-Signature holds only a timestamp and the signature",
+        ),
+        (lambda headers, body: "push", "for a Shopify 'orders/create' it returned 'push'. Shopify names the topic"),
+        (
+            lambda headers, body: (headers.get("X-GitHub-Event") or headers.get("X-Shopify-Topic") or "").encode(),
+            "for a GitHub request it returned bytes, b'push': return a str",
+        ),
+        (lambda headers: "push", "It is called as what_happened(headers, body)"),
     ],
-    ids=["none", "scalar", "per-endpoint", "median", "mean", "ms", "two-columns", "p90", "list"],
-)
-def test_wrong_p95_answers_get_a_hint(attempts, capsys, wrong, hint):
-    assert ch08.check_p95_latency(wrong(attempts)) is False
-    out = capsys.readouterr().out
-    assert out.startswith("✗ Not yet:") and hint in out
-
-
-# -- exercise 2: share of deliveries retried per event type --------------------------------------------
-
-
-def test_the_retried_share_solution_passes(deliveries, capsys):
-    answer = run_solution("08.00-retried-share.py", deliveries=deliveries)["retried_share"]
-    assert ch08.check_retried_share(answer) is True
-    assert "✓ contact.updated stands out: 100% of its deliveries needed a retry" in capsys.readouterr().out
-
-
-def test_another_way_to_write_it_passes(deliveries, capsys):
-    answer = deliveries.assign(retried=deliveries["attempts"] > 1).groupby("event_type")["retried"].mean()
-    assert ch08.check_retried_share(answer) is True
-
-
-@pytest.mark.parametrize(
-    ("wrong", "hint"),
-    [
-        (
-            lambda a, d: (a["attempt"] > 1).groupby(a["event_type"]).mean(),
-            "you counted attempts (rows of the file), not deliveries",
-        ),
-        (lambda a, d: (d["attempts"] > 1).groupby(d["event_type"]).sum(), "the question asks for the share"),
-        (lambda a, d: (d["attempts"] > 1).groupby(d["event_type"]).mean() * 100, "not a percentage"),
-        (lambda a, d: (d["attempts"] >= 1).groupby(d["event_type"]).mean(), "more than one (> 1)"),
-        (lambda a, d: (d["attempts"] == 1).groupby(d["event_type"]).mean(), "did NOT need a retry"),
-        (
-            lambda a, d: (d["attempts"] > 1).groupby(d["endpoint"]).mean(),
-            "one value per endpoint; the question asks for one per event type",
-        ),
-        (lambda a, d: (d["attempts"] > 1).mean(), "a single number"),
+    ids=[
+        "none", "a-string", "keyerror", "keyerror-hint", "no-body", "body-only", "signature", "constant", "bytes",
+        "one-argument",
     ],
-    ids=["attempt-rows", "count", "percent", "at-least-one", "inverted", "per-endpoint", "scalar"],
 )
-def test_wrong_retried_shares_get_a_hint(attempts, deliveries, capsys, wrong, hint):
-    assert ch08.check_retried_share(wrong(attempts, deliveries)) is False
+def test_wrong_answers_get_a_hint(rx, capsys, answer, hint):
+    assert ch08.check_what_happened(answer, rx) is False
     out = capsys.readouterr().out
-    assert out.startswith("✗ Not yet:") and hint in out
+    assert out.startswith("✗ Not yet:") and hint in out, out
 
 
-def test_a_learner_exception_never_escapes_a_check(capsys):
-    assert ch08.check_retried_share("contact.updated") is False
-    assert "should be a pandas Series" in capsys.readouterr().out
+def test_a_long_wrong_value_is_cut_short_in_the_hint(rx, capsys):
+    assert ch08.check_what_happened(lambda headers, body: headers.get("Stripe-Signature") or "x" * 200, rx) is False
+    out = capsys.readouterr().out
+    assert "…" in out and "x" * 41 not in out
+
+
+def test_a_stopped_receiver_is_a_hint_for_what_happened(capsys):
+    stopped = wl.Receiver()
+    assert ch08.check_what_happened(lambda headers, body: "push", stopped) is False
+    assert "✗ Not yet: the check could not deliver to the receiver `rx`: it is stopped" in capsys.readouterr().out
+    stopped.close()
+
+
+# -- exercise 2: make the provider retry --------------------------------------------------------------
+
+
+def test_the_retry_status_solution_passes(rx, capsys):
+    run_solution("08.00-retry-status.py", rx=rx)
+    assert ch08.check_retry_status(rx, "checkout") is True
+    out = capsys.readouterr().out
+    assert "✓ 'checkout' answered 503, so Stripe tried again: 4 attempts over 3 h 30 min" in out
+
+
+@pytest.mark.parametrize("status", [500, 404, 301, 429])
+def test_any_answer_outside_2xx_makes_stripe_retry(rx, capsys, status):
+    rx.respond("checkout", status=status, headers={"Location": "/elsewhere"} if status == 301 else None)
+    assert ch08.check_retry_status(rx) is True
+
+
+def test_a_2xx_answer_gets_a_hint(rx, capsys):
+    rx.respond("checkout", status=204)
+    assert ch08.check_retry_status(rx, "checkout") is False
+    out = capsys.readouterr().out
+    assert "✗ Not yet: 'checkout' answered 204, and a 2xx means 'got it'" in out
+
+
+def test_an_untouched_endpoint_gets_a_hint(rx, capsys):
+    assert ch08.check_retry_status(rx, "checkout") is False
+    assert "rx.respond('checkout', status=...)" in capsys.readouterr().out
+
+
+def test_a_stopped_receiver_is_a_hint_not_an_exception(capsys):
+    stopped = wl.Receiver()
+    assert ch08.check_retry_status(stopped) is False
+    assert "✗ Not yet: the check could not deliver" in capsys.readouterr().out
+    stopped.close()
+
+
+# -- the headers table: what the text points at is on screen ----------------------------------------
+
+
+def cells_around(cell_id: str):
+    """The code cell with this id, and the markdown cell that follows it, from the committed notebook."""
+    cells = nbformat.read(NOTEBOOKS / "08.00-glossary.ipynb", as_version=4).cells
+    index = next(i for i, cell in enumerate(cells) if cell.id == cell_id)
+    return cells[index], cells[index + 1]
+
+
+def test_the_headers_table_shows_in_full_every_header_its_text_names(monkeypatch):
+    table_cell, text_cell = cells_around("9ae8bec4")
+    named = [name for name in re.findall(r"`([A-Za-z][\w-]*)`", text_cell.source) if "-" in name]
+    assert {"X-GitHub-Event", "X-Shopify-Webhook-Id", "Stripe-Signature", "webhook-signature"} <= set(named)
+
+    rendered = []  # rendered when displayed, so inside the cell's option_context, as Jupyter renders it
+    monkeypatch.setattr(IPython.display, "display", lambda shown: rendered.append((shown._repr_html_(), repr(shown))))
+    exec(table_cell.source, {"wl": wl})
+    [(html, text)] = rendered
+    for name in named:
+        assert f"<th>{name}</th>" in html, f"the text names {name}, which the table does not show"
+        assert name in text
+    assert "..." not in html and "..." not in text, "nothing in the table is cut short"

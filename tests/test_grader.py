@@ -8,7 +8,7 @@ import pytest
 
 import webhooklab as wl
 from webhooklab.exercises import ch06
-from webhooklab.grader import SCENARIOS, Challenge, Report
+from webhooklab.grader import SCENARIOS, Challenge, Outage, Report
 
 SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
 NAMES = [s.name for s in SCENARIOS]
@@ -36,8 +36,13 @@ def naive_for(challenge):
     return naive
 
 
-def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newest=True, dedupe=True):
-    """The solution's handler with one knob turned, so each test breaks exactly one rule."""
+def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newest=True, dedupe_on="id",
+                 mark_first=False, when_down=None):
+    """The solution's handler with one knob turned, so each test breaks exactly one rule.
+
+    dedupe_on: "id" (the signed event id), a header's name, or None; mark_first: mark the event seen before
+    its work; when_down: the status to answer when the database is down (None: let the error answer 500).
+    """
     stripe, seen = wl.Stripe(challenge.secret), set()
 
     @challenge.handler
@@ -46,18 +51,26 @@ def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newe
             event = stripe.verify(body, headers)
         except wl.SignatureError:
             return bad_signature
-        if dedupe and event["id"] in seen:
+        key = event["id"] if dedupe_on == "id" else headers.get(dedupe_on) if dedupe_on else None
+        if key is not None and key in seen:
             return 200
-        seen.add(event["id"])
+        if mark_first:
+            seen.add(key)
         intent = event["data"]["object"]
         recorded = challenge.payments.get(intent["id"])
         if recorded is None or not keep_newest or event["created"] > recorded["created"]:
             challenge.payments[intent["id"]] = event
         if event["type"] == "payment_intent.succeeded":
-            if credit_inline:
-                challenge.credit(intent["customer"], intent["amount"])
-            else:
-                challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])
+            try:
+                if credit_inline:
+                    challenge.credit(intent["customer"], intent["amount"])
+                else:
+                    challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])
+            except Outage:
+                if when_down is None:
+                    raise
+                return when_down
+        seen.add(key)
         return 200
 
     return handle
@@ -91,20 +104,24 @@ def test_the_solution_passes_every_scenario(challenge, capsys):
     assert report.ok and report.score == report.total == len(SCENARIOS), repr(report)
     assert list(report.table.columns) == ["scenario", "passed", "what happened", "hint"]
     assert list(report.table["scenario"]) == NAMES and (report.table["hint"] == "").all()
-    assert challenge.balances == {"cus_valid": 2000, "cus_duplicate": 2000, "cus_order": 3000, "cus_slow": 2500}
+    assert challenge.balances == {"cus_valid": 2000, "cus_duplicate": 2000, "cus_replayed": 1700, "cus_order": 3000,
+                                  "cus_slow": 2500, "cus_outage": 1800}  # fmt: skip
     assert challenge.errors == []
+    assert "answered 503" in report.happened("database down")  # it said so, rather than raising
     assert ch06.check_report(report) is True
-    assert capsys.readouterr().out.startswith("✓ all 6 scenarios pass")
+    assert capsys.readouterr().out.startswith("✓ all 8 scenarios pass")
 
 
 def test_the_naive_handler_fails_what_it_should_each_with_its_hint(challenge, capsys):
     naive_for(challenge)
     report = challenge.run()
-    assert report.score == 1 and failed_rows(report) == set(NAMES) - {"valid event"}
+    # it marks nothing seen, so the retry after the outage is handled: the one rule it keeps by accident
+    assert report.score == 2 and failed_rows(report) == set(NAMES) - {"valid event", "database down"}
     hints = {
         "tampered body": ["verify before you act", "wl.SignatureError", "return 400"],
         "stale timestamp": ["an hour ago", "replay", "300 s"],
         "duplicate delivery": ["acted twice", "set of the event ids"],
+        "replayed request": ["300 s tolerance", "credited each copy", "Deduplicate on event['id']"],
         "out-of-order delivery": ["older payment_intent.payment_failed replaced", "event['created']"],
         "slow side effect": ["took 1.0 s", "waits only 0.5 s", "challenge.enqueue(challenge.credit"],
     }
@@ -116,7 +133,7 @@ def test_the_naive_handler_fails_what_it_should_each_with_its_hint(challenge, ca
     assert "no answer within 0.5 s" in report.happened("slow side effect")
     assert ch06.check_report(report) is False
     out = capsys.readouterr().out
-    assert out.startswith("✗ Not yet: 1/6 scenarios pass.") and "still naive()" in out and "tampered body" in out
+    assert out.startswith("✗ Not yet: 2/8 scenarios pass.") and "still naive()" in out and "tampered body" in out
 
 
 # -- one rule broken at a time ---------------------------------------------------------------------
@@ -150,10 +167,63 @@ def test_last_one_wins_fails_only_the_out_of_order_scenario(quick):
     assert "the older payment_failed replaced it" in report.happened("out-of-order delivery")
 
 
-def test_without_deduplication_only_the_duplicate_fails(quick):
-    good_handler(quick, dedupe=False)
+def test_without_deduplication_the_duplicate_and_the_replay_fail(quick):
+    good_handler(quick, dedupe_on=None)
     report = quick.run()
-    assert failed_rows(report) == {"duplicate delivery"}
+    assert failed_rows(report) == {"duplicate delivery", "replayed request"}
+    assert "credited cus_replayed 17.00 3 times" in report.happened("replayed request")
+    assert "timestamp stops old replays only" in report.hint("replayed request")
+
+
+# -- the replay and the outage ---------------------------------------------------------------------
+
+
+def test_deduplicating_on_an_unsigned_header_fails_the_replay_and_names_the_header(quick):
+    good_handler(quick, dedupe_on="X-Request-Id")
+    report = quick.run()
+    assert failed_rows(report) == {"duplicate delivery", "replayed request"}
+    hint = report.hint("replayed request")
+    assert "ignored the verbatim copy but credited the copy with a new X-Request-Id" in hint
+    assert "a header the signature doesn't cover" in hint and "event['id']" in hint
+    assert "credited cus_replayed 17.00 twice" in report.happened("replayed request")
+
+
+def test_deduplicating_on_the_signature_header_stops_a_replay_but_not_a_retry(quick):
+    good_handler(quick, dedupe_on="Stripe-Signature")  # a replay has the same signature; Stripe's retry doesn't
+    assert failed_rows(quick.run()) == {"duplicate delivery"}
+
+
+def test_marking_an_event_seen_before_its_work_fails_the_outage(quick):
+    good_handler(quick, mark_first=True)
+    report = quick.run()
+    assert failed_rows(report) == {"database down"}
+    hint = report.hint("database down")
+    assert "mark an event done only after its work succeeds" in hint.lower() and "looked like a duplicate" in hint
+    assert "answered 500" in report.happened("database down") and "nothing credited" in report.happened("database down")
+    assert quick.errors == []  # the staged outage is not the learner's bug
+
+
+def test_acknowledging_an_event_whose_work_failed_loses_it(quick):
+    good_handler(quick, when_down=200)
+    report = quick.run()
+    assert failed_rows(report) == {"database down"}
+    assert "answered 200 while the database was down" in report.hint("database down")
+    assert "never sends it again" in report.hint("database down")
+    assert report.happened("database down") == report.happened("database down").split(", then")[0]  # no retry sent
+
+
+def test_a_4xx_for_your_own_outage_is_named(quick):
+    good_handler(quick, when_down=400)
+    report = quick.run()
+    assert failed_rows(report) == {"database down"} and "a 4xx blames the request" in report.hint("database down")
+
+
+def test_crediting_inline_survives_the_outage(quick):
+    good_handler(quick, credit_inline=True, when_down=503)
+    report = quick.run()
+    assert "database down" not in failed_rows(report)
+    assert "answered 503" in report.happened("database down") and "credited cus_outage 18.00 once" in report.happened(
+        "database down")
 
 
 def test_a_duplicate_refused_with_409(quick):
@@ -167,11 +237,11 @@ def test_a_duplicate_refused_with_409(quick):
             return 400
         if event["id"] in seen:
             return 409
-        seen.add(event["id"])
         intent = event["data"]["object"]
         quick.payments.setdefault(intent["id"], event)
         if event["type"] == "payment_intent.succeeded":
             quick.enqueue(quick.credit, intent["customer"], intent["amount"])
+        seen.add(event["id"])
         return 200
 
     report = quick.run()
@@ -179,8 +249,14 @@ def test_a_duplicate_refused_with_409(quick):
     assert "the duplicate was answered 409" in report.hint("duplicate delivery")
 
 
-def test_work_on_the_learners_own_thread_counts_too(quick):
-    stripe, seen = wl.Stripe(quick.secret), set()
+def test_work_on_the_learners_own_thread_counts_too_but_is_lost_in_an_outage(quick):
+    stripe, seen, lost = wl.Stripe(quick.secret), set(), []
+
+    def credit_or_log(customer, amount):  # fire and forget: a failure is only logged
+        try:
+            quick.credit(customer, amount)
+        except Outage as error:
+            lost.append(error)
 
     @quick.handler
     def handle(body, headers):
@@ -195,10 +271,12 @@ def test_work_on_the_learners_own_thread_counts_too(quick):
             if recorded is None or event["created"] > recorded["created"]:
                 quick.payments[intent["id"]] = event
             if event["type"] == "payment_intent.succeeded":
-                threading.Thread(target=quick.credit, args=(intent["customer"], intent["amount"])).start()
+                threading.Thread(target=credit_or_log, args=(intent["customer"], intent["amount"])).start()
         return 200
 
-    assert quick.run().ok
+    report = quick.run()
+    assert failed_rows(report) == {"database down"} and len(lost) == 1
+    assert "the credit is lost" in report.hint("database down")
 
 
 # -- mistakes are reported, never crash the run -----------------------------------------------------
@@ -288,7 +366,7 @@ def test_the_report_renders_as_a_table_with_a_score(quick):
     naive_for(quick)
     report = quick.run()
     page = report._repr_html_()
-    assert "<table>" in page and "Score: 1/6 for naive()" in page and page.count("<tr>") == len(SCENARIOS) + 1
+    assert "<table>" in page and "Score: 2/8 for naive()" in page and page.count("<tr>") == len(SCENARIOS) + 1
     text = repr(report)
     assert text.splitlines()[0] == report.score_line and "✗ tampered body" in text and "    hint: " in text
 
@@ -300,7 +378,7 @@ def test_report_html_is_escaped():
 
 def test_the_secret_is_never_shown_whole(challenge):
     assert challenge.secret not in repr(challenge) and challenge.secret not in challenge._repr_html_()
-    assert "6 scenarios" in repr(challenge) and "<table>" in challenge._repr_html_()
+    assert "8 scenarios" in repr(challenge) and "<table>" in challenge._repr_html_()
     assert list(challenge.scenarios.index) == NAMES
 
 
@@ -312,7 +390,7 @@ def test_a_second_run_starts_from_empty_books(quick):
     assert report.ok and "leftover" not in quick.payments and quick.balances["cus_valid"] == 2000
     table = quick.deliveries()
     assert list(table.columns) == ["scenario", "delivery", "status", "answered in (ms)", "handler took (ms)", "problem"]
-    assert len(table) == 8 and set(table["status"]) == {200, 400}
+    assert len(table) == 13 and set(table["status"]) == {200, 400, 500}  # 500: the outage, uncaught
 
 
 def test_timeout_must_be_shorter_than_the_slow_call():

@@ -44,8 +44,9 @@ WRONG_ANSWERS = {
     "04": "ch04.check_apply_payment(lambda balance, seen, event: balance)",
     "05": 'ch05.check_refund_handler(rx, orders.assign(status="paid"), stripe)',  # a copy the handler never sees
     "06": "ch06.check_status_codes(dict.fromkeys(ch06.SITUATIONS, 200))",
-    "07": 'ch07.check_retry_status(rx, "after-run-all")',  # an endpoint that answers 200
-    "08": "ch08.check_p95_latency(None)",
+    "07": "ch07.check_rotation(lambda phase, old, new: new)",  # the new secret before the rotation starts
+    "08": 'ch08.check_retry_status(rx, "after-run-all")',  # an endpoint that answers 200
+    "09": "ch09.check_p95_latency(None)",
 }
 
 CHECK_PROBE = """
@@ -111,9 +112,9 @@ def test_notebook_is_committed_clean_and_runs_with_its_solutions(ran):
     assert all(not cell.outputs and cell.execution_count is None for cell in code), "commit notebooks without outputs"
     ids = [cell.id for cell in committed.cells]
     assert len(ids) == len(set(ids)), "cell ids are unique"
-    assert committed.cells[0].cell_type == "markdown" and "you will" in committed.cells[0].source
+    assert "In this notebook you will" in committed.cells[2].source, "the course card follows the title"
     assert "## Summary" in "".join(cell.source for cell in committed.cells)
-    if ran.path.name[:2] in {"01", "02", "03", "04", "05", "06"}:
+    if ran.path.name[:2] in {"01", "02", "03", "04", "05", "06", "07"}:
         assert len(ran.exercises) >= 2, "each numbered notebook has at least two exercises"
 
     printed = "".join(
@@ -127,7 +128,7 @@ def test_notebook_is_committed_clean_and_runs_with_its_solutions(ran):
 
 def test_after_run_all_the_receiver_the_panel_and_the_checks_still_work(ran):
     """Run All must leave what the notebook started running: stopping is the learner's choice."""
-    number = re.search(r"\d\d", ran.path.name).group()  # 08 for OPTIONAL-08.00-...
+    number = re.search(r"\d\d", ran.path.name).group()  # 09 for OPTIONAL-09.00-...
     probed = []
     if "rx = wl.Receiver(" in ran.source:
         assert "PROBE receiver ok" in ran.run(RECEIVER_PROBE)
@@ -143,6 +144,6 @@ def test_after_run_all_the_receiver_the_panel_and_the_checks_still_work(ran):
         printed = ran.run(CHECK_PROBE.format(call=WRONG_ANSWERS[number]))
         assert "PROBE check ok" in printed and "✗ Not yet" in printed, printed
         probed.append("check")
-    if ran.path.name[:2] in {"01", "02", "03", "04", "05", "06", "07"}:
+    if ran.path.name[:2] in {"01", "02", "03", "04", "05", "06", "07", "08"}:
         assert "check" in probed, "give this notebook a wrong answer to probe one of its checks with"
     assert probed

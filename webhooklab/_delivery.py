@@ -13,7 +13,7 @@ from email.utils import parsedate_to_datetime
 from werkzeug.datastructures import Headers
 
 from ._clock import RealClock
-from ._retry import duration, time_unit
+from ._retry import SINGLE_ATTEMPT_AXIS, annotate_runs, duration, tally, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +235,10 @@ class Delivery:
             good = row["result"].ok
             ax.scatter(row["offset"] / unit, 0, s=80, color="tab:green" if good else "tab:red", zorder=3,
                        marker="o" if good else "x")  # fmt: skip
-            ax.annotate(str(row["status"] or "no answer"), (row["offset"] / unit, 0),
-                        textcoords="offset points", xytext=(0, 10), ha="center", fontsize=8)  # fmt: skip
+        span = max(offsets, default=0) / unit
+        ax.set_xlim(*((-0.03 * span, 1.03 * span) if span else (-1, SINGLE_ATTEMPT_AXIS)))
+        statuses = [str(row["status"] or "no answer") for row in self.log]
+        annotate_runs(ax, [o / unit for o in offsets], statuses, join=tally, fontsize=8, above=10)  # "500 ×5"
         ax.axhline(0, color="lightgray", zorder=1)
         ax.set_yticks([])
         ax.set_xlabel(f"time after the first attempt ({label})")

@@ -3,8 +3,9 @@
 ProviderAPI serves its event log the way Stripe's `GET /v1/events` does
 (newest first, cursors, `has_more`), answers conditional requests with
 `304 Not Modified` the way GitHub's API does, and can rate-limit with `429`
-and `Retry-After`. Every event it records can also be pushed as a signed
-webhook, so the same stream can be watched both ways.
+and `Retry-After`. `GET /v1/<objects>/<id>` gives an object as it is now (as
+the newest event about it left it). Every event it records can also be pushed
+as a signed webhook, so the same stream can be watched both ways.
 """
 
 from __future__ import annotations
@@ -118,6 +119,16 @@ class ProviderAPI(BackgroundServer):
             if found is None:
                 return _error(404, "invalid_request_error", f"No such event: '{event_id}'", param="id")
             return dict(found)
+
+        @app.get("/v1/<collection>/<object_id>")
+        def one_object(collection: str, object_id: str):
+            """An object as it is now: as the newest event about it left it (GET /v1/payment_intents/pi_...)."""
+            with self._lock:
+                states = [e["data"]["object"] for e in self.log if isinstance(e.get("data"), dict)
+                          and isinstance(e["data"].get("object"), dict) and e["data"]["object"].get("id") == object_id]  # fmt: skip
+            if not states or f"{states[-1].get('object')}s" != collection:
+                return _error(404, "invalid_request_error", f"No such {collection[:-1]}: '{object_id}'", param="id")
+            return dict(states[-1])
 
         return app
 

@@ -3,7 +3,9 @@
 Every latency is measured live on real HTTP: from the moment the provider
 records an event to the moment the receiver stores it (push) or a poller
 first sees it (poll). An interval too long for a notebook-length run is
-measured in a time-compressed run instead, and the table says so.
+measured in a time-compressed run instead, and the table says so. Counts
+stay whole numbers, the ones each run made; `counted over (s)` says how much
+real time they stand for, and `requests per minute` compares the rows.
 """
 
 from __future__ import annotations
@@ -40,14 +42,17 @@ class PushPollResult:
         left.set_yscale("log")
         left.set_ylabel("detection latency (s)")
         left.set_title("How late each event was noticed")
-        polls = self.table[self.table["mode"] != "push"]
-        right.plot(polls["interval (s)"], polls["requests"], "o-", label="poll: requests")
-        right.plot(polls["interval (s)"], polls["empty responses"], "s:", label="poll: empty answers (waste)")
-        right.axhline(float(self.table.loc[self.table["mode"] == "push", "requests"].iloc[0]), color="tab:green",
+        per_minute = 60 / self.table["counted over (s)"]  # rows may cover different spans: compare rates
+        polls = self.table["mode"] != "push"
+        intervals = self.table.loc[polls, "interval (s)"]
+        right.plot(intervals, self.table.loc[polls, "requests per minute"], "o-", label="poll: requests")
+        right.plot(intervals, (self.table["empty responses"] * per_minute)[polls], "s:",
+                   label="poll: empty answers (waste)")  # fmt: skip
+        right.axhline(float(self.table.loc[~polls, "requests per minute"].iloc[0]), color="tab:green",
                       linestyle="--", label="push (one request per event)")  # fmt: skip
         right.set_xscale("log")
         right.set_xlabel("poll interval (s)")
-        right.set_ylabel("requests made")
+        right.set_ylabel("requests per minute")
         right.set_title("What the freshness costs")
         right.legend()
         figure.tight_layout()
@@ -69,6 +74,8 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     process) for `duration` seconds. Intervals longer than a third of the run
     are measured in a time-compressed run (see the notes of the result).
     """
+    if not duration > 0:
+        raise ValueError(f"duration is how many seconds events keep happening, more than 0; got {duration!r}")
     if arrivals not in ("random", "steady"):
         raise ValueError(f"arrivals is 'random' or 'steady', got {arrivals!r}")
     rng = random.Random(seed)
@@ -88,12 +95,13 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
         except TimeoutError:
             pass  # counted below as missed
         latencies["push"] = delays(api, ids, stored_at(rx, "push"))
-        rows.append(_row("push", None, "live", len(api.pushes), 0, latencies["push"], len(ids)))
+        rows.append(_row("push", None, "live", duration, len(api.pushes), 0, latencies["push"], len(ids)))
         for interval, poller in pollers.items():
             name = f"poll every {interval:g} s"
             latencies[name] = delays(api, ids, poller.seen)
             stats = poller.stats
-            rows.append(_row(name, interval, "live", stats["requests"], stats["empty"], latencies[name], len(ids)))
+            rows.append(_row(name, interval, "live", duration, stats["requests"], stats["empty"], latencies[name],
+                             len(ids)))  # fmt: skip
         rx.close()
 
     for interval in compressed:
@@ -106,12 +114,15 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
             poller.stop()
         latencies[name] = [delay * factor for delay in delays(api, ids, poller.seen)]
         stats = poller.stats
-        rows.append(_row(name, interval, f"compressed ×{factor:g}", stats["requests"] / factor,
-                         stats["empty"] / factor, latencies[name], len(ids), scale=1 / factor))  # fmt: skip
+        rows.append(_row(name, interval, f"compressed ×{factor:g}", duration * factor, stats["requests"],
+                         stats["empty"], latencies[name], len(ids)))  # fmt: skip
         notes.append(
             f"poll every {interval:g} s: time-compressed ×{factor:g}. The poller asked every {interval / factor:g} s "
             f"while events arrived {factor:g} times as fast ({rate * factor:g}/s), so each poll met as many events "
-            f"as a real {interval:g} s poll would; latencies are multiplied by {factor:g}, counts divided by it."
+            f"as a real {interval:g} s poll would. Latencies are multiplied by {factor:g}, back to real seconds. "
+            f"The counts are the ones this run made, whole requests and events: they stand for "
+            f"{duration * factor:g} s of real time ({duration:g} s × {factor:g}), not {duration:g} s, so compare "
+            "rows by requests per minute."
         )
     notes.append("expected median is the formula check: an event lands at a random moment between two polls, "
                  "so on average it waits half an interval (push: no wait but the request itself).")  # fmt: skip
@@ -136,31 +147,49 @@ def produce(api: ProviderAPI, duration: float, rate: float, arrivals: str = "ste
 
     `on_event(ids)` is called after each one, as the race widget does to redraw its board.
     """
-    rng = rng or random.Random()
-    ids, start, at = [], time.monotonic(), 0.0
-    while True:
-        at += rng.expovariate(rate) if arrivals == "random" else 1 / rate
-        if at > duration:
-            return ids
+    start = time.monotonic()
+    ids = []
+    for at in moments(duration, rate, arrivals, rng or random.Random()):
         time.sleep(max(0.0, start + at - time.monotonic()))
         ids.append(api.record()["id"])
         if on_event:
             on_event(ids)
+    return ids
 
 
-def _row(mode: str, interval: float | None, run: str, requests: float, empty: float, latencies: list[float],
-         total: int, scale: float = 1.0) -> dict:  # fmt: skip
+def moments(duration: float, rate: float, arrivals: str, rng: random.Random) -> list[float]:
+    """When each event happens, in seconds from the start.
+
+    "steady": evenly spaced. "random": a Poisson process, so the count varies from run to run too.
+    "scattered": exactly round(rate * duration) events at uniformly random moments: a fixed count, as
+    a widget that announces "5 events" needs, and no lock-step with a poller's timer.
+    """
+    if arrivals == "scattered":
+        return sorted(rng.uniform(0, duration) for _ in range(round(rate * duration)))
+    at, times = 0.0, []
+    while True:
+        at += rng.expovariate(rate) if arrivals == "random" else 1 / rate
+        if at > duration:
+            return times
+        times.append(at)
+
+
+def _row(mode: str, interval: float | None, run: str, counted_over: float, requests: int, empty: int,
+         latencies: list[float], total: int) -> dict:  # fmt: skip
+    """One mode's line: whole counts over `counted_over` seconds of real time, and latencies in real seconds."""
     ordered = sorted(latencies)
     return {
         "mode": mode,
         "interval (s)": interval,
         "run": run,
-        "requests": round(requests, 1),
-        "empty responses": round(empty, 1),
-        "events seen": round(len(ordered) * scale, 1),
-        "missed": round((total - len(ordered)) * scale, 1),
+        "requests": requests,
+        "empty responses": empty,
+        "events seen": len(ordered),
+        "missed": total - len(ordered),
         "median latency (s)": statistics.median(ordered) if ordered else None,
         "p95 latency (s)": ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)] if ordered else None,
         "max latency (s)": ordered[-1] if ordered else None,
         "expected median (s)": interval / 2 if interval else 0.0,
+        "counted over (s)": counted_over,  # last, so the columns above keep their places
+        "requests per minute": round(requests * 60 / counted_over, 1),
     }

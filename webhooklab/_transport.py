@@ -14,6 +14,7 @@ import logging
 import resource
 import socket
 import ssl
+import threading
 import time
 
 from waitress.adjustments import Adjustments
@@ -40,6 +41,7 @@ class HTTPServer(TcpWSGIServer):
 
     def __init__(self, app, listener: socket.socket, tls: ssl.SSLContext | None, max_body: int):
         self.tls = tls
+        self._waking = threading.Lock()  # see close_everything
         self.max_body = max_body
         self.channel_class = _TLSChannel if tls else _Channel
         adjustments = Adjustments(
@@ -67,8 +69,13 @@ class HTTPServer(TcpWSGIServer):
         for dispatcher in list(self._map.values()):
             if dispatcher is not self and dispatcher is not self.trigger:
                 dispatcher.handle_close()
-        self.trigger._physical_pull = lambda: None
+        with self._waking:  # a worker that is waking the loop finishes first; none wakes it after
+            self.trigger._physical_pull = lambda: None
         self.close()
+
+    def pull_trigger(self) -> None:
+        with self._waking:
+            self.trigger.pull_trigger()
 
 
 class _Parser(HTTPRequestParser):

@@ -1,5 +1,5 @@
 stripe = wl.Stripe(challenge.secret)
-seen = set()  # ids of events handled (in production: a table with a unique key on the event id)
+handled = set()  # ids of events whose work is stored (in production: a table with a unique key on the event id)
 
 
 @challenge.handler
@@ -8,13 +8,16 @@ def handle(body, headers):
         event = stripe.verify(body, headers)  # the raw bytes, the default 300 s tolerance
     except wl.SignatureError:
         return 400  # the request is wrong: act on nothing
-    if event["id"] in seen:
-        return 200  # a duplicate: handled already
+    if event["id"] in handled:
+        return 200  # a retry or a replay: the signed event id says it is done
     intent = event["data"]["object"]
     recorded = challenge.payments.get(intent["id"])
     if recorded is None or event["created"] > recorded["created"]:
-        challenge.payments[intent["id"]] = event  # keep the newest event about this payment
+        challenge.payments[intent["id"]] = event  # keep the newest event about this payment (safe to repeat)
     if event["type"] == "payment_intent.succeeded":
-        challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])  # after answering
-    seen.add(event["id"])  # only now: if a step above failed (a 5xx), the id is not marked and the retry is handled
+        try:
+            challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])  # stored now, run after
+        except ConnectionError:
+            return 503  # our database is down: nothing is marked, so Stripe's retry does the work
+    handled.add(event["id"])  # last: only once the work is stored
     return 200

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+WRAP = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"  # long values wrap inside the cell
 KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shpss_: not secret itself
 
 
@@ -47,16 +48,17 @@ class Explanation:
 
     def _repr_html_(self) -> str:
         # Everything shown came from a request: it is data, so every value is escaped.
+        # Digests and signed bytes are long unbroken strings: they wrap anywhere rather than run off the cell.
         rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(step)}</th>"
-            f"<td style='text-align:left'><code>{html.escape(value)}</code></td></tr>"
+            f"<tr><th style='text-align:left;vertical-align:top;white-space:nowrap'>{html.escape(step)}</th>"
+            f"<td style='text-align:left;{WRAP}'><code style='{WRAP}'>{html.escape(value)}</code></td></tr>"
             for step, value in [*self.steps, ("verdict", self.message)]
         )
         colour = "green" if self.ok else "firebrick"
         title = "valid" if self.ok else f"invalid: {self.reason}"
         return (
-            f"<table><caption style='color:{colour};text-align:left'><b>{html.escape(self.provider)} "
-            f"signature {html.escape(title)}</b></caption>{rows}</table>"
+            f"<table style='table-layout:auto;max-width:100%'><caption style='color:{colour};text-align:left'>"
+            f"<b>{html.escape(self.provider)} signature {html.escape(title)}</b></caption>{rows}</table>"
         )
 
 

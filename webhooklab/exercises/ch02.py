@@ -1,4 +1,4 @@
-"""Checks for 02.00-push-vs-poll: paging forward with a cursor, the half-interval rule, the cost of polling."""
+"""Checks for 02.00-push-vs-poll: paging forward with a cursor, a freshness promise, push or poll for busy shops."""
 
 from __future__ import annotations
 
@@ -93,81 +93,149 @@ def _judge_ids(result, log: list[str], cursor: str, old: list[str], waiting: int
     )
 
 
+# Exercise 2: the promise a support team wants to make, and the interval a teammate proposes.
+PROMISE_SECONDS, PROMISE_SHARE, PROPOSED_INTERVAL = 10, 0.9, 20
+
+# Exercise 3: a warehouse that syncs busy shops, and the poll interval a teammate proposes.
+SHOPS, EVENTS_PER_SHOP_PER_DAY, DEADLINE_SECONDS, POLL_EVERY = 2_000, 3_000, 120, 60
+
+
 @guarded()
-def check_expected_median(expected_median, result=None) -> bool:
-    """expected_median(interval) is interval / 2; compared with the measured rows of push_vs_poll's result."""
-    if not callable(expected_median):
-        return failed("expected_median is not a function yet. Define it with def expected_median(interval): ...")
-    cases = [0.25, 1, 30, 60, 300]
-    for interval in cases:
-        value, error = attempt(expected_median, interval)
+def check_longest_interval(longest_interval, result=None) -> bool:
+    """longest_interval(within_seconds, share) is within_seconds / share; compared with push_vs_poll's waits.
+
+    Waits are spread evenly between 0 and one interval I, so the share of
+    events seen within T seconds is T / I: the promise holds while I <= T / share.
+    """
+    if not callable(longest_interval):
+        return failed("longest_interval is not a function yet. "
+                      "Define it with def longest_interval(within_seconds, share): ...")  # fmt: skip
+    for within, share in [(PROMISE_SECONDS, PROMISE_SHARE), (5, 0.5), (2, 1.0), (30, 0.95), (0.5, 0.75)]:
+        value, error = attempt(longest_interval, within, share)
+        call = f"longest_interval({within!r}, {share!r})"
         if error:
-            return failed(f"expected_median({interval!r}) raised {error}.")
+            return failed(f"{call} raised {error}.")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return failed(f"expected_median({interval!r}) returned {value!r}; return a number of seconds.")
-        if math.isclose(value, interval / 2, rel_tol=1e-9):
+            return failed(f"{call} returned {value!r}; return a number of seconds.")
+        right = within / share
+        if math.isclose(value, right, rel_tol=1e-9):
             continue
-        if math.isclose(value, interval, rel_tol=1e-9):
-            return failed(
-                f"expected_median({interval!r}) is {value!r}, a whole interval: that is the longest wait, for an "
-                "event that happens just after a poll. An event lands at a random moment between two polls."
-            )
-        if math.isclose(value, interval * 500, rel_tol=1e-9):
-            return failed(f"expected_median({interval!r}) is {value!r}: that looks like milliseconds. Answer in seconds.")
-        return failed(
-            f"expected_median({interval!r}) is {value!r}. If polls are {interval:g} s apart and an event happens at "
-            "a random moment between two of them, how long does it wait for the next poll, in the middle case?"
-        )
-    comparison = _compare_with_measured(expected_median, result)
-    return passed("expected_median(interval) is interval / 2." + comparison)
+        hint = _interval_hint(call, value, within, share)
+        return failed(hint)
+    proposed = min(1.0, PROMISE_SECONDS / PROPOSED_INTERVAL)
+    return passed(
+        f"to see {PROMISE_SHARE:.0%} of events within {PROMISE_SECONDS} s, poll at least every "
+        f"{longest_interval(PROMISE_SECONDS, PROMISE_SHARE):.3g} s. The proposed {PROPOSED_INTERVAL} s sees only "
+        f"{proposed:.0%} that fast: its median wait is {PROMISE_SECONDS} s, which is a promise for half the events."
+        + _compare_with_measured(result)
+    )
 
 
-def _compare_with_measured(expected_median, result) -> str:
-    """One line per poll row of a push_vs_poll result: the formula's median beside the measured one."""
+def _interval_hint(call: str, value: float, within: float, share: float) -> str:
+    """What a wrong interval most likely mixed up, in the learner's own numbers."""
+    if value <= 0:
+        return f"{call} is {value!r}. An interval is a time between two polls: more than 0 s."
+    mix_ups = [
+        (within * 2, share != 0.5, ("twice the promise: that is the median rule, which keeps the promise for half "
+            f"of the events. This promise is for {share:.0%} of them.")),
+        (within, share != 1, (f"the promise itself: then no event waits longer than {within:g} s. That keeps the "
+            f"promise for every event, but it asks only for {share:.0%}: you may poll less often.")),
+        (within * share, share != 1, ("the promise times the share: that polls more often than needed. With polls I "
+            "seconds apart, what share of events waits at most T seconds?")),
+        (within / 2, True, ("half the promise: the median rule the wrong way round. A median wait of T needs polls "
+            "2T apart, not T/2.")),
+        (within / (1 - share) if share != 1 else -1, True, ("the share that arrives LATE was used: the interval "
+            f"should make {share:.0%} of events arrive in time.")),
+        (within * 1000 / share, True, "that looks like milliseconds. Answer in seconds."),
+        (within / share / 60, True, "that looks like minutes. Answer in seconds."),
+    ]
+    for wrong, applies, why in mix_ups:
+        if applies and math.isclose(value, wrong, rel_tol=1e-9):
+            return f"{call} is {value:g}, {why}"
+    in_time = min(1.0, within / value)
+    side = "fewer than the promise" if in_time < share else "more than needed: you could poll less often"
+    return (f"{call} is {value:g}. Polls {value:g} s apart see {in_time:.0%} of events within {within:g} s, {side}. "
+            f"The promise is {share:.0%}.")  # fmt: skip
+
+
+def _compare_with_measured(result) -> str:
+    """One line per poll row of a push_vs_poll result: the share the rule predicts beside the share measured."""
+    latencies = getattr(result, "latencies", None)
     table = getattr(result, "table", None)
-    if table is None:
+    if not isinstance(latencies, dict) or table is None:
         return ""
     lines = []
     for _, row in table[table["mode"] != "push"].iterrows():
-        measured = row["median latency (s)"]
-        if measured is None or measured != measured:  # None or NaN: the poller saw nothing
+        waits = latencies.get(row["mode"]) or []
+        if not waits:
             continue
-        expected = expected_median(row["interval (s)"])
-        lines.append(f"\n  {row['mode']}: you expect {expected:g} s, the experiment measured {measured:.3g} s "
-                     f"({measured / expected:.0%} of it)")  # fmt: skip
+        within = PROMISE_SHARE * row["interval (s)"]  # the promise this interval is the longest for
+        measured = sum(wait <= within for wait in waits) / len(waits)
+        lines.append(f"\n  {row['mode']}: your rule says {PROMISE_SHARE:.0%} are seen within {within:.3g} s; "
+                     f"the experiment saw {measured:.0%} of {len(waits)} events")  # fmt: skip
     return " Against the experiment:" + "".join(lines) if lines else ""
 
 
 @guarded()
-def check_daily_requests(daily_requests) -> bool:
-    """daily_requests(customers, interval_seconds) is customers * 86,400 / interval_seconds."""
+def check_daily_requests(daily_requests, decision=None) -> bool:
+    """daily_requests(customers, interval_seconds) is customers * 86,400 / interval_seconds; then push or poll.
+
+    For Exercise 3's shops polling is the lighter choice: fewer requests than
+    one push per event, and its longest wait (one interval) is within the deadline.
+    """
     if not callable(daily_requests):
         return failed("daily_requests is not a function yet. Define it with def daily_requests(customers, interval_seconds): ...")
-    for customers, interval in [(1, 60), (10_000, 60), (500, 300), (3, 1), (20, 3600)]:
+    for customers, interval in [(1, 60), (SHOPS, POLL_EVERY), (10_000, 60), (500, 300), (3, 1), (20, 3600)]:
         value, error = attempt(daily_requests, customers, interval)
+        call = f"daily_requests({customers}, {interval})"
         if error:
-            return failed(f"daily_requests({customers}, {interval}) raised {error}.")
-        right = customers * DAY / interval
+            return failed(f"{call} raised {error}.")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return failed(f"daily_requests({customers}, {interval}) returned {value!r}; return a number.")
-        if math.isclose(value, right, rel_tol=1e-9):
-            continue
-        if math.isclose(value, DAY / interval, rel_tol=1e-9) and customers != 1:
-            return failed(
-                f"daily_requests({customers}, {interval}) is {value:,.0f}: that is one customer's polls. "
-                "Every customer polls, so multiply by customers."
-            )
-        if math.isclose(value, customers * 1440 / interval, rel_tol=1e-9) or math.isclose(value, customers * 24 / interval, rel_tol=1e-9):  # fmt: skip
-            return failed(
-                f"daily_requests({customers}, {interval}) is {value:,.0f}, but the interval is in seconds: a day has "
-                "86,400 of them."
-            )
-        return failed(
-            f"daily_requests({customers}, {interval}) is {value!r}, expected {right:,.0f}. One customer polling every "
-            f"{interval} s asks 86,400 / {interval} times a day."
-        )
-    return passed(
-        f"10,000 customers polling every minute make {daily_requests(10_000, 60):,.0f} requests a day; "
-        f"every 5 minutes, {daily_requests(10_000, 300):,.0f}."
-    )
+            return failed(f"{call} returned {value!r}; return a number.")
+        right = customers * DAY / interval
+        if not math.isclose(value, right, rel_tol=1e-9):
+            return failed(_requests_hint(call, value, customers, interval, right))
+    return _judge_decision(daily_requests(SHOPS, POLL_EVERY), decision)
 
+
+def _requests_hint(call: str, value: float, customers: int, interval: int, right: float) -> str:
+    """What a wrong count most likely mixed up, in the learner's own numbers."""
+    mix_ups = [
+        (DAY / interval, customers != 1, "one customer's polls. Every customer polls on its own timer: multiply."),
+        (customers * 1440 / interval, True, ("but the interval is in seconds and 1,440 is minutes in a day: a day "
+            "has 86,400 seconds.")),
+        (customers * 24 / interval, True, ("but the interval is in seconds and 24 is hours in a day: a day has "
+            "86,400 seconds.")),
+        (right * 2, True, "twice the count. One poll is one request: its answer comes back on the same connection."),
+        (right / 2, True, "half the count. Every poll is a request, the empty ones too."),
+        (customers * interval / DAY, True, "upside down: how many intervals fit in a day is 86,400 / interval."),
+        (right * 1000, True, ("a thousand times too many: that counts a day in milliseconds. The interval is in "
+            "seconds.")),
+    ]
+    for wrong, applies, why in mix_ups:
+        if applies and math.isclose(value, wrong, rel_tol=1e-9):
+            return f"{call} is {value:,.0f}, {why}"
+    return (f"{call} is {value!r}, expected {right:,.0f}. One customer polling every {interval} s asks "
+            f"86,400 / {interval} times a day.")  # fmt: skip
+
+
+def _judge_decision(polls: float, decision) -> bool:
+    pushes = SHOPS * EVENTS_PER_SHOP_PER_DAY
+    numbers = (f"Polling every {POLL_EVERY} s makes {polls:,.0f} requests a day; push makes one per event, "
+               f"{SHOPS:,} × {EVENTS_PER_SHOP_PER_DAY:,} = {pushes:,}.")  # fmt: skip
+    if decision is None:
+        return failed(f"daily_requests is right. {numbers} Now decide: set decision to \"push\" or \"poll\".")
+    choice = decision.strip().lower() if isinstance(decision, str) else decision
+    if choice not in ("push", "poll"):
+        return failed(f"decision is {decision!r}; set it to \"push\" or \"poll\".")
+    if choice == "push":
+        return failed(
+            f"{numbers} Push costs more here: these shops are busy. And the deadline? A poller makes an event wait "
+            f"at most one interval, {POLL_EVERY} s, within the {DEADLINE_SECONDS} s the warehouse allows."
+        )
+    quiet = SHOPS * DAY / POLL_EVERY / (SHOPS * 20)  # the 10,000 quiet customers of section 6 have 20 a day
+    return passed(
+        f"poll is the lighter choice here. {numbers} Every update still arrives within {POLL_EVERY} s, inside "
+        f"the {DEADLINE_SECONDS} s deadline. Were the shops quiet (20 events a day), push would make {quiet:g} times "
+        "fewer requests."
+    )

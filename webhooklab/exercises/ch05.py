@@ -57,6 +57,8 @@ def _pushes() -> list[tuple[str, dict, bool, str]]:
          "compare push['ref'] with 'refs/heads/main', the full name of the branch"),
         ("a push to the branch main-old", github.event("push", branch="main-old", commits=["Old work"]), False,
          "test push['ref'] == 'refs/heads/main' exactly: 'main' in ref or startswith also match 'refs/heads/main-old'"),
+        ("a push to the branch feature/main", github.event("push", branch="feature/main", commits=["Try it"]), False,
+         "compare the whole ref: endswith('/main') or endswith('main') also match 'refs/heads/feature/main'"),
         ("a tag push (ref refs/tags/v1.0.0, base_ref refs/heads/main)", tag, False,
          "a tag push is a push too: its ref starts with refs/tags/. Look at push['ref'], not push['base_ref']"),
         ("main being deleted (deleted: true, head_commit: null)", deleted, False,

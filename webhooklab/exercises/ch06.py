@@ -42,8 +42,9 @@ def check_report(report) -> bool:
     if report.handler is None:
         return failed("no handler was graded: decorate your function with @challenge.handler and run its cell.")
     if report.ok:
-        return passed(f"all {report.total} scenarios pass: {report.handler}() verifies, deduplicates, answers fast, "
-                      "keeps the newest state and credits each payment once.")  # fmt: skip
+        return passed(f"all {report.total} scenarios pass: {report.handler}() verifies, deduplicates on the signed "
+                      "event id, answers fast, keeps the newest state, survives an outage and credits each payment "
+                      "once.")  # fmt: skip
     first = report.failed[0]
     naive = (f" The graded handler is still {report.handler}(): write yours with @challenge.handler in the exercise "
              "cell and run it." if report.handler == "naive" else "")  # fmt: skip

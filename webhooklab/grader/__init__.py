@@ -1,7 +1,7 @@
 """The workshop challenge: one handler that verifies, deduplicates, answers fast and acts, graded over real HTTP.
 
     from webhooklab.grader import Challenge
-    challenge = Challenge()                      # a Stripe signing secret, a slow ledger, six scenarios
+    challenge = Challenge()                      # a Stripe signing secret, a slow ledger, eight scenarios
 
     @challenge.handler
     def handle(body: bytes, headers: dict) -> int:   # the raw request in, the HTTP status out
@@ -11,15 +11,16 @@
 
 What lives where:
   _harness.py    Challenge: serves the handler, sends the requests, waits for the work, keeps the ledger
-  _scenarios.py  the rules, and the six scenarios that test them, each a function in the tuple SCENARIOS
+  _scenarios.py  the rules, and the eight scenarios that test them, each a function in the tuple SCENARIOS
   _report.py     Report, a run's rows and score as text or HTML, and the table of every delivery
-  _records.py    Failure and Call: what the learner's code raised, and each request the handler answered
+  _records.py    Failure and Call: what the learner's code raised, and each request the handler answered;
+                 Outage, what the ledger raises while the database is down
 The exercise checks of chapter 6 (check_status_codes, check_report) are in webhooklab.exercises.ch06.
 """
 
 from ._harness import Challenge
-from ._records import Failure
+from ._records import Failure, Outage
 from ._report import Report
 from ._scenarios import SCENARIOS, Scenario
 
-__all__ = ["SCENARIOS", "Challenge", "Failure", "Report", "Scenario"]
+__all__ = ["SCENARIOS", "Challenge", "Failure", "Outage", "Report", "Scenario"]

@@ -7,6 +7,8 @@ scenario as Stripe would (signed POSTs, with a timeout), then checks the
 answers and what the handler changed: `challenge.balances` (only through
 `challenge.credit`) and `challenge.payments` (the handler's own record).
 A handler that raises answers 500 and is reported, never crashes the run.
+In front of the handler, as a load balancer would, each request gets its own
+X-Request-Id header: not signed, so a replay may carry any value.
 
 Methods with a leading underscore are the grader's own: the scenarios (_scenarios.py)
 play through them, so the receiver, the locking, the job queue and the ledger stay here.
@@ -19,6 +21,7 @@ import queue
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -31,8 +34,8 @@ from .._delivery import Attempt, post
 from .._providers import Stripe
 from .._providers.base import mask
 from .._server import BackgroundServer
-from ._records import Call, Failure
-from ._report import Report, deliveries_table, row
+from ._records import Call, Failure, Outage
+from ._report import Report, deliveries_table, row, scenarios_html, scenarios_table
 from ._scenarios import SCENARIOS
 
 DEFAULT_TIMEOUT = 0.5  # seconds the challenge's sender waits for an answer (time scaled down, see Challenge)
@@ -74,7 +77,7 @@ class Challenge:
         self._attempts: list[tuple[str, int, Attempt]] = []
         self._cond = threading.Condition()
         self._open = self._pending = self._in_flight = 0
-        self._delay = 0.0
+        self._delay, self._down = 0.0, False  # a slow ledger; a ledger whose database is down
         self._scenario: str | None = None
         self._delivery = 0
         self._queue: queue.Queue = queue.Queue()
@@ -98,8 +101,10 @@ class Challenge:
     def credit(self, customer: str, amount: int) -> None:
         """Add `amount` (cents) to `customer`'s balance: the business action, a call to a ledger service.
 
-        It takes `slow` seconds in the slow scenario, as a remote call can.
+        It takes `slow` seconds in the slow scenario, as a remote call can, and raises
+        Outage (a ConnectionError) while its database is down.
         """
+        self._unless_down()
         if not isinstance(customer, str) or not customer:
             raise TypeError(f"credit(customer, amount): customer is the intent's 'customer' id (cus_...), got {customer!r}")
         if isinstance(amount, bool) or not isinstance(amount, int):
@@ -124,13 +129,15 @@ class Challenge:
         """Run function(*args, **kwargs) later, on a background worker, so the handler can answer now.
 
         challenge.enqueue(challenge.credit, customer, amount)
-        The worker takes the jobs in order, one at a time, as a task queue does.
+        The worker takes the jobs in order, one at a time, as a task queue does. Storing the job
+        needs the database: while it is down, enqueue raises Outage (a ConnectionError) and stores nothing.
         """
         if not callable(function):
             extra = (" Did you write enqueue(challenge.credit(...))? That calls credit now and enqueues its result; "
                      "pass the function and its arguments separately: enqueue(challenge.credit, customer, amount)."
                      if function is None else "")  # fmt: skip
             raise TypeError(f"enqueue needs a function to call later, then its arguments; got {function!r}.{extra}")
+        self._unless_down()
         with self._cond:
             self._pending += 1
             if self._worker is None or not self._worker.is_alive():
@@ -141,13 +148,7 @@ class Challenge:
     @property
     def scenarios(self):
         """The scenarios as a table: what the grader sends, and what your handler must do."""
-        import pandas as pd
-
-        rows = [
-            {"scenario": s.name, "the grader sends": s.sends, "your handler must": s.must(self.timeout)}
-            for s in SCENARIOS
-        ]
-        return pd.DataFrame(rows).set_index("scenario")
+        return scenarios_table(SCENARIOS, self.timeout)
 
     def run(self) -> Report:
         """Serve the handler, play every scenario over HTTP, and return the report.
@@ -180,7 +181,7 @@ class Challenge:
                 rows.append(row(scenario.name, ok, happened, hint))
         finally:
             with self._cond:
-                self._delay, self._scenario = 0.0, None
+                self._delay, self._down, self._scenario = 0.0, False, None
             server.stop()
             self._url = None
         return Report(rows, getattr(handler, "__name__", repr(handler)))
@@ -202,15 +203,7 @@ class Challenge:
 
     def _repr_html_(self) -> str:
         """The summary, then the scenarios in full (a DataFrame's own view would cut their text short)."""
-        cell = "style='text-align:left;vertical-align:top'"
-        head = "".join(f"<th {cell}>{name}</th>" for name in ("scenario", "the grader sends", "your handler must"))
-        rows = "".join(
-            f"<tr><td {cell}><b>{html.escape(s.name)}</b></td><td {cell}>{html.escape(s.sends)}</td>"
-            f"<td {cell}>{html.escape(s.must(self.timeout))}</td></tr>"
-            for s in SCENARIOS
-        )
-        return (f"<p><b>Challenge</b>: {html.escape(self._summary())}</p>"
-                f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")  # fmt: skip
+        return f"<p><b>Challenge</b>: {html.escape(self._summary())}</p>{scenarios_html(SCENARIOS, self.timeout)}"
 
     def _summary(self) -> str:
         name = getattr(self._handler, "__name__", None) if self._handler else None
@@ -242,6 +235,8 @@ class Challenge:
                 error = f"it returned {result!r}, not an HTTP status such as 200 or 400"
             else:
                 status, error = int(result), None
+        except Outage:  # the staged outage, not a bug: uncaught, it answers 500 as a framework would
+            exception, error = Outage.__name__, "the outage's ConnectionError went uncaught: answered 500"
         except Exception as exc:  # noqa: BLE001 (a learner's bug is reported, as a 500, never a crash)
             exception, error = type(exc).__name__, f"your handler raised {type(exc).__name__}: {exc}"
             self.errors.append(Failure(scenario, "handler", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
@@ -283,10 +278,12 @@ class Challenge:
     def _payment(self, customer: str, amount: int) -> dict:
         return self._sender.event("payment_intent.succeeded", customer=customer, amount=amount)
 
-    def _send(self, body: bytes, headers: dict) -> Attempt:
+    def _send(self, body: bytes, headers: dict, *, request_id: str | None = None) -> Attempt:
+        """POST as the sender would; `request_id` is the X-Request-Id in front of the handler (fresh by default)."""
         with self._cond:
             self._delivery += 1
             number = self._delivery
+        headers = {**headers, "X-Request-Id": request_id or f"req_{uuid.uuid4().hex[:16]}"}
         attempt = post(self._url, body, headers, timeout=(max(1.0, self.timeout), self.timeout))
         self._attempts.append((self._scenario, number, attempt))
         return attempt
@@ -295,15 +292,21 @@ class Challenge:
         return self._send(*self._sender.sign(event, **sign_options))
 
     @contextmanager
-    def _slowed(self):
-        """Inside this block credit() takes `slow` seconds, as a remote ledger call can."""
+    def _staged(self, *, slow: bool = False, down: bool = False):
+        """Inside this block credit() takes `slow` seconds, or the database is down (credit and enqueue raise)."""
         with self._cond:
-            self._delay = self.slow
+            self._delay, self._down = (self.slow if slow else 0.0), down
         try:
             yield
         finally:
             with self._cond:
-                self._delay = 0.0
+                self._delay, self._down = 0.0, False
+
+    def _unless_down(self) -> None:
+        with self._cond:
+            down = self._down
+        if down:
+            raise Outage("the ledger's database is down (the grader's staged outage): nothing was written")
 
     def _idle(self) -> bool:
         return self._open == self._pending == self._in_flight == 0
@@ -339,7 +342,7 @@ class Challenge:
     def _after(self, attempts: list[Attempt], until: Callable[[], bool]) -> list[Call | None]:
         """Settle, waiting for `until` only when every answer was a 2xx or no answer came (work may be running).
 
-        Waits WAIT seconds for that work, beyond the slow ledger call inside _slowed().
+        Waits WAIT seconds for that work, beyond the slow ledger call inside _staged(slow=True).
         """
         hopeful = all(a.ok or a.status is None for a in attempts)
         with self._cond:

@@ -1,8 +1,18 @@
-"""What the learner's code did during a run: each request the handler answered, each exception it raised."""
+"""What the learner's code did during a run: each request the handler answered, each exception it raised.
+
+Also Outage, the error the ledger raises while the grader has staged a database outage.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class Outage(ConnectionError):
+    """The ledger's database is down: raised by challenge.credit and challenge.enqueue during a staged outage.
+
+    A ConnectionError, as a database driver's would be; nothing was written.
+    """
 
 
 @dataclass(frozen=True)

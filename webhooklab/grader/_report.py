@@ -1,4 +1,4 @@
-"""What a run produced, as tables: the report (one row per scenario, and a score) and every delivery."""
+"""What a run produced, as tables: the report (one row per scenario, and a score), every delivery, the scenarios."""
 
 from __future__ import annotations
 
@@ -91,3 +91,23 @@ def deliveries_table(attempts: list[tuple[str, int, Attempt]], calls: list[Call]
                                         "handler took (ms)", "problem"])  # fmt: skip
     table["status"] = table["status"].astype("Int64")
     return table
+
+
+def scenarios_table(scenarios, timeout: float):
+    """What the grader sends in each scenario, and what the handler must do, as a DataFrame."""
+    import pandas as pd
+
+    rows = [{"scenario": s.name, "the grader sends": s.sends, "your handler must": s.must(timeout)} for s in scenarios]
+    return pd.DataFrame(rows).set_index("scenario")
+
+
+def scenarios_html(scenarios, timeout: float) -> str:
+    """The same in full, as HTML (a DataFrame's own view would cut the text short)."""
+    cell = "style='text-align:left;vertical-align:top'"
+    head = "".join(f"<th {cell}>{name}</th>" for name in ("scenario", "the grader sends", "your handler must"))
+    rows = "".join(
+        f"<tr><td {cell}><b>{html.escape(s.name)}</b></td><td {cell}>{html.escape(s.sends)}</td>"
+        f"<td {cell}>{html.escape(s.must(timeout))}</td></tr>"
+        for s in scenarios
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"

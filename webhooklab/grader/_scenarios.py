@@ -1,11 +1,14 @@
-"""The six scenarios, each a way real handlers go wrong, played against the handler through a Challenge.
+"""The eight scenarios, each a way real handlers go wrong, played against the handler through a Challenge.
 
-The rules, each tested by one scenario:
+The rules, each tested by one scenario (or two):
   verify       a body changed after signing, or signed long ago, is refused with a 4xx and changes nothing
-  deduplicate  the same event id twice: 2xx both times, acted on once
+  deduplicate  on the signed event id: a retry (re-signed) or a replay (the same bytes, any X-Request-Id)
+               is acted on once
   answer fast  within `timeout` seconds; `credit` is slow in one scenario, so do it with `enqueue`
   act          payment_intent.succeeded credits the intent's amount to its customer, once
   keep order   `payments[intent id]` holds the newest event (by `created`) about that intent
+  be durable   while the database is down (`credit` and `enqueue` raise), answer 5xx and mark nothing
+               done, so the sender's retry does the work
 
 Each scenario is a function of the Challenge that sends its requests, waits for
 the work to settle and returns (passed, what happened, hint). SCENARIOS, at the
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 
 from .._delivery import Attempt
 from .._errors import SignatureError
-from ._records import Call
+from ._records import Call, Outage
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def out_of_order_delivery(challenge):
 
 def slow_side_effect(challenge):
     event = challenge._payment("cus_slow", 2500)
-    with challenge._slowed():
+    with challenge._staged(slow=True):
         attempts = [challenge._send_event(event)]
         calls = challenge._after(attempts, lambda: bool(challenge._credited("cus_slow")))
     credits = challenge._credited("cus_slow")
@@ -185,13 +188,70 @@ def slow_side_effect(challenge):
     )  # fmt: skip
 
 
+def replayed_request(challenge):
+    event = challenge._payment("cus_replayed", 1700)
+    body, headers = challenge._sender.sign(event)  # signed once: whoever replays it cannot sign again
+    attempts = [challenge._send(body, headers, request_id="req_original")]
+    challenge._after(attempts, lambda: bool(challenge._credited("cus_replayed")))
+    attempts.append(challenge._send(body, headers, request_id="req_original"))  # captured, replayed verbatim
+    challenge._after(attempts, lambda: True)
+    after_verbatim = len(challenge._credited("cus_replayed"))
+    attempts.append(challenge._send(body, headers, request_id="req_replayed"))  # the same, a new X-Request-Id
+    calls = challenge._after(attempts, lambda: True)
+    credits = challenge._credited("cus_replayed")
+    header_key = after_verbatim == 1 and len(credits) == 2
+    return _verdict(
+        calls,
+        (all(a.status is not None for a in attempts), _slow_hint(challenge, next(filter(None, calls), None))),
+        (attempts[0].ok, f"a genuine event was answered {attempts[0].status}: answer 2xx"),
+        (not header_key, ("you ignored the verbatim copy but credited the copy with a new X-Request-Id: you "
+         "deduplicate on a header the signature doesn't cover, and anyone can send a new one. Deduplicate on "
+         "event['id'], which Stripe signs")),
+        (len(credits) < 2, ("the same signed request came back within seconds, inside verify()'s 300 s "
+         "tolerance, so it verified every time and you credited each copy: the timestamp stops old replays "
+         "only. Deduplicate on event['id']: a replay carries the same id")),
+        (credits == [1700], f"credit the payment once: {_credit_text('cus_replayed', credits)}"),
+        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_replayed", credits)),
+    )  # fmt: skip
+
+
+def database_down(challenge):
+    event = challenge._payment("cus_outage", 1800)
+    with challenge._staged(down=True):
+        attempts = [challenge._send_event(event)]
+        challenge._after(attempts, lambda: True)  # the outage lasts until the first attempt is over
+    first = attempts[0]
+    if first.status is not None and not first.ok:
+        attempts.append(challenge._send_event(event))  # Stripe's retry: the same event, signed afresh
+    calls = challenge._after(attempts, lambda: bool(challenge._credited("cus_outage")))
+    credits = challenge._credited("cus_outage")
+    retry = attempts[1] if len(attempts) > 1 else None
+    return _verdict(
+        calls,
+        (first.status is not None, _slow_hint(challenge, calls[0])),
+        (not (first.ok and not credits), (f"you answered {first.status} while the database was down, so Stripe "
+         "counts the event as delivered and never sends it again: the credit is lost. When storing the work "
+         "fails (enqueue raised a ConnectionError), answer 503, or let the error answer 500, so Stripe retries")),
+        (first.ok or 500 <= first.status < 600, (f"you answered {first.status} while your own database was "
+         "down: a 4xx blames the request, which was fine. Answer 503: your failure, retry later")),
+        (retry is None or retry.status is not None, _slow_hint(challenge, calls[-1])),
+        (retry is None or retry.ok, (f"Stripe's retry, after the database came back, was answered "
+         f"{retry.status if retry else ''}: handle it in full and answer 200")),
+        (credits != [], ("the retry was answered 200 but nothing was credited: your handler marked the event "
+         "seen before its work succeeded, so the retry looked like a duplicate. Mark an event done only after "
+         "its work succeeds: add event['id'] to your set after enqueue() returns")),
+        (credits == [1800], f"credit the payment once: {_credit_text('cus_outage', credits)}"),
+        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_outage", credits)),
+    )  # fmt: skip
+
+
 # -- describing what happened -----------------------------------------------------------
 
 
 def _verdict(calls: list[Call | None], *checks: tuple[bool, str], happened: str) -> tuple[bool, str, str]:
     """The first failing check's hint; a handler that raised or returned nonsense comes first."""
     for call in calls:
-        if call is not None and call.error:
+        if call is not None and call.error and call.exception != Outage.__name__:  # the outage is no bug
             if call.exception == SignatureError.__name__:
                 hint = ("verify() raised wl.SignatureError and nothing caught it, so the answer was a 500: wrap "
                         "the verify call in try/except wl.SignatureError and return 400")  # fmt: skip
@@ -251,10 +311,17 @@ SCENARIOS = (
              "answer 4xx and change nothing", run=stale_timestamp),
     Scenario("duplicate delivery", "the same event twice (same id; re-signed, as Stripe's retries are)",
              "answer 2xx both times, credit once", run=duplicate_delivery),
+    Scenario("replayed request", "a captured request sent again within seconds: the same body and signature, "
+             "first verbatim, then with a new X-Request-Id (a header in front of your app, not signed)",
+             "credit once: a replay carries the same event id", run=replayed_request),
     Scenario("out-of-order delivery", "for one payment intent: payment_intent.succeeded, then the older "
              "payment_intent.payment_failed (the first card was declined)",
              "answer 2xx to both, credit once, keep the newer event in challenge.payments",
              run=out_of_order_delivery),
     Scenario("slow side effect", "a valid event while challenge.credit takes 1 s",
              "answer 2xx within 0.5 s, and still credit once", run=slow_side_effect),
+    Scenario("database down", "a valid event while the database is down (challenge.enqueue and challenge.credit "
+             "raise a ConnectionError); then Stripe's retry, once it is back",
+             "answer 5xx while it is down and mark nothing done; handle the retry: 2xx, credit once",
+             run=database_down),
 )  # fmt: skip

@@ -12,8 +12,9 @@ that tests and notebooks can call directly; a button only calls them.
 Everything a request carried is shown escaped: it is data, never markup.
 """
 
+from ._blueprint import QUESTIONS, Blueprint, Quiz, blueprint
 from ._capture import LiveTable, SendPanel, SignatureExplainer
-from ._lessons import QUESTIONS, Blueprint, PushPollRace, Quiz, RetryTimeline, blueprint
+from ._lessons import PushPollRace, RetryTimeline
 
 __all__ = ["QUESTIONS", "Blueprint", "LiveTable", "PushPollRace", "Quiz", "RetryTimeline", "SendPanel",
            "SignatureExplainer", "blueprint"]  # fmt: skip

@@ -14,6 +14,7 @@ from .._errors import ReceiverError
 from .._providers import PROVIDERS
 from .._receiver import Receiver
 
+WRAP = "max-width: 100%; overflow-x: auto; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere"  # digests wrap
 TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
 
 
@@ -118,22 +119,23 @@ class SignatureExplainer(widgets.VBox):
 
     def __init__(self, rx: Receiver, *, secret: str = ""):
         self.rx = rx
-        self.event = widgets.Dropdown(description="Event")
+        self.event = widgets.Dropdown(description="Event", layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="0"))
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Scheme")
         self.secret = widgets.Password(value=secret, description="Secret")
-        self.reload = widgets.Button(description="Reload events", icon="refresh")
+        self.reload = widgets.Button(description="Reload events", icon="refresh", layout=widgets.Layout(flex="0 0 auto"))
         self.output = widgets.HTML()
         self.reload.on_click(reported(self.output, lambda _: self.load(), doing="Reloading the events", rx=rx))
         for control in (self.event, self.provider, self.secret):
             control.observe(reported(self.output, lambda change: self.explain(), doing="Explaining the event", rx=rx),
                             names="value")  # fmt: skip
-        super().__init__([widgets.HBox([self.event, self.reload]), self.provider, self.secret, self.output])
+        choose = widgets.HBox([self.event, self.reload], layout=widgets.Layout(width="100%"))
+        super().__init__([choose, self.provider, self.secret, self.output])
         self.load()
 
     def load(self) -> None:
-        """The captured events, newest first, as choices."""
+        """The captured events, newest first, as choices that tell similar events apart."""
         events = self.rx.store.list()[::-1]
-        self.event.options = [(f"#{e.id} {e.provider or '?'} {e.event_type or e.path}", e.id) for e in events]
+        self.event.options = [(event_choice(e), e.id) for e in events]
         self.event.value = events[0].id if events else None
         self.explain()
 
@@ -150,8 +152,49 @@ class SignatureExplainer(widgets.VBox):
         except ValueError as error:  # a secret this scheme cannot use
             self.output.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
             return None
-        self.output.value = explanation._repr_html_()
+        self.output.value = f"<div style='{WRAP}'>{explanation._repr_html_()}</div>"
         return explanation
+
+
+def event_choice(event) -> str:
+    """A dropdown entry for a captured event: when, where, what it says, and whether it verified.
+
+    Four deliveries of one payment look the same by provider and type alone; the time, the
+    endpoint, the amount and the verdict are what set them apart.
+    """
+    parts = [f"#{event.id}", event.received_at.strftime("%H:%M:%S"), f"/{event.endpoint}",
+             event.provider or "?", event.event_type or event.path]  # fmt: skip
+    parts += body_hints(event.json)
+    if event.verified is not None:
+        parts.append("✓ verified" if event.verified else f"✗ {event.reason or 'not verified'}")
+    if event.duplicate_of is not None:
+        parts.append(f"duplicate of #{event.duplicate_of}")
+    return " · ".join(parts)
+
+
+def body_hints(data) -> list[str]:
+    """What tells one event from another of its type: its id, its amount, its order, its commit."""
+    if not isinstance(data, dict):
+        return []
+    hints = [short_id(data["id"])] if isinstance(data.get("id"), str) else []  # Stripe's evt_..., Standard's msg_...
+    inner = data["data"].get("object") if isinstance(data.get("data"), dict) else None
+    if isinstance(inner, dict) and "amount" in inner:  # Stripe: the smallest currency unit, as sent
+        hints.append(f"amount {inner['amount']} {inner.get('currency', '')}".strip())
+    elif "total_price" in data:  # Shopify: an order's name and its total, a decimal string
+        hints.append(f"{data.get('name', '')} {data['total_price']} {data.get('currency', '')}".strip())
+    elif isinstance(data.get("ref"), str) and isinstance(data.get("after"), str):  # GitHub: a push
+        hints.append(f"{data['ref'].removeprefix('refs/heads/')}@{data['after'][:7]}")
+    elif not hints and data.get("id") is not None:
+        hints.append(f"id {short_id(str(data['id']))}")
+    return hints
+
+
+def short_id(ident: str) -> str:
+    """A long id as its kind and its last five characters (evt_…yGbgH): enough to tell events apart."""
+    if len(ident) <= 14:
+        return ident
+    kind, _, rest = ident.partition("_")
+    return f"{kind}_…{ident[-5:]}" if rest and len(kind) <= 6 else f"…{ident[-8:]}"
 
 
 def reported(area, action, *, doing: str, rx=None):

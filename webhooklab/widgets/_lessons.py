@@ -1,4 +1,4 @@
-"""The widgets of what happens over time: retries, the push/poll race, the quiz and its blueprint."""
+"""The widgets of what happens over time: retries and the push/poll race."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import ipywidgets as widgets
 from .._clock import AcceleratedClock
 from .._polling import Poller, ProviderAPI
 from .._pushpoll import delays, produce, stored_at
-from .._providers import PROVIDERS
 from .._receiver import Receiver
-from .._retry import duration
+from .._retry import duration, label_runs
 from ._capture import TABLE_STYLE, reported
 
 
@@ -59,9 +58,12 @@ class RetryTimeline(widgets.VBox):
         now = (self._clock.now() - start) if (self._clock and start is not None) else 0.0
         x = lambda offset: 20 + 560 * min(offset, span) / span  # noqa: E731
         marks = ["<line x1='20' y1='40' x2='580' y2='40' stroke='#bbb'/>"]
-        for number, offset in enumerate(offsets, 1):
-            marks.append(f"<circle cx='{x(offset):.1f}' cy='40' r='6' fill='none' stroke='#999'/>"
-                         f"<text x='{x(offset):.1f}' y='25' font-size='10' text-anchor='middle'>{number}</text>")  # fmt: skip
+        for offset in offsets:
+            marks.append(f"<circle cx='{x(offset):.1f}' cy='40' r='6' fill='none' stroke='#999'/>")
+        for text, middle in self.number_labels(x):
+            marks.append(f"<text x='{middle:.1f}' y='25' font-size='10' text-anchor='middle'>{html.escape(text)}</text>")
+        if len(offsets) == 1:
+            marks.append("<text x='34' y='44' font-size='11' fill='#666'>one attempt, no retries</text>")
         for row in log:
             colour = "#2ca02c" if row["result"].ok else "#d62728"
             marks.append(f"<circle cx='{x(row['offset']):.1f}' cy='40' r='6' fill='{colour}'/>")
@@ -70,6 +72,19 @@ class RetryTimeline(widgets.VBox):
         marks.append(f"<text x='20' y='70' font-size='11'>0</text><text x='580' y='70' font-size='11' "
                      f"text-anchor='end'>{html.escape(duration(span))}</text>")  # fmt: skip
         self.picture.value = f"<svg width='600' height='80' role='img'>{''.join(marks)}</svg>"
+        self._status(log, offsets)
+
+    def number_labels(self, x) -> list[tuple[str, float]]:
+        """(text, x) of the attempt numbers: the early, crowded ones share a label such as "1–4"."""
+        positions = [x(offset) for offset in self.policy.offsets()]
+
+        def label(first, last):
+            return str(first + 1) if first == last else f"{first + 1}–{last + 1}"
+
+        runs = label_runs(positions, label, width=lambda text: 6.5 * len(text), gap=3)  # 10 px digits
+        return [(label(first, last), (positions[first] + positions[last]) / 2) for first, last in runs]
+
+    def _status(self, log, offsets) -> None:
         state = self.delivery.status if self.delivery else "not started"
         last = html.escape(log[-1]["outcome"]) if log else "press Start delivery"
         self.status.value = (
@@ -79,9 +94,13 @@ class RetryTimeline(widgets.VBox):
 
 
 class PushPollRace(widgets.VBox):
-    """Push and a poller watch the same events, live: who notices first, and at what cost."""
+    """Push and a poller watch the same events, live: who notices first, and at what cost.
 
-    def __init__(self, *, rate: float = 2.0, interval: float = 2.0, duration: float = 10.0):
+    By default the poller asks twice as often as events happen, as a poller must to stay fresh, so it
+    is the one that pays with empty answers; push makes one request per event and none in between.
+    """
+
+    def __init__(self, *, rate: float = 0.5, interval: float = 1.0, duration: float = 10.0):
         self.rate, self.interval, self.duration = rate, interval, duration
         self.board = widgets.HTML()
         self.button = widgets.Button(description="Start the race", button_style="primary", icon="flag-checkered")
@@ -91,13 +110,19 @@ class PushPollRace(widgets.VBox):
         super().__init__([self.button, self.board])
         self._show({"events": 0, "push": [], "poll": [], "requests": 0, "empty": 0})
 
+    @property
+    def setup(self) -> str:
+        """The race in words, as the board shows it."""
+        return (f"{round(self.rate * self.duration)} events at random moments in {self.duration:g} s; "
+                f"the poller asks every {self.interval:g} s.")  # fmt: skip
+
     def run(self) -> dict:
         """Run the race for `duration` seconds; returns the final score."""
         self.button.disabled = True
         try:
             with Receiver() as rx, ProviderAPI(push_to=rx.url("race")) as api, \
                     Poller(api, interval=self.interval) as poller:  # fmt: skip
-                ids = produce(api, self.duration, self.rate,
+                ids = produce(api, self.duration, self.rate, "scattered",
                               on_event=lambda ids: self._show(self._score(rx, api, poller, ids)))  # fmt: skip
                 poller.wait_for(ids, timeout=self.interval + 2)
                 rx.wait_for(len(ids), endpoint="race", timeout=5)
@@ -131,175 +156,6 @@ class PushPollRace(widgets.VBox):
         body = "".join(f"<tr><td>{a}</td><td>{b} of {score['events']}</td><td>{c}</td><td>{d}</td><td>{e}</td></tr>"
                        for a, b, c, d, e in rows)  # fmt: skip
         head = "<tr><th></th><th>events noticed</th><th>median delay</th><th>requests</th><th>empty answers</th></tr>"
-        note = "<b>Finished.</b>" if final else f"Events happen about {self.rate:g} times a second..."
+        note = "<b>Finished.</b> " if final else ("Racing... " if score["events"] else "Press Start the race: ")
+        note += html.escape(self.setup)
         self.board.value = f"{TABLE_STYLE}<table class='wl-table'>{head}{body}</table>{note}"
-
-
-QUESTIONS = [
-    ("A webhook is best described as...",
-     ["an API you call to ask whether something changed", "a request the service sends to your URL when something happens",
-      "a browser notification"], 1,
-     "A webhook is a 'reverse API': the service pushes the event to a URL you registered, the moment it happens."),
-    ("Your handler got a Stripe event whose signature does not match. What should it answer?",
-     ["200, and ignore it", "400 (a client error), and not act on it", "500, so Stripe tries again"], 1,
-     ("Reject it without acting on it. A 400 says the request was wrong; a 500 would say your server failed, which "
-      "is not true. Neither stops a retry: Stripe retries every non-2xx answer, a 400 included, and each retry of a "
-      "forged request fails the same way. What matters is that you act on nothing and say honestly what went wrong.")),
-    ("Why must you verify the raw body rather than json.dumps(request.json)?",
-     ["Re-serialised JSON can differ byte for byte, so the signature no longer matches", "It is faster",
-      "JSON cannot be signed"], 0,
-     "The signature covers the exact bytes sent. Parsing and dumping changes spacing and order, and the check fails."),
-    ("Your receiver answered after 15 s and GitHub reported a failure. What happened?",
-     ["GitHub will retry on its own in an hour", "The delivery failed: GitHub waits 10 s, and never retries by itself",
-      "Nothing: the event was stored"], 1,
-     "GitHub's timeout is 10 s and it never retries automatically; a person redelivers within 3 days."),
-    ("The same Shopify order webhook arrived twice. What makes the second one harmless?",
-     ["Answering 500 to the second", "Deduplicating on X-Shopify-Webhook-Id before acting", "Sleeping a second"], 1,
-     "Delivery is at least once. Keep the ids you have handled and act only on new ones (idempotency)."),
-]  # fmt: skip
-
-
-class Quiz(widgets.VBox):
-    """Five questions with feedback; at the end, the learner builds their automation blueprint."""
-
-    def __init__(self):
-        self.choices, self.feedback = [], []
-        rows = []
-        for number, (question, options, _, _) in enumerate(QUESTIONS, 1):
-            choice = widgets.RadioButtons(options=options, value=None, layout={"width": "auto"})
-            feedback = widgets.HTML()
-            choice.observe(reported(feedback, lambda change, i=number - 1: self.answer(i, change["new"]),
-                                    doing="Marking the answer"), names="value")  # fmt: skip
-            self.choices.append(choice)
-            self.feedback.append(feedback)
-            rows += [widgets.HTML(f"<b>{number}. {html.escape(question)}</b>"), choice, feedback]
-        self.score = widgets.HTML()
-        self.blueprint = Blueprint()
-        super().__init__([*rows, self.score, self.blueprint])
-
-    def answer(self, index: int, chosen: str | None) -> bool:
-        """Mark one answer; returns whether it was right."""
-        _, options, right, why = QUESTIONS[index]
-        correct = chosen == options[right]
-        mark = "✓ Right." if correct else "✗ Not quite."
-        self.feedback[index].value = f"<span style='color:{'green' if correct else 'firebrick'}'>{mark}</span> {html.escape(why)}"
-        done = [c.value is not None for c in self.choices]
-        right_count = sum(c.value == QUESTIONS[i][1][QUESTIONS[i][2]] for i, c in enumerate(self.choices))
-        if all(done):
-            self.score.value = f"<b>{right_count} of {len(QUESTIONS)} right.</b> Now plan your own automation:"
-        return correct
-
-
-class Blueprint(widgets.VBox):
-    """Pick the events your automation reacts to; get the handler code and the webhooks to subscribe to."""
-
-    def __init__(self):
-        options = [(f"{name}: {event}", (name, event)) for name, cls in PROVIDERS.items() for event in cls.triggers]
-        self.triggers = widgets.SelectMultiple(options=options, rows=8, description="Triggers",
-                                               layout={"width": "60%"})  # fmt: skip
-        self.output = widgets.HTML()
-        self.triggers.observe(lambda change: self.build(), names="value")
-        super().__init__([self.triggers, self.output])
-        self.build()
-
-    def build(self) -> str:
-        chosen = list(self.triggers.value)
-        code = blueprint(chosen)
-        self.output.value = f"<pre>{html.escape(code)}</pre>" if chosen else "<i>Choose one or more triggers.</i>"
-        return code
-
-
-# The key to deduplicate on, per trigger: a value the signature covers. Stripe: the event id in the body;
-# Standard Webhooks: the webhook-id header (it is signed); GitHub and Shopify sign only the body (their
-# X-GitHub-Delivery and X-Shopify-Webhook-Id headers are not), so a business key from the body.
-_KEYS = {
-    "stripe": 'event["id"]',
-    "standard": 'headers["webhook-id"]',
-    ("github", "push"): 'f\'{event["ref"]}@{event["after"]}\'',
-    ("github", "pull_request"): 'f\'{event["action"]}:{event["pull_request"]["id"]}:{event["pull_request"]["updated_at"]}\'',
-    ("github", "issues"): 'f\'{event["action"]}:{event["issue"]["id"]}:{event["issue"]["updated_at"]}\'',
-    ("github", "release"): 'f\'{event["action"]}:{event["release"]["id"]}\'',
-    ("shopify", "inventory_levels/update"): 'f\'{event["inventory_item_id"]}:{event["location_id"]}:{event["updated_at"]}\'',
-    "shopify": 'str(event["id"])',
-}  # fmt: skip
-
-
-def _key(provider: str, event_type: str) -> str:
-    return _KEYS.get((provider, event_type)) or _KEYS.get(provider) or 'str(event["id"])'
-
-
-def blueprint(triggers: list[tuple[str, str]]) -> str:
-    """A sketch of a production handler for the chosen (provider, event type) triggers, and where to subscribe.
-
-    A small Flask app: verify the raw body, answer 400 to a bad signature and act on nothing, store the
-    event under a signed key (a duplicate is ignored) before acting, answer 2xx at once, work afterwards.
-    """
-    providers = sorted({provider for provider, _ in triggers})
-    lines = [
-        '"""Webhooks in, verified, stored once, answered fast; the work runs afterwards (a sketch to adapt)."""',
-        "import json", "import os", "import sqlite3", "", "from flask import Flask, request", "",
-        "import webhooklab as wl", "",
-        "app = Flask(__name__)",
-        'db = sqlite3.connect("webhooks.db", check_same_thread=False)  # in production: your own database',
-        'db.execute("CREATE TABLE IF NOT EXISTS inbox (provider TEXT, type TEXT, key TEXT, body BLOB, "',
-        '           "done INTEGER DEFAULT 0, PRIMARY KEY (provider, type, key))")',
-        "VERIFIERS = {",
-        *(f'    "{p}": wl.{PROVIDERS[p].__name__}(os.environ["{p.upper()}_WEBHOOK_SECRET"]),' for p in providers),
-        "}",
-        "TYPE_HEADERS = {"
-        + ", ".join(f'"{p}": "{PROVIDERS[p].event_header}"' for p in providers if PROVIDERS[p].event_header)
-        + "}  # elsewhere the type is in the body",
-        "", "",
-    ]
-    actions = []
-    for provider, event_type in triggers:
-        name = "on_" + "".join(c if c.isalnum() else "_" for c in f"{provider}_{event_type}")
-        actions.append((provider, event_type, name))
-        lines += [
-            f"def {name}(event):",
-            f'    """{provider} {event_type}: runs after the answer, maybe more than once: make it safe to repeat."""',
-            "    ...  # your action: update a table, send a message, start a job",
-            "", "",
-        ]
-    lines += [
-        "# (provider, event type): (the key to deduplicate on, the action). The key must be signed:",
-        "#   Stripe: the event id in the body; Standard Webhooks: the webhook-id header (it is signed);",
-        "#   GitHub, Shopify: a business key from the body (X-GitHub-Delivery, X-Shopify-Webhook-Id are not signed).",
-        "TRIGGERS = {",
-        *(f'    ("{p}", "{e}"): (lambda event, headers: {_key(p, e)}, {n}),' for p, e, n in actions),
-        "}",
-        "", "",
-        '@app.post("/hooks/<provider>")',
-        "def receive(provider):",
-        "    if provider not in VERIFIERS:",
-        '        return "", 404',
-        "    body = request.get_data()  # the raw bytes, exactly as they arrived: never re-serialised JSON",
-        "    try:",
-        "        event = VERIFIERS[provider].verify(body, request.headers)",
-        "    except wl.SignatureError:",
-        '        return "", 400  # the request is wrong: act on nothing (Stripe retries even a 400; each retry fails too)',
-        '    kind = request.headers.get(TYPE_HEADERS[provider], "") if provider in TYPE_HEADERS else event["type"]',
-        "    if (provider, kind) in TRIGGERS:  # any other genuine event: acknowledged, ignored",
-        "        key = TRIGGERS[provider, kind][0](event, request.headers)",
-        "        with db:  # stored durably before acting; if this fails, Flask answers 500 and the sender retries",
-        '            db.execute("INSERT OR IGNORE INTO inbox (provider, type, key, body) VALUES (?, ?, ?, ?)",',
-        "                       (provider, kind, key, body))  # a duplicate has the same key: ignored",
-        '    return "", 200  # at once: the work runs afterwards, in work()',
-        "", "",
-        "def work():",
-        '    """Run by a worker (a loop, cron, a task queue): each stored event\'s action, then it is marked done."""',
-        '    pending = db.execute("SELECT provider, type, key, body FROM inbox WHERE done = 0").fetchall()',
-        "    for provider, kind, key, body in pending:",
-        "        TRIGGERS[provider, kind][1](json.loads(body))  # if it raises, the row stays pending for the next run",
-        "        with db:",
-        '            db.execute("UPDATE inbox SET done = 1 WHERE provider = ? AND type = ? AND key = ?", (provider, kind, key))',
-        "",
-        "",
-        "# Serve `app` with a WSGI server (e.g. gunicorn) behind HTTPS.",
-        "# Subscribe to these webhooks:",
-    ]
-    for provider in providers:
-        events = ", ".join(e for p, e in triggers if p == provider)
-        lines += [f"#   {provider}: {events}", f"#     at {PROVIDERS[provider].where_to_subscribe}"]
-        lines += [f"#     URL: https://<your-host>/hooks/{provider}"]
-    return "\n".join(lines)

@@ -1,1 +1,0 @@
-event_header = "X-GitHub-Event"
