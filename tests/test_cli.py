@@ -144,6 +144,14 @@ def test_lab_opens_jupyterlab_on_a_copy_of_the_notebooks(tmp_path):
     assert notebook.read_text() != "my edits"
 
 
+def test_lab_can_only_copy_for_a_jupyter_server_that_already_runs(tmp_path):
+    """On a JupyterHub the learner's server is running: the notebooks are copied, and no second one starts."""
+    result = webhooklab("lab", "--dir", str(tmp_path / "workshop"), "--copy-only")
+    assert result.returncode == 0, result.stderr
+    assert f"open {tmp_path / 'workshop' / '00.00-index.ipynb'} in JupyterLab" in result.stdout
+    assert (tmp_path / "workshop" / "00.00-index.ipynb").exists() and (tmp_path / "workshop" / "datasets").is_dir()
+
+
 def test_send_list_names_every_type():
     listing = webhooklab("send", "--list").stdout
     assert "stripe: charge.refunded" in listing and "shopify: app/uninstalled" in listing and "github: issues" in listing

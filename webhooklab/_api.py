@@ -42,9 +42,9 @@ def parts():
 def index():
     return {
         "webhooklab": __version__,
-        "send webhooks to": request.host_url + "hooks/<endpoint>",
-        "captured events": request.host_url + "api/events",
-        "inspector": request.host_url,
+        "send webhooks to": request.url_root + "hooks/<endpoint>",
+        "captured events": request.url_root + "api/events",
+        "inspector": request.url_root,
     }
 
 
@@ -81,7 +81,7 @@ def inspect(event_id: int):
             "provider": explanation.provider, "steps": explanation.steps,
         },
         "attempts": attempts,
-        "curl": curl(event, request.host_url.rstrip("/") + event.path + (f"?{event.query}" if event.query else "")),
+        "curl": curl(event, request.url_root),
     }  # fmt: skip
 
 
@@ -92,7 +92,8 @@ def replay(event_id: int):
     options = request.get_json(silent=True) or {}
     if not isinstance(options, dict):
         raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {got(options)}")
-    url = options.get("url") or request.host_url.rstrip("/") + event.path
+    # By default, to this receiver itself: the address the connection reached, not the one a proxy showed.
+    url = options.get("url") or request.environ.get("webhooklab.local_url", request.host_url.rstrip("/")) + event.path
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise UsageError(f"the URL must start with http:// or https://, got {got(url)}")
     target = urlsplit(url)
@@ -156,7 +157,7 @@ def export(kind: str):
     elif kind == "csv":
         text = to_csv(events)
     else:
-        text = json.dumps(to_har(events, request.host_url), indent=2)
+        text = json.dumps(to_har(events, request.url_root), indent=2)
     return Response(text, content_type=EXPORTS[kind],
                     headers={"Content-Disposition": f"attachment; filename=webhooklab-events.{kind}"})  # fmt: skip
 

@@ -42,6 +42,7 @@ class Parts:
     max_body: int = DEFAULT_MAX_BODY
     reject_invalid: bool = False
     show_expected: bool = True  # False hides expected signatures in the page (another machine never sees them)
+    frame_ancestors: tuple[str, ...] = ()  # origins that may embed the page, besides the defaults of _links
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
 

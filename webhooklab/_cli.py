@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                        help="also answer the inspector and API when reached by this host name, "
                        "such as a tunnel's (repeatable; IP addresses and localhost always are)")  # fmt: skip
+    serve.add_argument("--link", metavar="TEMPLATE",
+                       help="where a browser finds the page, e.g. '{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/' "
+                       "(default: $WEBHOOKLAB_LINK, a JupyterHub's proxy, or the receiver's own address)")  # fmt: skip
+    serve.add_argument("--frame-ancestor", action="append", default=[], metavar="ORIGIN",
+                       help="also let pages of this origin embed the inspector (repeatable)")
     serve.set_defaults(command="serve", run=_serve)
 
     send = commands.add_parser("send", help="send a signed, realistic webhook, like `stripe trigger`")
@@ -95,6 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     lab.add_argument("--dir", default="webhooklab-workshop", help="workshop folder (default: ./%(default)s)")
     lab.add_argument("--reset", action="store_true", help="overwrite your copies with fresh ones")
+    lab.add_argument("--copy-only", action="store_true",
+                     help="copy the notebooks and stop: where a Jupyter server already runs, as on a JupyterHub")
     lab.set_defaults(command="lab", run=_lab)
     return parser
 
@@ -104,11 +111,13 @@ def _serve(args, extra) -> int:
 
     secrets = dict(key_value(item, "ENDPOINT=SECRET") for item in args.secret)
     rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
-                  allowed_hosts=args.allow_host)  # fmt: skip
+                  allowed_hosts=args.allow_host, link=args.link, frame_ancestors=args.frame_ancestor)  # fmt: skip
     rx.start()
     print(f"webhooklab receiver listening on {rx.base_url}")
     print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")
-    print(f"  inspector         {rx.base_url}/   (a live page of every request)")
+    page = rx.page_url()
+    print(f"  inspector         {page}   (a live page of every request"
+          + (", through the Jupyter server's proxy)" if not page.startswith(rx.base_url) else ")"))
     print(f"  captured events   {rx.base_url}/api/events   or: webhooklab events --url {rx.base_url}")
     print("Press Ctrl-C to stop.", flush=True)
     try:
@@ -244,6 +253,9 @@ def _lab(args, extra) -> int:
 
     folder, copied, kept = prepare(args.dir, reset=args.reset)
     print(f"workshop folder: {folder} ({copied} file(s) copied, {kept} of yours kept)", flush=True)
+    if args.copy_only:
+        print(f"open {folder / '00.00-index.ipynb'} in JupyterLab to start")
+        return 0
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
     first = min(folder.glob("*.ipynb"), default=None)
     if first is not None:

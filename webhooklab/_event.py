@@ -12,6 +12,8 @@ from urllib.parse import parse_qs
 
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
+from . import _redact
+
 Headers = tuple[tuple[str, str], ...]
 
 PREVIEW_CHARS = 60
@@ -98,10 +100,10 @@ class Event:
         return {name: self._json_ready(name) for name in SUMMARY}
 
     def to_dict(self) -> dict:
-        """Everything, JSON-ready: the body as base64 (exact) and as text when it is UTF-8."""
+        """Everything, JSON-ready: the body as base64 (exact) and as text when it is UTF-8; credentials masked."""
         return {
             **{name: self._json_ready(name) for name in (*SUMMARY, *DETAIL)},
-            "headers": [list(pair) for pair in self.header_pairs],
+            "headers": [list(pair) for pair in _redact.headers(self.header_pairs)],  # credentials masked
             "body_base64": base64.b64encode(self.body).decode("ascii"),
             "body_text": self.text,
             "json": self.json,
@@ -113,6 +115,8 @@ class Event:
         }
 
     def _json_ready(self, name: str):
+        if name == "query":
+            return _redact.query(self.query)
         return self.received_at.isoformat() if name == "time" else getattr(self, name)
 
     def __repr__(self) -> str:

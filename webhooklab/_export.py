@@ -10,6 +10,7 @@ import shlex
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
+from . import _redact
 from ._event import SUMMARY
 from ._version import __version__
 
@@ -57,14 +58,14 @@ def to_har(events, base_url: str) -> dict:
 
 
 def _entry(event, base_url: str) -> dict:
-    url = base_url.rstrip("/") + event.path + (f"?{event.query}" if event.query else "")
+    query = _redact.query(event.query)
     request = {
         "method": event.method,
-        "url": url,
+        "url": base_url.rstrip("/") + event.path + (f"?{query}" if query else ""),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
-        "headers": [{"name": name, "value": value} for name, value in event.header_pairs],
-        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(event.query, keep_blank_values=True)],
+        "headers": [{"name": name, "value": value} for name, value in _redact.headers(event.header_pairs)],
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(query, keep_blank_values=True)],
         "headersSize": -1,
         "bodySize": event.size,
     }
@@ -116,10 +117,15 @@ def replay_headers(event) -> dict[str, str]:
     return {name: value for name, value in event.header_pairs if name.lower() not in HOP_BY_HOP}
 
 
-def curl(event, url: str) -> str:
-    """The request as a curl command that sends the same bytes (binary bodies via base64 and a pipe)."""
+def curl(event, base_url: str) -> str:
+    """The request as a curl command that sends the same bytes (binary bodies via base64 and a pipe).
+
+    Credentials are masked (see _redact): put your own back in before running it.
+    """
+    query = _redact.query(event.query)
+    url = base_url.rstrip("/") + event.path + (f"?{query}" if query else "")
     parts = ["curl", "-X", event.method, shlex.quote(url)]
-    for name, value in replay_headers(event).items():
+    for name, value in _redact.headers(replay_headers(event).items()):
         parts += ["-H", shlex.quote(f"{name}: {value}")]
     if not event.body:
         return " ".join(parts)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import ipaddress
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 HEADER = "X-Webhooklab"  # sent by the inspector page with every change it asks for
 READS = ("GET", "HEAD", "OPTIONS")
+FORWARDED = ("HTTP_X_FORWARDED_PREFIX", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO")
 
 
 def is_ip(host: str) -> bool:
@@ -46,16 +48,46 @@ def hostname(host_header: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def through_local_proxy(environ: dict) -> bool:
+    """Whether a proxy on this machine forwarded the request, saying where the browser was.
+
+    A browser that talks to this receiver directly names this receiver's port in its Host header,
+    whatever name it used; a proxy passes on the Host of the server the browser reached, on another
+    port. So a page cannot pass for the proxy by adding X-Forwarded headers of its own.
+    """
+    if not on_this_machine(environ.get("REMOTE_ADDR")) or not any(name in environ for name in FORWARDED):
+        return False
+    host = environ.get("HTTP_HOST", "").strip()
+    port = host.rsplit(":", 1)[1] if host.count(":") == 1 or host.startswith("[") and "]:" in host else ""
+    return (port or {"https": "443"}.get(environ.get("wsgi.url_scheme"), "80")) != environ.get("SERVER_PORT")
+
+
+def behind_local_proxy(wsgi_app):
+    """Serve a forwarded request as if at the address the browser used: its prefix, host and scheme."""
+    fixed = ProxyFix(wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=0, x_prefix=1)
+
+    def app(environ, start_response):
+        if through_local_proxy(environ):
+            environ["webhooklab.proxied"] = True
+            return fixed(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def guard(app: Flask, allowed_hosts=()) -> None:
     """Refuse requests to the page and the API from other hosts and other sites, with a reason."""
     names = {"localhost", *(name.lower() for name in allowed_hosts)}
+    app.extensions["webhooklab.hosts"] = names  # grows when a proxy's own name is learnt (Colab's)
+    app.wsgi_app = behind_local_proxy(app.wsgi_app)
 
     @app.before_request
     def local_user_only():
         if request.path.startswith("/hooks/"):
             return None
         host = hostname(request.headers.get("Host", ""))
-        if host and not (is_ip(host) or host in names):  # no Host at all is HTTP/1.0, never a browser
+        proxied = request.environ.get("webhooklab.proxied")  # the proxy in front checked the name, and the login
+        if host and not (proxied or is_ip(host) or host in names):  # no Host at all is HTTP/1.0, never a browser
             return _refuse(
                 f"this receiver's page and API answer requests addressed to an IP address, localhost or a "
                 f"name it was told about; this one said Host: {request.headers.get('Host', '')[:100]!r}",

@@ -6,8 +6,9 @@ import math
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+from . import _links
 from ._app import create_app
 from ._checks import endpoint_name, got, seconds, whole
 from ._errors import ReceiverError, UsageError, WaitTimeout
@@ -39,6 +40,12 @@ class Receiver(BackgroundServer):
     addressed to an IP address, localhost or one of `allowed_hosts`, and
     changes only from the page itself. `show_expected=False` hides the expected
     signatures in the page's explanations (they are never shown to another machine).
+
+    On a JupyterHub, Binder or Colab the browser cannot reach the kernel's
+    127.0.0.1: `inspector()` links to the page where the browser can, by the
+    template `link` (or WEBHOOKLAB_LINK), e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/",
+    which is the default under a JupyterHub. `frame_ancestors` adds origins that
+    may embed the page (see webhooklab._links).
     """
 
     def __init__(
@@ -53,11 +60,18 @@ class Receiver(BackgroundServer):
         ssl_context=None,
         allowed_hosts: list[str] | tuple[str, ...] = (),
         show_expected: bool = True,
+        link: str | None = None,
+        frame_ancestors: list[str] | tuple[str, ...] = (),
     ):
         super().__init__(None, host=host, port=port, ssl_context=ssl_context, max_body=max_body)  # checks them
         if not isinstance(reject_invalid, bool):
             raise UsageError(f"reject_invalid must be True or False, got {got(reject_invalid)}")
         verifiers = Verifiers(secrets)
+        if link is not None and not isinstance(link, str):
+            raise UsageError(f"link is a URL template such as '{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/', got {got(link)}")
+        self.link = link
+        frame_ancestors = tuple(frame_ancestors)
+        _links.frame_ancestors(frame_ancestors)  # a source that would break the policy is an error now, not later
         self.store = EventStore(db)  # opened only once every argument has been checked
         self.responses = Responses()
         self._arrived = threading.Condition()
@@ -66,7 +80,7 @@ class Receiver(BackgroundServer):
         self.app = create_app(
             self.store, responses=self.responses, max_body=self.max_body, verifiers=verifiers, handlers=self.handlers,
             reject_invalid=reject_invalid, allowed_hosts=allowed_hosts, show_expected=show_expected,
-            on_stored=self._notify,
+            frame_ancestors=frame_ancestors, on_stored=self._notify,
         )  # fmt: skip
 
     def stop(self) -> None:
@@ -136,8 +150,19 @@ class Receiver(BackgroundServer):
         return register
 
     def inspector(self, *, height: int = 600):
-        """The web inspector of this receiver: a link, and the live page embedded in the notebook."""
-        return InspectorView(self.base_url + "/", height)
+        """The web inspector of this receiver: a link, and the live page embedded in the notebook.
+
+        The link is where the learner's browser reaches the page: see `link` in the class's docstring.
+        """
+        return InspectorView(self.page_url(), height)
+
+    def page_url(self) -> str:
+        """The page's address as the learner's browser reaches it (through a proxy on a hub or Colab)."""
+        url = _links.page_link(self.base_url, self.link)
+        host = urlsplit(url).hostname
+        if host and not url.startswith(self.base_url):  # a proxy that passes its own name on, as Colab's may
+            self.app.extensions["webhooklab.hosts"].add(host.lower())
+        return url
 
     @property
     def errors(self) -> list:

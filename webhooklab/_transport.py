@@ -55,6 +55,7 @@ class HTTPServer(TcpWSGIServer):
             ident=f"webhooklab/{__version__}",
             log_socket_errors=False,
             expose_tracebacks=False,
+            clear_untrusted_proxy_headers=False,  # _guard decides which proxy to believe, and captures keep all
         )
         sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
         super().__init__(app, {}, _sock=listener, adj=adjustments, bind_socket=False, sockinfo=sockinfo)
@@ -130,7 +131,7 @@ class _CappedBuffer:
 
 
 class _Task(WSGITask):
-    """A WSGI call that also hands the app the raw headers, the full body size and any rejection."""
+    """A WSGI call that also hands the app the raw headers, its own address, the full body size and any rejection."""
 
     rejected: tuple[int, str] | None = None
 
@@ -138,6 +139,9 @@ class _Task(WSGITask):
         environ = super().get_environment()
         request = self.request
         environ["webhooklab.raw_headers"] = request.raw_headers
+        host, port = self.channel.socket.getsockname()[:2]  # where this connection reached us, proxy or not
+        host = f"[{host}]" if ":" in host else host
+        environ["webhooklab.local_url"] = f"{environ['wsgi.url_scheme']}://{host}:{port}"
         if request.body is not None and request.body.received > len(request.body):
             environ["webhooklab.body_size"] = request.body.received
         if self.rejected:

@@ -11,14 +11,16 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, request, send_from_directory
+from flask import Blueprint, Response, current_app, request, send_from_directory
+
+from .._links import frame_ancestors
 
 STATIC = Path(__file__).parent / "static"
-# Scripts and styles only from this server; nothing inline; nothing else at all. Frames only from
-# a notebook on this machine, for rx.inspector().
+# Scripts and styles only from this server; nothing inline; nothing else at all. Shown inside
+# another page only where a notebook is served (see _links.frame_ancestors), for rx.inspector().
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self' http://127.0.0.1:* http://localhost:*"
+    "base-uri 'none'; form-action 'none'; frame-ancestors "
 )
 
 page = Blueprint("page", __name__)
@@ -28,7 +30,8 @@ page = Blueprint("page", __name__)
 def protect(response: Response) -> Response:
     """The page and the API under a strict policy; the answers to webhooks stay exactly as configured."""
     if not request.path.startswith("/hooks/"):
-        response.headers["Content-Security-Policy"] = POLICY
+        extra = current_app.extensions["webhooklab"].frame_ancestors
+        response.headers["Content-Security-Policy"] = POLICY + frame_ancestors(extra)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"

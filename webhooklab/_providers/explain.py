@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass, field
 
+from .._redact import mask
+
 WRAP = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"  # long values wrap inside the cell
-KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shpss_: not secret itself
 
 
 @dataclass
@@ -86,21 +86,6 @@ def diagnose(provider, body: bytes, header, out: Explanation) -> str:
         "Either the body changed after it was signed (one byte, even whitespace, is enough) or the "
         "secret is not the one the sender signs with: check the endpoint's signing secret."
     )
-
-
-def mask(secret: str) -> str:
-    """A secret as it may be shown: its kind and last four characters at most, never enough to guess it.
-
-    The kind (whsec_, sk_, shpss_) is public: it names what sort of secret this
-    is, which is often the whole diagnosis. The last four tell two secrets apart,
-    and are shown only when at least 12 characters after the kind stay hidden;
-    a short secret shows only its length.
-    """
-    kind = KIND.match(secret)
-    prefix = kind.group() if kind else ""
-    if len(secret) - len(prefix) < 16:
-        return f"… ({len(secret)} characters)"
-    return f"{prefix}…{secret[-4:]}"
 
 
 def _clip(text: str, limit: int = 300) -> str:

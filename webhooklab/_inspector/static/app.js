@@ -59,7 +59,7 @@ async function load() {
   params.set("newest", "1");
   params.set("limit", "1000");
   const ticket = (state.loading = {});
-  const listing = await getJSON(`/api/events?${params}`);
+  const listing = await getJSON(`api/events?${params}`);
   if (ticket !== state.loading) return; // a newer filter won
   const fragment = document.createDocumentFragment();
   for (const event of listing.events) fragment.appendChild(row(event));
@@ -73,7 +73,7 @@ async function poll() {
   try {
     const params = filterParams();
     params.set("after", state.lastId);
-    const listing = await getJSON(`/api/events?${params}`);
+    const listing = await getJSON(`api/events?${params}`);
     const rows = $("rows");
     for (const event of listing.events) {
       const tr = row(event);
@@ -99,7 +99,7 @@ function showCount(total) {
 function updateExports() {
   const params = filterParams().toString();
   for (const kind of ["json", "csv", "har"]) {
-    $(`export-${kind}`).href = `/api/export.${kind}${params ? "?" + params : ""}`;
+    $(`export-${kind}`).href = `api/export.${kind}${params ? "?" + params : ""}`;
   }
 }
 
@@ -161,7 +161,8 @@ function replayForm(event) {
   const form = el("div", null, "actions");
   const url = el("input");
   url.type = "text";
-  url.value = `${location.origin}${event.path}`;
+  url.value = "";  // empty: to this receiver itself, wherever the page is shown from (a proxy, a hub)
+  url.placeholder = `this receiver's ${event.path}, or another URL`;
   url.setAttribute("aria-label", "replay to URL");
   const resign = el("input");
   resign.type = "checkbox";
@@ -177,7 +178,7 @@ function replayForm(event) {
   button.addEventListener("click", async () => {
     result.textContent = "sending…";
     try {
-      const reply = await getJSON(`/api/events/${event.id}/replay`, {
+      const reply = await getJSON(`api/events/${event.id}/replay`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ url: url.value, resign: resign.checked, secret: secret.value }),
@@ -194,7 +195,7 @@ function replayForm(event) {
 async function select(id) {
   state.selected = id;
   for (const tr of $("rows").children) tr.classList.toggle("selected", Number(tr.dataset.id) === id);
-  const [event, inspection] = await Promise.all([getJSON(`/api/events/${id}`), getJSON(`/api/events/${id}/inspect`)]);
+  const [event, inspection] = await Promise.all([getJSON(`api/events/${id}`), getJSON(`api/events/${id}/inspect`)]);
   if (state.selected !== id) return;
   const detail = $("detail");
   detail.replaceChildren();
@@ -226,7 +227,7 @@ async function select(id) {
 }
 
 async function loadEndpoints() {
-  const { endpoints } = await getJSON("/api/endpoints");
+  const { endpoints } = await getJSON("api/endpoints");
   const menu = $("f-endpoint");
   const chosen = menu.value;
   menu.replaceChildren(el("option", "all endpoints"));
@@ -261,7 +262,7 @@ function endpointRow(endpoint) {
   const result = el("span", "", "muted");
   save.addEventListener("click", async () => {
     try {
-      await getJSON(`/api/endpoints/${encodeURIComponent(endpoint.endpoint)}`, {
+      await getJSON(`api/endpoints/${encodeURIComponent(endpoint.endpoint)}`, {
         method: "PUT",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ status: Number(inputs.status.value), delay: Number(inputs.delay.value),
@@ -279,7 +280,7 @@ function endpointRow(endpoint) {
 }
 
 function start() {
-  $("hook-url").textContent = `${location.origin}/hooks/<endpoint>`;
+  $("hook-url").textContent = `${new URL("hooks/", document.baseURI)}<endpoint>`;  // under any proxy prefix
   let timer = null;
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("filters").addEventListener("input", () => {
