@@ -216,10 +216,23 @@ def test_an_api_key_in_place_of_the_signing_secret_is_named():
 
 def test_a_wrong_secret_says_what_to_check_and_never_prints_the_secret():
     body, headers = stripe_signed()
-    with pytest.raises(wl.SignatureError, match="either the body changed|Either the body changed") as caught:
+    with pytest.raises(wl.SignatureError, match=r"something the signature covers \(the body and the t= timestamp\)") as caught:
         wl.Stripe("whsec_another_secret_entirely").verify(body, headers)
     assert "whsec_another_secret_entirely" not in str(caught.value)
     assert "…rely" in str(caught.value)
+
+
+def test_a_changed_signed_header_is_named_among_the_likely_causes():
+    """Standard Webhooks signs its id and timestamp too: a replay with a fresh webhook-id is told so."""
+    standard = wl.StandardWebhooks()
+    body, headers = standard.sign(standard.event("invoice.paid"))
+    headers["webhook-id"] = "msg_fresh_id_from_a_replay"
+    with pytest.raises(wl.SignatureError, match="the body, the webhook-id and the webhook-timestamp"):
+        standard.verify(body, headers)
+    github = wl.GitHub("a-github-secret")
+    body, headers = github.sign(github.event("push"))
+    with pytest.raises(wl.SignatureError, match=r"covers \(the body\) changed"):
+        github.verify(body.replace(b"\"forced\":false", b"\"forced\":true"), headers)
 
 
 def test_a_tampered_body_fails():

@@ -58,6 +58,7 @@ class Provider:
     event_header: str | None = None  # the header that names the event, where the provider sends one
     digest_encoding: str = "hex"  # or "base64"
     key_note: str = "the secret's UTF-8 bytes"
+    signs: str = "the body"  # what a signature covers: any of it changed after signing breaks the signature
     user_agent: str = ""
     timeout: float | tuple[float, float] = 10.0
     json_indent: int | None = None  # how the provider writes its JSON bodies

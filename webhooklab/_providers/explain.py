@@ -83,8 +83,9 @@ def diagnose(provider, body: bytes, header, out: Explanation) -> str:
         return f"no signature matches, and {hint}"
     return (
         f"no signature in {provider.signature_header} matches this body signed with {mask(provider.secret)}. "
-        "Either the body changed after it was signed (one byte, even whitespace, is enough) or the "
-        "secret is not the one the sender signs with: check the endpoint's signing secret."
+        f"Either something the signature covers ({provider.signs}) changed after it was signed (one byte, even "
+        "whitespace, is enough) or the secret is not the one the sender signs with: check the endpoint's "
+        "signing secret."
     )
 
 

@@ -29,6 +29,7 @@ class StandardWebhooks(Provider):
     signature_header = "webhook-signature"
     digest_encoding = "base64"
     key_note = "the base64-decoded bytes after whsec_"
+    signs = "the body, the webhook-id and the webhook-timestamp"
     user_agent = "webhooklab-standard-webhooks/1.0"
     policy = RetryPolicy.standard()
     timeout = 15.0  # the specification recommends 15 to 30 s

@@ -32,6 +32,7 @@ class Stripe(Provider):
     title = "Stripe"
     signature_header = "Stripe-Signature"
     key_note = "the UTF-8 bytes of the whole secret"
+    signs = "the body and the t= timestamp"
     user_agent = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
     # Assumption: Stripe does not publish its webhook timeout; 30 s is what we use.
     timeout = 30.0
