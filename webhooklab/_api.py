@@ -71,7 +71,8 @@ def inspect(event_id: int):
     event = store.get(event_id)
     explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body)
     attempts = store.summaries(event.endpoint, delivery_id=event.delivery_id) if event.delivery_id else []
-    if explanation is not None and not (parts().show_expected and on_this_machine(request.remote_addr)):
+    owner = parts().owner_by_path or on_this_machine(request.remote_addr)  # a bin's path token makes its owner
+    if explanation is not None and not (parts().show_expected and owner):
         hidden = "hidden: with it anyone could sign a body (shown only on the receiver's own machine)"
         explanation.steps = [(step, hidden if step.startswith(SECRET_STEPS) else value)
                              for step, value in explanation.steps]  # fmt: skip
@@ -93,11 +94,18 @@ def replay(event_id: int):
     if not isinstance(options, dict):
         raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {got(options)}")
     # By default, to this receiver itself: the address the connection reached, not the one a proxy showed.
-    url = options.get("url") or request.environ.get("webhooklab.local_url", request.host_url.rstrip("/")) + event.path
+    own = request.environ.get("webhooklab.local_url", request.host_url.rstrip("/"))
+    url = options.get("url") or own + event.path
+    if parts().replay_to_self:
+        url = own_hook(url, own)
+        if url is None:
+            return problem(403, f"this bin replays only to its own webhook endpoints, {request.url_root}hooks/<name>",
+                           str(options.get("url"))[:200], "a class server sends nothing anywhere else on a learner's "
+                           "behalf; leave the URL empty to replay to the endpoint the event came to")  # fmt: skip
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise UsageError(f"the URL must start with http:// or https://, got {got(url)}")
     target = urlsplit(url)
-    if _is_this_server(target) and not target.path.startswith("/hooks/"):
+    if not parts().replay_to_self and _is_this_server(target) and not target.path.startswith("/hooks/"):
         raise UsageError(f"a replay goes to a webhook endpoint (/hooks/<name>), not to this receiver's {target.path!r}")
     body, headers = event.body, replay_headers(event)
     if options.get("resign"):
@@ -196,6 +204,19 @@ def query_int(text: str, name: str) -> int:
     if not re.fullmatch(r"[0-9]{1,19}", text) or int(text) >= 2**63:
         raise UsageError(f"{name} must be a whole number from 0 to {2**63 - 1}, got {text[:40]!r}")
     return int(text)
+
+
+def own_hook(url, own: str) -> str | None:
+    """The URL of this receiver's own endpoint that `url` names (by the page's address or the socket's), or None."""
+    if not isinstance(url, str):
+        return None
+    for base in (request.url_root, own.rstrip("/") + "/"):
+        if url.startswith(base + "hooks/"):
+            rest = url[len(base + "hooks/"):]
+            segments = rest.split("?", 1)[0].split("/")
+            if rest and segments[0] and not any(s in (".", "..") or "%2" in s.lower() or "\\" in s for s in segments):
+                return own.rstrip("/") + "/hooks/" + rest
+    return None
 
 
 def _is_this_server(url) -> bool:

@@ -43,6 +43,10 @@ class Parts:
     reject_invalid: bool = False
     show_expected: bool = True  # False hides expected signatures in the page (another machine never sees them)
     frame_ancestors: tuple[str, ...] = ()  # origins that may embed the page, besides the defaults of _links
+    # A class server's bin (see _class_server.py): the token in its path is the owner's capability, so changes
+    # come from any machine (still with the header, from the page's own origin) and expected digests are shown.
+    owner_by_path: bool = False
+    replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
 
@@ -50,8 +54,8 @@ class Parts:
 def create_app(store: EventStore, responses: Responses | None = None, *, allowed_hosts=(), **options) -> Flask:
     """The receiver's app over `store`; `options` are the other fields of Parts."""
     app = Flask(__name__)
-    app.extensions["webhooklab"] = Parts(store, responses or Responses(), **options)
-    guard(app, allowed_hosts)
+    app.extensions["webhooklab"] = parts = Parts(store, responses or Responses(), **options)
+    guard(app, allowed_hosts, owner_by_path=parts.owner_by_path)
     app.register_blueprint(api)
     app.register_blueprint(page)
     app.before_request(_refuse_rejected)

@@ -1,4 +1,4 @@
-"""The `webhooklab` command: serve a receiver, list what it captured, open the workshop."""
+"""The `webhooklab` command: serve a receiver, list what it captured, open the workshop, run a class."""
 
 from __future__ import annotations
 
@@ -103,7 +103,28 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--copy-only", action="store_true",
                      help="copy the notebooks and stop: where a Jupyter server already runs, as on a JupyterHub")
     lab.set_defaults(command="lab", run=_lab)
+
+    classroom = commands.add_parser(
+        "classroom",
+        help="run a class server: a private bin per learner, a dashboard, a handout",
+        description="Serve one bin per learner and your dashboard from this machine. Tokens and signing "
+        "secrets are made here and kept in files of --dir (0600), never taken from the command line; "
+        "starting again with the same --dir keeps everything.",
+    )
+    who = classroom.add_mutually_exclusive_group()
+    who.add_argument("--students", type=int, metavar="N", help="N learners, named learner-01, learner-02, ...")
+    who.add_argument("--roster", metavar="FILE", help="a text file with one learner's name a line")
+    classroom.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s, every network)")
+    classroom.add_argument("--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)")
+    classroom.add_argument("--dir", default="webhooklab-class", help="the class folder (default: ./%(default)s)")
+    classroom.set_defaults(command="classroom", run=_classroom)
     return parser
+
+
+def _classroom(args, extra) -> int:
+    from ._class_server import run
+
+    return run(args)
 
 
 def _serve(args, extra) -> int:

@@ -118,6 +118,15 @@ class EventStore:
         with self._lock:
             return self._db.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
 
+    def tally(self) -> dict:
+        """In one pass: events, verified, failed checks, duplicates, and the newest arrival (ISO 8601, or None)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*), coalesce(sum(verified = 1), 0), coalesce(sum(verified = 0), 0), "
+                "count(duplicate_of), max(received_at) FROM events"
+            ).fetchone()
+        return dict(zip(("received", "verified", "failed", "duplicates", "last_activity"), row))
+
     def get(self, event_id: int) -> Event:
         """One event by id; a negative number counts back from the newest (-1 is the last).
 

@@ -18,7 +18,8 @@ class Verifiers:
     instance always checks with its own scheme.
     """
 
-    def __init__(self, secrets: dict[str, str | list[str] | Provider] | None = None):
+    def __init__(self, secrets: dict[str, str | list[str] | Provider] | None = None, *, default: str | None = None):
+        """`default`: the secret of every endpoint not in `secrets` (a class server's bin has one for all)."""
         if secrets is not None and not isinstance(secrets, Mapping):
             raise UsageError(
                 "secrets must be a dict of endpoint name to secret, such as {'shop': 'whsec_...'}, "
@@ -36,14 +37,19 @@ class Verifiers:
                     f"or a provider such as Stripe('whsec_...'), got {got(secret)}"
                     + (": is it read from an environment variable that is not set?" if unset else "")
                 )
+        if default is not None and not (isinstance(default, str) and default):
+            raise UsageError(f"the default secret must be a non-empty str, got {got(default)}")
         self._secrets = dict(secrets or {})
+        self._default = default
         self._schemes: dict[tuple[str, str], Provider] = {}
 
     def explain(self, endpoint: str, provider: str | None, headers, body: bytes) -> Explanation | None:
         """Every step of checking this request with the endpoint's secret; None when it has no secret."""
-        secret = self._secrets.get(endpoint)
-        if secret is None:
+        secret, key = self._secrets.get(endpoint), endpoint
+        if secret is None and self._default is None:
             return None
+        if secret is None:
+            secret, key = self._default, None  # one scheme per provider, however many endpoint names arrive
         if isinstance(secret, Provider):
             scheme = secret
         elif provider not in PROVIDERS:
@@ -53,10 +59,10 @@ class Verifiers:
             ))  # fmt: skip
         else:
             try:
-                scheme = self._schemes.get((endpoint, provider)) or PROVIDERS[provider](secret)
+                scheme = self._schemes.get((key, provider)) or PROVIDERS[provider](secret)
             except ValueError as error:  # a secret this scheme cannot use, such as a non-base64 whsec_
                 return Explanation(PROVIDERS[provider].title).fail("no_matching_signature", str(error))
-            self._schemes[endpoint, provider] = scheme
+            self._schemes[key, provider] = scheme
         return scheme.explain(body, headers)
 
     def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
