@@ -1,0 +1,162 @@
+"""A whole class against one class server, measured in one run.
+
+    python benchmarks/classroom.py [--learners 100] [--events 100] [--failing 0.1] [--senders 16]
+
+The class server runs as the instructor would run it (`webhooklab classroom`, in a process of its
+own, on 127.0.0.2: the "LAN"). This process plays the learners: each delivers `--events` signed
+Stripe, GitHub or Shopify events to their own bin, with retries on the provider's schedule on a
+virtual clock (GitHub never retries: a failed delivery is redelivered by hand, with the same id).
+A tenth of the bins answer their first two requests per endpoint with a 500. Then it checks that
+nothing was lost and nothing landed in another learner's bin, and times the dashboard with every
+event stored: its JSON, and (when Chromium is installed) the page until every learner's row shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+import webhooklab as wl
+from webhooklab._delivery import Delivery
+
+LAN = "127.0.0.2"
+PROVIDERS = (wl.Stripe, wl.GitHub, wl.Shopify)
+
+
+def start(folder: Path, learners: int) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "webhooklab", "classroom", "--students", str(learners),
+                                "--host", LAN, "--port", "0", "--dir", str(folder)],
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    printed = ""
+    for line in process.stdout:
+        printed += line
+        if line.startswith("Press Ctrl-C"):
+            break
+    return process, re.search(r"your dashboard\s+(\S+)", printed)[1]
+
+
+def learner_sends(learner: dict, bin_url: str, events: int, seed: int) -> list:
+    """One learner's deliveries: a list of chains (a delivery and its redeliveries), each with its attempts."""
+    rng = random.Random(seed)
+    chains = []
+    for n in range(events):
+        kind = PROVIDERS[rng.randrange(3)]
+        provider = kind(learner["secret"])
+        event = provider.event(rng.choice(kind.event_types()))
+        event["classroom_marker"] = f"{learner['name']}/{n}"
+        url = f"{bin_url}hooks/{kind.name}"
+        chain = [provider.deliver(event, to=url, clock=wl.VirtualClock())]
+        while chain[-1].status != "delivered" and len(chain) < 5:
+            chain.append(Delivery(provider, event, url, clock=wl.VirtualClock(), delivery_id=chain[0].delivery_id).run())
+        chains.append(chain)
+    return chains
+
+
+def check(dashboard: str, roster: list[dict], bins: dict, results: list) -> list[str]:
+    """What was lost or misplaced: an empty list when every event is in its owner's bin, and only there."""
+    problems = []
+    for learner, chains in zip(roster, results):
+        url = bins[learner["token"]]
+        sent = {f"{learner['name']}/{n}" for n in range(len(chains))}
+        attempts = sum(len(d.log) for chain in chains for d in chain)
+        stored = requests.get(url + "api/export.json", timeout=60).json()
+        markers = {json.loads(base64.b64decode(e["body_base64"]))["classroom_marker"] for e in stored}
+        if not all(chain[-1].status == "delivered" for chain in chains):
+            problems.append(f"{learner['name']}: a delivery was never delivered")
+        if len(stored) != attempts:
+            problems.append(f"{learner['name']}: {attempts} attempts reached the bin, {len(stored)} stored")
+        if markers != sent:
+            problems.append(f"{learner['name']}: stored {len(markers - sent)} foreign, {len(sent - markers)} missing")
+        if not all(e["verified"] for e in stored):
+            problems.append(f"{learner['name']}: an event failed its signature check")
+    return problems
+
+
+def dashboard_times(dashboard: str, learners: int, rounds: int = 5) -> tuple[float, float | None, int]:
+    """(median seconds for api/class, median seconds for the page to show every row or None, events shown)."""
+    json_times, total = [], 0
+    for _ in range(rounds):
+        began = time.perf_counter()
+        total = requests.get(dashboard + "api/class", timeout=60).json()["events"]
+        json_times.append(time.perf_counter() - began)
+    page_times = []
+    try:
+        sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+        from lab_under_test import CHROMIUM, CHROMIUM_ARGS
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        CHROMIUM = None
+    if CHROMIUM:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for _ in range(rounds):
+                page = browser.new_page()
+                began = time.perf_counter()
+                page.goto(dashboard)
+                page.locator("#learners tr").nth(learners - 1).wait_for(timeout=60_000)
+                page_times.append(time.perf_counter() - began)
+                page.close()
+            browser.close()
+    return statistics.median(json_times), statistics.median(page_times) if page_times else None, total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--events", type=int, default=100, help="events each learner delivers")
+    parser.add_argument("--failing", type=float, default=0.1, help="share of bins that fail their first requests")
+    parser.add_argument("--senders", type=int, default=16, help="learners sending at once")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        process, dashboard = start(Path(folder) / "class", args.learners)
+        try:
+            roster = json.loads((Path(folder) / "class" / "roster.json").read_text())["learners"]
+            base = dashboard.split("/teacher/")[0]
+            bins = {learner["token"]: f"{base}/b/{learner['token']}/" for learner in roster}
+            failing = random.Random(1).sample(range(len(roster)), round(len(roster) * args.failing))
+            for index in failing:
+                for kind in PROVIDERS:
+                    requests.put(bins[roster[index]["token"]] + f"api/endpoints/{kind.name}",
+                                 json={"status": 200, "fail_first": 2}, headers={"X-Webhooklab": "1"}, timeout=10)  # fmt: skip
+            began = time.perf_counter()
+            with ThreadPoolExecutor(args.senders) as pool:
+                results = list(pool.map(lambda i: learner_sends(roster[i], bins[roster[i]["token"]], args.events, i),
+                                        range(len(roster))))  # fmt: skip
+            wall = time.perf_counter() - began
+            attempts = [a for chains in results for chain in chains for d in chain for a in (row["elapsed"] for row in d.log)]
+            problems = check(dashboard, roster, bins, results)
+            json_time, page_time, shown = dashboard_times(dashboard, len(roster))
+        finally:
+            process.send_signal(2)
+            process.communicate(timeout=60)
+    latencies = sorted(attempts)
+    p50 = statistics.median(latencies)
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(f"{len(roster)} learners x {args.events} events, {len(failing)} bins failing first; "
+          f"{len(latencies)} requests (retries included) in {wall:.1f} s")  # fmt: skip
+    print("| measure | value |\n|---|---|")
+    print(f"| throughput (requests/s) | {len(latencies) / wall:.0f} |")
+    print(f"| latency p50 / p95 (ms) | {p50 * 1000:.1f} / {p95 * 1000:.1f} |")
+    print(f"| dashboard JSON at {shown} events (ms, median of 5) | {json_time * 1000:.0f} |")
+    if page_time is not None:
+        print(f"| dashboard page until {len(roster)} rows show (ms, median of 5) | {page_time * 1000:.0f} |")
+    print(f"| lost or misplaced events | {len(problems)} |")
+    for problem in problems[:10]:
+        print("  " + problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
