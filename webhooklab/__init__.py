@@ -5,6 +5,9 @@
     rx.url("shop")                  # where a sender should POST
     rx.events()                     # everything captured, as a pandas table
 
+In a class, wl.join_class(bin_url) once (the index notebook has the cell), and then
+rx = wl.workshop_receiver() is your bin on the class server, with the same calls.
+
 Everything a notebook needs is here; the modules whose names start with an
 underscore are the package's own. Besides these names: wl.widgets (the
 notebooks' widgets), webhooklab.exercises (the exercises' checks) and
@@ -19,6 +22,7 @@ from ._polling import Poller, ProviderAPI
 from ._providers import Explanation, GitHub, Payload, Provider, Shopify, StandardWebhooks, Stripe, register
 from ._pushpoll import PushPollResult, push_vs_poll
 from ._receiver import Receiver
+from ._remote import join_class, workshop_receiver
 from ._retry import RetryPolicy
 from ._store import EventStore
 from ._version import __version__
@@ -51,8 +55,10 @@ __all__ = [
     "WaitTimeout",
     "WebhooklabError",
     "__version__",
+    "join_class",
     "push_vs_poll",
     "register",
+    "workshop_receiver",
 ]
 
 

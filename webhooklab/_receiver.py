@@ -83,6 +83,19 @@ class Receiver(BackgroundServer):
             frame_ancestors=frame_ancestors, on_stored=self._notify,
         )  # fmt: skip
 
+    @classmethod
+    def attach(cls, bin_url: str, *, history: bool = False):
+        """Your bin on a class server, with the calls you know: url, events, event, wait_for, respond.
+
+        rx = wl.Receiver.attach("http://192.168.1.20:8000/b/<token>/")   # the URL on your handout
+
+        Like a new receiver it starts empty: events() and wait_for() see what arrives from now
+        on, or everything the bin holds with `history=True`. See webhooklab._remote.
+        """
+        from ._remote import RemoteReceiver
+
+        return RemoteReceiver(bin_url, history=history)
+
     def stop(self) -> None:
         """Stop serving and free the port; the captured events stay readable."""
         super().stop()

@@ -1,0 +1,297 @@
+"""A bin on a class server, used from a notebook: the same calls as a local receiver, over real HTTP.
+
+The class server is webhooklab's own (_class_server.ClassServer) on 127.0.0.2, a loopback address that plays
+the classroom's LAN; the learner's notebook attaches to a bin with the URL of its handout.
+"""
+
+import inspect
+import os
+import shutil
+import socket
+import stat
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import requests
+from nbclient import NotebookClient
+
+import webhooklab as wl
+from webhooklab._class_server import ClassServer
+from webhooklab._classroom import ClassFolder, numbered
+from webhooklab._remote import CLASS_FILE, MAX_PAUSE, RemoteReceiver
+from webhooklab.grader._report import Report, row
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+WRONG = "Tm8tc3VjaC1iaW4taW4tdGhpcy1jbGFzcy0w"  # a token of the right shape that no learner has
+
+
+class Classroom:
+    """A running class server with two learners; `requests` counts what reached it."""
+
+    def __init__(self, folder):
+        self.server = ClassServer(ClassFolder(folder, numbered(2)), host="127.0.0.2")
+        self.learner, self.other = self.server.folder.learners
+        self.requests = 0
+        dispatch = self.server.app
+
+        def counted(environ, start_response):
+            self.requests += 1
+            return dispatch(environ, start_response)
+
+        self.server.app = counted
+        self.server.start()
+        self.store = self.server.bins[self.learner.token].store
+        self.base_url = self.server.class_url
+
+    def bin_url(self, token: str | None = None) -> str:
+        return f"{self.base_url}/b/{token or self.learner.token}/"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    running = Classroom(tmp_path_factory.mktemp("class") / "c")
+    yield running
+    running.server.close()
+
+
+@pytest.fixture
+def rx(server):
+    return wl.Receiver.attach(server.bin_url())
+
+
+def post(url, **kwargs):
+    reply = requests.post(url, timeout=5, **kwargs)
+    return reply.status_code
+
+
+def test_attach_gives_the_bins_urls_and_captures_into_that_bin_only(rx, server):
+    assert isinstance(rx, RemoteReceiver) and rx.start() is rx and rx.running
+    assert rx.url("shop") == f"{server.base_url}/b/{server.learner.token}/hooks/shop"
+    assert rx.base_url + "/" == rx.page_url() == server.bin_url()
+    before = server.server.bins[server.other.token].store.count()
+    assert post(rx.url("shop"), json={"order": 1}) == 200
+    assert server.store.get(-1).json == {"order": 1}
+    assert server.server.bins[server.other.token].store.count() == before
+    rx.stop()  # the class server is the instructor's: it keeps serving
+    assert post(rx.url("shop"), json={"order": 2}) == 200
+
+
+def test_the_remote_calls_take_the_same_arguments_as_a_local_receivers():
+    for name in ("url", "respond", "wait_for", "events", "event", "inspector", "page_url", "start", "stop", "clear"):
+        local = inspect.signature(getattr(wl.Receiver, name)).parameters
+        remote = inspect.signature(getattr(RemoteReceiver, name)).parameters
+        assert list(remote) == list(local), name
+        assert [p.default for p in remote.values()] == [p.default for p in local.values()], name
+
+
+def test_events_is_the_same_table_as_a_local_receivers(rx, server):
+    sends = [("shop", {"order": 1}), ("github", {"zen": "Keep it logically awesome."}), ("shop", {"order": 2})]
+    secret = server.learner.secret  # the bin checks every endpoint with the learner's secret
+    with wl.Receiver(secrets={"shop": secret, "github": secret}) as local:
+        for endpoint, body in sends:
+            assert post(local.url(endpoint), json=body) == post(rx.url(endpoint), json=body) == 200
+        local.wait_for(3)
+        expected, table = local.events(), rx.events()
+    assert list(table.columns) == list(expected.columns) and table.index.name == expected.index.name
+    assert dict(table.dtypes) == dict(expected.dtypes) and table.index.dtype == expected.index.dtype
+    same = ["endpoint", "method", "status", "size", "preview", "verified", "reason", "duplicate_of"]
+    assert table[same].reset_index(drop=True).equals(expected[same].reset_index(drop=True))
+    assert list(rx.events("shop")["preview"]) == ['{"order": 1}', '{"order": 2}']
+
+
+def test_a_new_attachment_starts_empty_and_history_shows_what_the_bin_holds(server):
+    first = wl.Receiver.attach(server.bin_url())
+    assert post(first.url("old"), data=b"before") == 200
+    second = wl.Receiver.attach(server.bin_url())
+    assert second.events().empty and len(first.events("old")) == 1
+    assert len(wl.Receiver.attach(server.bin_url(), history=True).events()) == server.store.count()
+    old = first.event(-1)
+    assert second.event(old.id) == old  # an id finds any event of the bin
+    first.clear()
+    assert first.events().empty
+
+
+def test_event_is_the_stored_event_byte_for_byte(rx, server):
+    body = b"\xff\x00 not UTF-8 \x80"
+    assert post(rx.url("raw") + "?page=2", data=body, headers={"Content-Type": "application/octet-stream"}) == 200
+    event = rx.event(-1)
+    assert isinstance(event, wl.Event) and event == server.store.get(-1)
+    assert event.body == body and event.text is None and event.query == "page=2"
+    assert event.received_at.tzinfo is not None and event.path == "/hooks/raw"
+
+
+def test_event_counts_back_from_the_newest_and_says_when_there_is_none(rx):
+    with pytest.raises(wl.EventNotFound, match="0 event"):
+        rx.event(-1)
+    for n in range(3):
+        post(rx.url("count"), json={"n": n})
+    assert [rx.event(i).json["n"] for i in (-1, -2, -3)] == [2, 1, 0]
+    with pytest.raises(wl.EventNotFound, match="3 event"):
+        rx.event(-4)
+    missing = r"GET http://127\.0\.0\.2:\d+/b/…\w{4}/api/events/999999 answered 404: 'no event with id 999999"
+    with pytest.raises(wl.EventNotFound, match=missing):
+        rx.event(999999)
+    with pytest.raises(wl.UsageError, match="an event id is a whole number"):
+        rx.event("1")
+
+
+def test_wait_for_returns_the_matching_events_as_soon_as_they_arrive(rx):
+    def later():
+        time.sleep(0.4)
+        post(rx.url("other"), json={"not": "this one"})
+        post(rx.url("orders"), json={"order": 7})
+
+    sender = threading.Thread(target=later)
+    started = time.monotonic()
+    sender.start()
+    arrived = rx.wait_for(1, endpoint="orders", timeout=5)
+    took = time.monotonic() - started
+    sender.join()
+    assert [event.json for event in arrived] == [{"order": 7}]
+    assert 0.4 <= took < 0.4 + MAX_PAUSE + 0.3
+    assert [e.endpoint for e in rx.wait_for(2)] == ["other", "orders"]  # no endpoint: every event since attaching
+    assert rx.wait_for(0, endpoint="nothing-here") == []
+
+
+def test_wait_for_polls_without_hammering_the_class_server(rx, server):
+    before = server.requests
+    with pytest.raises(wl.WaitTimeout):
+        rx.wait_for(1, endpoint="quiet", timeout=1.5)
+    asked = server.requests - before
+    assert 7 <= asked <= 1.5 / MAX_PAUSE + 6, asked  # pauses of 0.01 s growing to 0.2 s
+
+
+def test_a_timeout_names_the_endpoint_and_masks_the_token(rx, server):
+    with pytest.raises(wl.WaitTimeout, match=r"waited 0.2 s for 2 event\(s\) at http://127\.0\.0\.2:\d+/b/…") as caught:
+        rx.wait_for(2, endpoint="late", timeout=0.2)
+    message = str(caught.value)
+    assert server.learner.token not in message and server.learner.token[-4:] in message and "but 0 arrived" in message
+    with pytest.raises(wl.UsageError, match="n cannot be negative"):
+        rx.wait_for(-1)
+
+
+def test_respond_changes_how_the_bins_endpoint_answers(rx):
+    rx.respond("flaky", status=503)
+    assert post(rx.url("flaky"), json={}) == 503
+    rx.respond("flaky", fail_first=2)
+    assert [post(rx.url("flaky"), json={}) for _ in range(3)] == [500, 500, 200]
+    rx.respond("slow", delay=0.3)
+    started = time.monotonic()
+    assert post(rx.url("slow"), json={}) == 200 and time.monotonic() - started >= 0.3
+    rx.respond("slow")
+    with pytest.raises(wl.UsageError, match="status must be an HTTP status code from 100 to 599"):
+        rx.respond("flaky", status=99)
+    with pytest.raises(wl.UsageError, match="body= and headers= work with a receiver on your machine"):
+        rx.respond("flaky", body="ok")
+    assert post(rx.url("flaky"), json={}) == 200  # a refused change changed nothing
+
+
+def test_a_wrong_token_says_the_bin_does_not_exist_and_never_shows_the_token(server):
+    wrong = server.bin_url(WRONG)
+    unknown = "this bin does not exist on the class server: check the URL on your handout"
+    with pytest.raises(wl.ReceiverError, match=unknown) as caught:
+        wl.Receiver.attach(wrong)
+    message = str(caught.value)
+    assert WRONG not in message and WRONG[-4:] in message
+    assert server.base_url in message and "no bin has this address" in message
+
+
+def test_a_class_server_that_is_not_there_is_named(server):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.2", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(wl.ReceiverError, match=rf"cannot reach the class server at http://127\.0\.0\.2:{port}\b"):
+        wl.Receiver.attach(f"http://127.0.0.2:{port}/b/{server.learner.token}/")
+
+
+@pytest.mark.parametrize("url", ["127.0.0.2:8000/b/x/", "http://127.0.0.2:8000/hooks/shop", "", 42])
+def test_a_url_that_is_not_a_bin_url_is_a_usage_error(url):
+    with pytest.raises(wl.UsageError, match="a bin URL"):
+        wl.Receiver.attach(url)
+
+
+def test_reprs_show_the_host_and_the_tokens_last_four_characters_only(rx, server):
+    shown = [repr(rx), repr(rx.inspector())]
+    for text in shown:
+        assert server.learner.token not in text and f"{server.base_url}/b/…{server.learner.token[-4:]}/" in text
+    page = rx.inspector()._repr_html_()
+    assert f'href="{rx.page_url()}"' in page  # the link itself works
+    assert requests.get(rx.page_url(), timeout=5).status_code == 200
+
+
+def test_handlers_run_only_in_a_receiver_of_your_own(rx):
+    assert rx.errors == []
+    with pytest.raises(wl.ReceiverError, match="cannot run code from your notebook"):
+        rx.on("*")
+
+
+def test_join_class_is_the_one_setting_workshop_receiver_reads(server, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    local = wl.workshop_receiver()
+    assert isinstance(local, wl.Receiver) and local.running
+    local.close()
+    wl.join_class(server.bin_url())
+    file = tmp_path / CLASS_FILE
+    assert file.read_text().strip() == server.bin_url()
+    assert stat.S_IMODE(os.stat(file).st_mode) == 0o600
+    printed = capsys.readouterr().out
+    assert server.learner.token not in printed and server.learner.token[-4:] in printed
+    joined = wl.workshop_receiver()
+    assert isinstance(joined, RemoteReceiver) and joined.base_url == server.bin_url().rstrip("/")
+    with pytest.raises(wl.ReceiverError, match="this bin does not exist"):
+        wl.join_class(server.bin_url("V3JvbmctdG9rZW4tb24tdGhlLWhhbmRvdXQw"))
+    assert file.read_text().strip() == server.bin_url()  # a typo does not replace the bin that works
+    wl.join_class(None)
+    assert not file.exists() and "No class server" in capsys.readouterr().out
+    wl.join_class(None)  # harmless when there is nothing to forget
+    again = wl.workshop_receiver()
+    assert isinstance(again, wl.Receiver) and again.running
+    again.close()
+
+
+def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it(rx, server, tmp_path, monkeypatch,
+                                                                                 capsys):  # fmt: skip
+    report = Report([row("valid payment", True, "200", ""), row("replayed", False, "ran twice", "dedupe")], "handle")
+    report.submit(rx)
+    latest = server.server.challenges.latest()
+    assert {key: latest[server.learner.name][key] for key in ("score", "total", "failing")} == \
+        {"score": 1, "total": 2, "failing": ["replayed"]}  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "Submitted 1/2" in printed and server.learner.token not in printed
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(wl.UsageError, match="there is no class to submit to"):
+        report.submit()
+    wl.join_class(server.bin_url(server.other.token))
+    Report([row("valid payment", True, "200", "")], None).submit()  # the bin this folder joined
+    assert server.server.challenges.latest()[server.other.name]["score"] == 1
+    with wl.Receiver() as local, pytest.raises(wl.UsageError, match="submitted to your bin on a class server"):
+        report.submit(local)
+    refused = Report([row("x" * 300, True, "", "")], None)
+    said = r"POST http://127\.0\.0\.2:\d+/b/…\w{4}/api/challenge answered 400: 'each scenario"
+    with pytest.raises(wl.ReceiverError, match=said):
+        refused.submit(rx)
+
+
+def test_a_guided_notebook_runs_attached_to_a_class_server(server, tmp_path, monkeypatch):
+    """02 Push versus poll, with the class joined in its folder: its receiver is the learner's bin."""
+    workshop = tmp_path / "workshop"
+    shutil.copytree(NOTEBOOKS, workshop)
+    monkeypatch.chdir(workshop)
+    wl.join_class(server.bin_url())
+    notebook = nbformat.read(workshop / "02.00-push-vs-poll.ipynb", as_version=4)
+    assert "rx = wl.workshop_receiver()" in "".join(cell.source for cell in notebook.cells)
+    for cell in notebook.cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            cell.source = (workshop / cell.source.split("%load ", 1)[1].split()[0]).read_text()
+    pushed = server.store.count("push")
+    probe = nbformat.v4.new_code_cell("print(type(rx).__name__, rx.base_url == rx.page_url()[:-1])")
+    notebook.cells.append(probe)
+    kernel = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workshop)}})
+    kernel.execute()
+    assert "".join(output.get("text", "") for output in probe.outputs).strip() == "RemoteReceiver True"
+    assert server.store.count("push") >= pushed + 6  # what the provider pushed landed in the bin
+    printed = "".join(o.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert "✗ Not yet" not in printed and server.learner.token not in printed

@@ -1,0 +1,348 @@
+"""A learner's bin on a class server, used from a notebook with the calls a local Receiver has.
+
+    rx = wl.Receiver.attach("http://192.168.1.20:8000/b/<token>/")   # the bin URL on the handout
+    rx.url("shop"); rx.wait_for(1); rx.events(); rx.event(-1); rx.respond("shop", status=500)
+
+Every call is a request to the bin's JSON API (webhooklab._api), so the table and the
+events are the same as a local receiver's. The token in the bin URL is the learner's
+key to the bin: reprs and errors show its host and the token's last four characters only.
+
+`wl.join_class(url)` records the bin for this folder (a file read by later kernels), and
+`wl.workshop_receiver()` gives the notebooks the joined bin, or a receiver of their own.
+"""
+
+from __future__ import annotations
+
+import base64
+import numbers
+import os
+import re
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from . import _redact
+from ._checks import endpoint_name, got, seconds, whole
+from ._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
+from ._event import Event
+from ._guard import HEADER
+from ._inspector import InspectorView
+from ._rules import Rule
+
+CLASS_FILE = ".webhooklab-class"  # in the notebooks' folder: the bin URL that wl.workshop_receiver() attaches to
+REQUEST_TIMEOUT = 10.0  # seconds for one answer from the class server
+FIRST_PAUSE, MAX_PAUSE = 0.01, 0.2  # wait_for asks again after a pause that doubles up to MAX_PAUSE
+IDS_PER_REQUEST = 200  # events fetched whole in one request (a URL stays short)
+BIN_PATH = re.compile(r"^(?P<prefix>.*?)/b/(?P<token>[^/]+)")
+UNKNOWN_BIN = "this bin does not exist on the class server: check the URL on your handout"
+
+
+class RemoteReceiver:
+    """A bin on a class server, attached: url(), events(), event(), wait_for(), respond(), inspector().
+
+    It starts empty, as a new local Receiver does: events() and wait_for() count the events that
+    arrive after attaching (`history=True` shows everything the bin holds); event(id) finds any.
+    The class server is the instructor's: start() and stop() change nothing.
+    """
+
+    def __init__(self, bin_url: str, *, history: bool = False, timeout: float = REQUEST_TIMEOUT):
+        if not isinstance(bin_url, str):
+            raise UsageError(f"a bin URL is a str such as 'http://192.168.1.20:8000/b/<token>/', got {got(bin_url)}")
+        parts = urlsplit(bin_url.strip())
+        found = BIN_PATH.match(parts.path)
+        if parts.scheme not in ("http", "https") or not parts.hostname or not found:
+            raise UsageError(
+                "a bin URL looks like http://192.168.1.20:8000/b/<token>/ (the URL on your handout, whole), "
+                f"got one {_outline(parts)}"
+            )
+        if not isinstance(history, bool):
+            raise UsageError(f"history is True (all the bin holds) or False (from now on), got {got(history)}")
+        self._timeout = seconds(timeout, "timeout", ": seconds to wait for one answer from the class server")
+        self._token = found["token"]
+        self.server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
+        self.base_url = f"{self.server}{found['prefix']}/b/{self._token}"
+        self.shown = f"{self.server}{found['prefix']}/b/{_redact.mask(self._token)}/"  # what messages show
+        self._since = 0 if history else self._newest()  # also checks that the bin exists
+
+    # -- the lifecycle of a local receiver, which here is the instructor's ------------------
+
+    running = True
+
+    def start(self) -> RemoteReceiver:
+        """Nothing to start: the class server is running already. Returns self, as Receiver.start() does."""
+        return self
+
+    def stop(self) -> None:
+        """Nothing to stop: the class server is the instructor's, and your bin keeps its events."""
+
+    close = stop
+
+    def __enter__(self) -> RemoteReceiver:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    # -- what a notebook calls ---------------------------------------------------------------
+
+    def url(self, endpoint: str = "default") -> str:
+        """The URL to give a sender: your bin's endpoint on the class server (it holds your token)."""
+        return f"{self.base_url}/hooks/{quote(endpoint_name(endpoint), safe='')}"
+
+    def respond(self, endpoint: str, status: int = 200, *, delay: float = 0.0, fail_first: int = 0,
+                body=None, headers=None) -> None:  # fmt: skip
+        """Choose how `endpoint` of your bin answers from now on: a status, a slow reply, or N failures first.
+
+        As Receiver.respond; a bin on a class server answers with its own small JSON body, so
+        `body=` and `headers=` work only with a receiver on your machine.
+        """
+        endpoint = endpoint_name(endpoint)
+        if body is not None or headers is not None:
+            raise UsageError(
+                "a bin on a class server sets status=, delay= and fail_first= only; body= and headers= work "
+                "with a receiver on your machine, wl.Receiver().start()"
+            )
+        rule = Rule(status, delay, fail_first)  # the same checks, and the same messages, as a local receiver's
+        self._call("PUT", f"api/endpoints/{quote(endpoint, safe='')}",
+                   json={"status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first})  # fmt: skip
+
+    def wait_for(self, n: int = 1, *, timeout: float | None = 5.0, endpoint: str | None = None) -> list[Event]:
+        """Block until at least `n` events have arrived (at one endpoint, if given) and return them.
+
+        It asks the bin again after a short pause that grows to 0.2 s, so waiting stays cheap for the
+        class server. `timeout` is seconds before a WaitTimeout; None waits until they arrive.
+        """
+        n = whole(n, "n", "a whole number of events (0 or more)")
+        if n < 0:
+            raise UsageError(f"n cannot be negative, got {n}: it is how many events to wait for")
+        if timeout is not None:
+            timeout = seconds(timeout, "timeout", ": how long to wait, or None to wait until the events arrive")
+        if endpoint is not None:
+            endpoint = endpoint_name(endpoint)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ids, cursor, pause = [], self._since, FIRST_PAUSE
+        while True:
+            rows = self._summaries(endpoint, after=cursor)
+            ids += [row["id"] for row in rows]
+            cursor = ids[-1] if ids else cursor
+            if len(ids) >= n:
+                return self._events(ids)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                where = f" at {self._shown_url(endpoint)}" if endpoint else ""
+                raise WaitTimeout(
+                    f"waited {timeout:g} s for {n} event(s){where}, but {len(ids)} arrived. Is the sender pointed "
+                    f"at {self._shown_url(endpoint) if endpoint else self.shown + 'hooks/<endpoint>'}?"
+                )
+            time.sleep(pause if remaining is None else min(pause, remaining))
+            pause = min(pause * 2, MAX_PAUSE)
+
+    def events(self, endpoint: str | None = None):
+        """A pandas DataFrame, one row per captured request, indexed by event id: as a local receiver's."""
+        from ._store import to_frame
+
+        return to_frame(self._summaries(None if endpoint is None else endpoint_name(endpoint), after=self._since))
+
+    def event(self, event_id: int = -1) -> Event:
+        """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
+        if isinstance(event_id, bool) or not isinstance(event_id, numbers.Integral):
+            raise UsageError(
+                "an event id is a whole number, from the index of rx.events() (-1 is the newest, -2 the one "
+                f"before), got {got(event_id)}"
+            )
+        event_id = int(event_id)
+        if event_id < 0:
+            newest = self._call("GET", "api/events", params={"after": self._since, "newest": 1, "limit": -event_id})
+            if len(newest["events"]) < -event_id:
+                raise EventNotFound(
+                    f"no event {event_id}: {len(newest['events'])} event(s) arrived at your bin since you attached. "
+                    "Ids are the index of rx.events(); -1 is the newest."
+                )
+            event_id = newest["events"][-event_id - 1]["id"]
+        if not 0 <= event_id < 2**63:
+            raise EventNotFound(f"no event with id {event_id}: ids are the index of rx.events(); -1 is the newest.")
+        return from_dict(self._call("GET", f"api/events/{event_id}", missing=EventNotFound))
+
+    def clear(self) -> None:
+        """Start afresh: events() and wait_for() show only what arrives from now on (the bin keeps the rest)."""
+        self._since = self._newest()
+
+    def inspector(self, *, height: int = 600) -> InspectorView:
+        """Your bin's page on the class server: a link, and the live page embedded in the notebook."""
+        return BinPage(self.page_url(), height, self.shown)
+
+    def page_url(self) -> str:
+        """Your bin's page: the browser reaches the class server at the address on the handout."""
+        return self.base_url + "/"
+
+    @property
+    def errors(self) -> list:
+        """Handlers run in your notebook's receiver only: a bin on a class server has none."""
+        return []
+
+    def on(self, *args, **kwargs):
+        raise ReceiverError(
+            "rx.on runs your function in the receiver's own process, and this bin runs on the class "
+            "server, which cannot run code from your notebook. For this notebook, start a receiver on "
+            "your machine: rx = wl.Receiver().start()"
+        )
+
+    def __repr__(self) -> str:
+        return f"<RemoteReceiver {self.shown} on the class server>"
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _newest(self) -> int:
+        rows = self._call("GET", "api/events", params={"newest": 1, "limit": 1})["events"]
+        return rows[0]["id"] if rows else 0
+
+    def _summaries(self, endpoint: str | None, *, after: int) -> list[dict]:
+        params = {"after": after, **({"endpoint": endpoint} if endpoint is not None else {})}
+        return self._call("GET", "api/events", params=params)["events"]
+
+    def _events(self, ids: list[int]) -> list[Event]:
+        """The full events with these ids, oldest first, a few hundred to a request."""
+        events = []
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            chunk = ",".join(map(str, ids[start : start + IDS_PER_REQUEST]))
+            events += [from_dict(record) for record in self._call("GET", "api/export.json", params={"ids": chunk})]
+        return events
+
+    def _bin_answers(self) -> bool:
+        """Whether the bin's API index answers: after a 404, it tells a wrong token from a wrong path."""
+        import requests
+
+        try:
+            return requests.get(f"{self.base_url}/api", timeout=self._timeout, allow_redirects=False).ok
+        except requests.RequestException:
+            return False
+
+    def _shown_url(self, endpoint: str) -> str:
+        return f"{self.shown}hooks/{quote(endpoint, safe='')}"
+
+    def _call(self, method: str, path: str, *, params=None, json=None, missing=None):
+        """One request to the bin's API, its JSON answer; an error names the URL (token masked) and the answer."""
+        import requests
+
+        shown = f"{method} {self.shown}{path}"
+        headers = {HEADER: "1"} if method != "GET" else {}
+        try:
+            reply = requests.request(method, f"{self.base_url}/{path}", params=params, json=json, headers=headers,
+                                     timeout=self._timeout, allow_redirects=False)  # fmt: skip
+        except requests.Timeout:
+            raise ReceiverError(
+                f"{shown}: the class server gave no answer within {self._timeout:g} s. Is it overloaded, or did "
+                "the network drop? Try again, or ask the instructor"
+            ) from None
+        except requests.ConnectionError:
+            raise ReceiverError(
+                f"{shown}: cannot reach the class server at {self.server}. Is it running, and is this machine "
+                "on the same network? Ask the instructor, or work on your machine with wl.join_class(None)"
+            ) from None
+        if reply.status_code == 404 and not self._bin_answers():
+            raise ReceiverError(f"{UNKNOWN_BIN} ({shown} answered 404: {_said(reply)})")
+        if reply.status_code == 404 and missing is not None:
+            raise missing(f"{shown} answered 404: {_said(reply)}")
+        if not 200 <= reply.status_code < 300:
+            raise ReceiverError(f"{shown} answered {reply.status_code}: {_said(reply)}")
+        try:
+            return reply.json()
+        except ValueError:
+            raise ReceiverError(f"{shown} answered {reply.status_code} but not with JSON: is this the bin URL "
+                                f"of a webhooklab class server? It said: {_said(reply)}") from None  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BinPage(InspectorView):
+    """rx.inspector() of a bin: the link and the page work; printed as text, the token stays masked."""
+
+    shown: str = ""
+
+    def __repr__(self) -> str:
+        return f"webhooklab inspector of your bin: {self.shown} (open it from the URL on your handout)"
+
+
+def from_dict(record: dict) -> Event:
+    """An Event from the API's JSON for it (Event.to_dict), field by field; credentials stay as the API masked them."""
+    special = {
+        "received_at": lambda: datetime.fromisoformat(record["time"]),
+        "header_pairs": lambda: tuple(tuple(pair) for pair in record["headers"]),
+        "body": lambda: base64.b64decode(record["body_base64"]),
+        "response_header_pairs": lambda: tuple(tuple(pair) for pair in record["response"]["headers"]),
+        "response_body": lambda: record["response"]["body"].encode("utf-8"),
+    }
+    return Event(**{f.name: special[f.name]() if f.name in special else record[f.name] for f in fields(Event)})
+
+
+def _said(reply) -> str:
+    """What the server said: its JSON error and hint, or the start of its text."""
+    try:
+        answer = reply.json()
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        extra = " ".join(str(answer[key]) for key in ("why", "hint") if isinstance(answer.get(key), str))
+        return f"{answer['error']!r}" + (f" ({extra})" if extra else "")
+    text = " ".join(reply.text.split())
+    return repr(text[:200] + ("…" if len(text) > 200 else "")) if text else "nothing"
+
+
+def _outline(parts) -> str:
+    """A URL that is not a bin URL, for a message: its scheme and host, never the rest (it may hold a token)."""
+    if parts.scheme and parts.hostname:
+        return f"for {parts.scheme}://{parts.hostname}/… without /b/<token> in its path"
+    return "without http:// and a host" if parts.path else "that is empty"
+
+
+# -- one setting for the folder's notebooks -----------------------------------------------------
+
+
+def join_class(bin_url: str | None) -> None:
+    """Use your bin on the class server in this folder's notebooks; None goes back to a receiver of your own.
+
+    wl.join_class("http://192.168.1.20:8000/b/<token>/")   # the URL on your handout
+    wl.join_class(None)                                    # forget it
+
+    The URL is checked with the class server, then kept in the file .webhooklab-class in this
+    folder (readable by you only), where wl.workshop_receiver() finds it in every notebook.
+    """
+    path = Path.cwd() / CLASS_FILE
+    if bin_url is None:
+        path.unlink(missing_ok=True)
+        print("No class server: each notebook starts a receiver of its own, on this machine.")
+        return
+    joined = RemoteReceiver(bin_url)  # a typo on the handout, or a server that is down, stops here
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(joined.base_url + "/\n")
+    print(f"Joined: the notebooks in this folder use your bin {joined.shown}")
+
+
+def joined() -> str | None:
+    """The bin URL that wl.join_class() recorded in this folder, or None."""
+    try:
+        text = (Path.cwd() / CLASS_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text or None
+
+
+def workshop_receiver():
+    """The notebooks' receiver: your bin on the class server if you joined one (wl.join_class), else your own.
+
+    rx = wl.workshop_receiver()    # then rx.url(...), rx.wait_for(...), rx.events() as always
+    """
+    bin_url = joined()
+    if bin_url is None:
+        from ._receiver import Receiver
+
+        return Receiver().start()
+    try:
+        return RemoteReceiver(bin_url)
+    except ReceiverError as error:
+        raise ReceiverError(
+            f"{error}. This folder is joined to a class (in {CLASS_FILE}); to work on your machine "
+            "instead, run wl.join_class(None) in the index notebook"
+        ) from None
