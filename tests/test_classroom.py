@@ -21,8 +21,8 @@ import pytest
 import requests
 
 import webhooklab as wl
-from webhooklab._class_server import ClassServer
-from webhooklab._classroom import MIN_TOKEN, ClassFolder, lan_address, numbered
+from webhooklab._classroom import ClassServer
+from webhooklab._classroom.folder import MIN_TOKEN, ClassFolder, lan_address, numbered
 from webhooklab._delivery import Delivery
 from webhooklab._verifiers import Verifiers
 
@@ -330,3 +330,15 @@ def test_the_command_takes_no_secret_and_explains_a_bad_roster(tmp_path):
                              "--dir", str(tmp_path / "c"), "--host", LAN, "--port", "0"],
                             capture_output=True, text=True, timeout=60)  # fmt: skip
     assert failed.returncode == 1 and "names nobody: write one learner's name a line" in failed.stderr
+
+
+def test_learners_may_reach_the_class_by_a_name_the_instructor_allows(tmp_path):
+    """A name such as teacher.local is refused (DNS rebinding looks the same) unless the instructor allows it."""
+    folder = ClassFolder(tmp_path / "c", numbered(1))
+    token = folder.learners[0].token
+    for allowed, expected in (((), 403), (("teacher.local",), 200)):
+        with ClassServer(folder, host=LAN, allowed_hosts=allowed) as server:
+            host = f"teacher.local:{server.port}"
+            page = requests.get(f"{server.base_url}/b/{token}/api/events", headers={"Host": host}, timeout=5)
+            board = requests.get(f"{server.base_url}/teacher/{folder.admin}/api/class", headers={"Host": host}, timeout=5)
+            assert (page.status_code, board.status_code) == (expected, expected), page.text

@@ -12,7 +12,7 @@ import requests
 
 import webhooklab as wl
 from lab_under_test import CHROMIUM, CHROMIUM_ARGS
-from webhooklab._class_server import ClassServer
+from webhooklab._classroom import ClassServer
 from webhooklab._classroom import ClassFolder, numbered
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")

@@ -1,6 +1,6 @@
 """A bin on a class server, used from a notebook: the same calls as a local receiver, over real HTTP.
 
-The class server is webhooklab's own (_class_server.ClassServer) on 127.0.0.2, a loopback address that plays
+The class server is webhooklab's own (_classroom.ClassServer) on 127.0.0.2, a loopback address that plays
 the classroom's LAN; the learner's notebook attaches to a bin with the URL of its handout.
 """
 
@@ -19,7 +19,7 @@ import requests
 from nbclient import NotebookClient
 
 import webhooklab as wl
-from webhooklab._class_server import ClassServer
+from webhooklab._classroom import ClassServer
 from webhooklab._classroom import ClassFolder, numbered
 from webhooklab._remote import CLASS_FILE, MAX_PAUSE, RemoteReceiver
 from webhooklab.grader._report import Report, row

@@ -43,7 +43,7 @@ class Parts:
     reject_invalid: bool = False
     show_expected: bool = True  # False hides expected signatures in the page (another machine never sees them)
     frame_ancestors: tuple[str, ...] = ()  # origins that may embed the page, besides the defaults of _links
-    # A class server's bin (see _class_server.py): the token in its path is the owner's capability, so changes
+    # A class server's bin (see _classroom/server.py): the token in its path is the owner's capability, so changes
     # come from any machine (still with the header, from the page's own origin) and expected digests are shown.
     owner_by_path: bool = False
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints

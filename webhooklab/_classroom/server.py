@@ -5,7 +5,7 @@ One WSGI app dispatches by path:
     /b/<token>/...        a learner's bin: a whole receiver app (_app.create_app) over the learner's own
                           store, mounted at /b/<token>. Its page is /b/<token>/, its API /b/<token>/api/...,
                           webhooks go to /b/<token>/hooks/<endpoint>. The token is the capability.
-    /teacher/<admin>/...  the dashboard (_dashboard.py): everyone's counts, challenge scores, class exports.
+    /teacher/<admin>/...  the dashboard (dashboard.py): everyone's counts, challenge scores, class exports.
     anything else         404, with a message that says to use the handout.
 
 A token is found by a dict lookup (tokens are 192-bit random), so an unknown one
@@ -23,13 +23,13 @@ from hmac import compare_digest
 
 from flask import Flask, current_app, request
 
-from ._api import problem
-from ._app import create_app
-from ._checks import got
-from ._classroom import ClassFolder, Learner, lan_address
-from ._server import BackgroundServer
-from ._store import EventStore
-from ._verifiers import Verifiers
+from .._api import problem
+from .._app import create_app
+from .._checks import got
+from .._server import BackgroundServer
+from .._store import EventStore
+from .._verifiers import Verifiers
+from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
 
 DEFAULT_PORT = 8000
 MAX_REPORT = 64 * 1024  # bytes of one challenge report
@@ -123,16 +123,18 @@ class ClassServer(BackgroundServer):
 
     kind = "class server"
 
-    def __init__(self, folder: ClassFolder, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, folder: ClassFolder, *, host: str = "127.0.0.1", port: int = 0, allowed_hosts=()):
         super().__init__(None, host=host, port=port)
-        from ._dashboard import dashboard_app
+        from .dashboard import dashboard_app
 
         self.folder = folder
+        self.allowed_hosts = tuple(allowed_hosts)  # names learners may use for this machine, besides its address
         self.challenges = Challenges(folder.path / "class.db")
         self.bins: dict[str, Bin] = {}
         for learner in folder.learners:
             store = EventStore(folder.store_file(learner))
-            app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True)
+            app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True,
+                             allowed_hosts=self.allowed_hosts)  # fmt: skip
             app.extensions["webhooklab.learner"] = learner.name
             app.extensions["webhooklab.challenges"] = self.challenges
             app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])
@@ -201,10 +203,8 @@ class ClassServer(BackgroundServer):
 
 def run(args) -> int:
     """`webhooklab classroom`: start the class server, print where everything is, serve until Ctrl-C."""
-    from ._classroom import numbered, read_roster
-
     names = numbered(args.students) if args.students is not None else read_roster(args.roster) if args.roster else []
-    server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port)
+    server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port, allowed_hosts=args.allow_host)
     server.start()
     try:
         _announce(server)

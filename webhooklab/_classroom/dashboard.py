@@ -1,6 +1,6 @@
 """The instructor's dashboard, mounted at /teacher/<admin>/: everyone's bins at a glance, and class exports.
 
-    /                   the live page (static files in _classroom_page/, strict CSP, relative URLs)
+    /                   the live page (static files in static/, strict CSP, relative URLs)
     /api/class          per learner: received, verified, failed signatures, duplicates, last activity,
                         the latest challenge score and its failing scenarios, a link to the bin's page
     /api/export.csv     every learner's events in one table, with a `learner` column
@@ -19,21 +19,21 @@ from pathlib import Path
 
 from flask import Flask, Response, request, send_from_directory
 
-from ._api import problem
-from ._event import SUMMARY
-from ._export import _cell
-from ._guard import guard
-from ._inspector import POLICY
-from ._version import __version__
+from .._api import problem
+from .._event import SUMMARY
+from .._export import _cell
+from .._guard import guard
+from .._inspector import POLICY
+from .._version import __version__
 
-STATIC = Path(__file__).parent / "_classroom_page"
+STATIC = Path(__file__).parent / "static"
 EXPORTS = {"json": "application/json", "csv": "text/csv"}
 
 
 def dashboard_app(server) -> Flask:
     """The dashboard's app over a ClassServer's bins and challenges."""
     app = Flask(__name__)
-    guard(app)  # addressed to an IP address or localhost, and never to pages of other sites
+    guard(app, server.allowed_hosts)  # addressed to an IP address, localhost or an allowed name; no other sites
 
     @app.after_request
     def protect(response: Response) -> Response:
