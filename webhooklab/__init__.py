@@ -14,6 +14,7 @@ notebooks' widgets), webhooklab.exercises (the exercises' checks) and
 webhooklab.grader (the workshop challenge).
 """
 
+from ._arrivals import Arrivals
 from ._clock import AcceleratedClock, RealClock, VirtualClock
 from ._delivery import Attempt, Deliveries, Delivery
 from ._errors import EventNotFound, ReceiverError, SignatureError, UsageError, WaitTimeout, WebhooklabError
@@ -29,6 +30,7 @@ from ._version import __version__
 
 __all__ = [
     "AcceleratedClock",
+    "Arrivals",
     "Attempt",
     "Deliveries",
     "Delivery",

@@ -8,17 +8,17 @@ that the request comes from the local user.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from ._version import __version__
 from ._checks import got
 from ._delivery import post
 from ._errors import UsageError
-from ._export import curl, replay_headers, to_csv, to_har, to_json
+from . import _export
+from ._export import curl, replay_headers
 from ._guard import on_this_machine
 from ._providers import PROVIDERS
 from ._providers.registry import one_of
@@ -26,7 +26,10 @@ from ._rules import Rule
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-EXPORTS = {"json": "application/json", "csv": "text/csv", "har": "application/json"}
+# Each export: its content type, and the generator that writes it (see _export.py).
+EXPORTS = {"json": ("application/json", _export.json_array), "jsonl": ("application/jsonl", _export.json_lines),
+           "csv": ("text/csv; charset=utf-8", _export.csv_rows), "har": ("application/json", _export.har)}  # fmt: skip
+PAGE, MAX_PAGE = 100, 1000  # events in one page of /api/events: by default, and at most
 REPLAYS_IN_FLIGHT = 4  # replays sent at once; more wait for none of them and get a 429
 MAX_IDS = 1000  # events one ?ids= filter may name (SQLite limits the values in one query)
 # Explanation steps that would let whoever reads them forge a signature, or find it character by character.
@@ -50,13 +53,32 @@ def index():
 
 @api.get("/events")
 def list_events():
-    """Summaries, oldest first; newest=1 gives the last `limit` newest first. Filters as the inspector's."""
-    store = parts().store
+    """One page of summaries, and the total the filters select: never everything at once.
+
+    Oldest first from `after` (an id; 0 by default), or newest first with
+    `newest=1` or a `before` id. `limit` is 1 to 1000 (100 by default);
+    `offset` skips that many (the page jumps to a place in the list with it).
+    `next` holds the cursor of the following page: {"after": id} going
+    forward (there even when has_more is false, to ask again later), or
+    {"before": id} going back (None at the oldest). Filters: endpoint,
+    provider, event_type, verified, q (text in the body), ids.
+    """
     after = query_int(request.args.get("after", "0"), "after")
-    limit = query_int(request.args["limit"], "limit") if "limit" in request.args else None
+    before = query_int(request.args["before"], "before") if request.args.get("before") else None
+    limit = query_int(request.args.get("limit", str(PAGE)), "limit")
+    offset = query_int(request.args.get("offset", "0"), "offset")
+    if not 1 <= limit <= MAX_PAGE:
+        raise UsageError(f"limit is how many events one page holds, 1 to {MAX_PAGE}, got {limit}")
+    newest = request.args.get("newest", "1" if before is not None and "after" not in request.args else "0")
+    newest = newest in ("1", "true")
     chosen = filters(request.args)
-    newest = request.args.get("newest") in ("1", "true")
-    return {"events": store.summaries(after=after, limit=limit, newest=newest, **chosen), "total": store.count(**chosen)}
+    events, total, more = parts().store.page(after=after, before=before, limit=limit, offset=offset,
+                                                    newest=newest, **chosen)  # fmt: skip
+    if newest:
+        following = {"before": events[-1]["id"]} if more else None
+    else:
+        following = {"after": events[-1]["id"] if events else after}
+    return {"events": events, "total": total, "limit": limit, "has_more": more, "next": following}
 
 
 @api.get("/events/<int:event_id>")
@@ -131,11 +153,11 @@ def replay(event_id: int):
 
 @api.get("/endpoints")
 def endpoints():
-    store, rules = parts().store, parts().responses.rules()
-    names = sorted({row["endpoint"] for row in store.summaries()} | rules.keys())
+    counts, rules = parts().store.endpoints(), parts().responses.rules()
+    names = sorted(counts.keys() | rules.keys())
     default = Rule()
     return {"endpoints": [
-        {"endpoint": name, "events": store.count(name), "status": rules.get(name, default).status,
+        {"endpoint": name, "events": counts.get(name, 0), "status": rules.get(name, default).status,
          "delay": rules.get(name, default).delay, "fail_first": rules.get(name, default).fail_first}
         for name in names
     ]}  # fmt: skip
@@ -157,16 +179,12 @@ def set_endpoint(name: str):
 
 @api.get("/export.<kind>")
 def export(kind: str):
+    """Every event the filters select, as a file written row by row while the store is read in batches."""
     if kind not in EXPORTS:
-        return {"error": f"export as json, csv or har, not {kind!r}"}, 404
-    events = parts().store.list(**filters(request.args))
-    if kind == "json":
-        text = to_json(events)
-    elif kind == "csv":
-        text = to_csv(events)
-    else:
-        text = json.dumps(to_har(events, request.url_root), indent=2)
-    return Response(text, content_type=EXPORTS[kind],
+        return {"error": f"export as json, jsonl, csv or har, not {kind!r}"}, 404
+    content_type, write = EXPORTS[kind]
+    events = parts().store.iterate(**filters(request.args))
+    return Response(stream_with_context(write(events, request.url_root)), content_type=content_type,
                     headers={"Content-Disposition": f"attachment; filename=webhooklab-events.{kind}"})  # fmt: skip
 
 

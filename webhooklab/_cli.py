@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--db", help="read a SQLite file instead of asking a running receiver")
     events.add_argument("--endpoint", help="only this endpoint")
     events.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    events.add_argument("--limit", type=int, default=100, help="how many of the newest to show, 1 to 1000 "
+                        "(default: %(default)s)")  # fmt: skip
     events.set_defaults(command="events", run=_events)
 
     lab = commands.add_parser(
@@ -233,14 +235,20 @@ def _exported(data: bytes) -> dict | None:
 
 
 def _events(args, extra) -> int:
+    """The newest events, oldest first: one page of the receiver's API, or of a database file."""
+    if not 1 <= args.limit <= 1000:
+        raise WebhooklabError(f"--limit is how many of the newest events to show, 1 to 1000, got {args.limit}")
     if args.db:
         from ._store import EventStore
 
         store = EventStore(args.db)
-        rows = store.summaries(args.endpoint)
+        rows, total, _ = store.page(args.endpoint, limit=args.limit, newest=True)
         store.close()
     else:
-        rows = _fetch(f"{args.url.rstrip('/')}/api/events", args.endpoint)
+        params = {"newest": "1", "limit": args.limit, **({"endpoint": args.endpoint} if args.endpoint else {})}
+        page = _get(f"{args.url.rstrip('/')}/api/events", params)
+        rows, total = page["events"], page["total"]
+    rows.reverse()  # oldest first, as the table reads
     if args.json:
         print(json.dumps(rows, indent=2))
     elif not rows:
@@ -249,11 +257,10 @@ def _events(args, extra) -> int:
         from ._store import to_frame
 
         print(to_frame(rows).to_string(na_rep=""))
+    if total > len(rows):
+        print(f"the newest {len(rows)} of {total} events; --limit shows up to 1000, and the page or "
+              "/api/export.csv has them all", file=sys.stderr)  # fmt: skip
     return 0
-
-
-def _fetch(url: str, endpoint: str | None) -> list[dict]:
-    return _get(url, {"endpoint": endpoint} if endpoint else None)["events"]
 
 
 def _get(url: str, params: dict | None = None) -> dict:

@@ -1,4 +1,4 @@
-"""Captured events as files: JSON, CSV, HAR 1.2, and one event as a curl command."""
+"""Captured events as files written as they are read (JSON, JSON Lines, CSV, HAR 1.2), and one as a curl command."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shlex
+from collections.abc import Iterator
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
@@ -20,19 +21,65 @@ HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "acce
               "x-webhooklab"}  # fmt: skip
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 64 * 1024  # characters written to the socket at a time
 
 
-def to_json(events) -> str:
-    return json.dumps([event.to_dict() for event in events], indent=2)
+def json_array(events, base_url: str = "") -> Iterator[str]:
+    """A JSON array of every event in full (Event.to_dict), written one event at a time."""
+    pieces = (("[\n" if first else ",\n") + json.dumps(event.to_dict(), indent=2) for first, event in _first(events))
+    return _chunked(pieces, opening="", closing="\n]\n", empty="[]\n")
 
 
-def to_csv(events) -> str:
+def json_lines(events, base_url: str = "") -> Iterator[str]:
+    """JSON Lines: one event in full per line, which a reader can take one line at a time."""
+    return _chunked(json.dumps(event.to_dict()) + "\n" for event in events)
+
+
+def csv_rows(events, base_url: str = "") -> Iterator[str]:
+    """The events table's columns as CSV, a row per event, with text a spreadsheet would run made inert."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, SUMMARY)  # the events table's columns
-    writer.writeheader()
-    for event in events:
-        writer.writerow({key: _cell(value) for key, value in event.summary().items()})
-    return out.getvalue()
+    writer = csv.DictWriter(out, SUMMARY)
+
+    def rows():
+        writer.writeheader()
+        for event in events:
+            writer.writerow({key: _cell(value) for key, value in event.summary().items()})
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()  # the header alone, when no event was selected
+
+    return _chunked(rows())
+
+
+def har(events, base_url: str) -> Iterator[str]:
+    """An HTTP Archive 1.2 log, one entry per captured request with the answer it was given, entry by entry."""
+    creator = json.dumps({"name": "webhooklab", "version": __version__})
+    opening = f'{{"log": {{"version": "1.2", "creator": {creator}, "entries": ['
+    entries = (("\n" if first else ",\n") + json.dumps(_entry(event, base_url)) for first, event in _first(events))
+    return _chunked(entries, opening=opening, closing="\n]}}\n")
+
+
+def _first(items):
+    """(is it the first, item) for each item."""
+    return ((index == 0, item) for index, item in enumerate(items))
+
+
+def _chunked(pieces, *, opening: str = "", closing: str = "", empty: str | None = None, size: int = CHUNK):
+    """Text in pieces of about `size` characters: few writes to the socket, and never the whole file in memory."""
+    buffered, length, anything = [opening], len(opening), False
+    for piece in pieces:
+        anything = True
+        buffered.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffered)
+            buffered, length = [], 0
+    if not anything and empty is not None:
+        buffered = [empty]
+    else:
+        buffered.append(closing)
+    yield "".join(buffered)
 
 
 def _cell(value):
@@ -44,17 +91,6 @@ def _cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
-
-
-def to_har(events, base_url: str) -> dict:
-    """An HTTP Archive 1.2 log, one entry per captured request, with the answer it was given."""
-    return {
-        "log": {
-            "version": "1.2",
-            "creator": {"name": "webhooklab", "version": __version__},
-            "entries": [_entry(event, base_url) for event in events],
-        }
-    }
 
 
 def _entry(event, base_url: str) -> dict:

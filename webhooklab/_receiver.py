@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from . import _links
 from ._app import create_app
+from ._arrivals import Arrivals
 from ._checks import endpoint_name, got, seconds, whole
 from ._errors import ReceiverError, UsageError, WaitTimeout
 from ._handlers import Handler, Handlers
@@ -184,10 +185,16 @@ class Receiver(BackgroundServer):
 
     # -- reading events --------------------------------------------------------------
 
-    def wait_for(self, n: int = 1, *, timeout: float | None = 5.0, endpoint: str | None = None) -> list:
+    def wait_for(self, n: int = 1, *, timeout: float | None = 5.0, endpoint: str | None = None) -> Arrivals:
         """Block until at least `n` events are stored (for one endpoint, if given) and return them.
 
         Woken by each arrival, so it returns as soon as the n-th event is committed.
+        SQLite counts; nothing is read until you use what it returns, an Arrivals
+        sequence of every matching event stored by then, oldest first, which reads
+        from the store only what you take: `arrived[-1]` is the newest (one read),
+        `first, second = arrived` reads two, and `rx.events(since=arrived.last_id)`
+        is what came after. So it costs the same with 100,000 events stored as with one.
+
         `n` is a whole number, 0 or more. `timeout` is seconds (finite, 0 or more)
         before a WaitTimeout; None waits as long as it takes, which stopping the
         receiver, or interrupting the kernel, still ends.
@@ -201,7 +208,8 @@ class Receiver(BackgroundServer):
             endpoint = endpoint_name(endpoint)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._arrived:
-            while (count := self.store.count(endpoint)) < n:
+            while (span := self.store.span(endpoint))[0] < n:
+                count = span[0]
                 if not self.running:
                     raise ReceiverError(
                         f"waiting for {n} event(s) but only {count} arrived, and the receiver is not "
@@ -218,11 +226,25 @@ class Receiver(BackgroundServer):
                 # A second at most: a long wait never overflows, and events that another process
                 # writes to a shared db file are seen too.
                 self._arrived.wait(min(remaining, 1.0))
-        return self.store.list(endpoint)
+        return Arrivals(self.store, endpoint, *span)
 
-    def events(self, endpoint: str | None = None):
-        """A pandas DataFrame, one row per captured request, indexed by event id."""
-        return self.store.frame(endpoint)
+    def events(self, endpoint: str | None = None, *, since: int = 0, limit: int | None = None):
+        """A pandas DataFrame, one row per captured request, indexed by event id, oldest first.
+
+        rx.events("shop")                  # one endpoint
+        rx.events(limit=20)                # the newest 20
+        rx.events(since=arrived.last_id)   # only what came after an event (by id)
+
+        Built straight from SQLite: the preview and the provider, type and delivery
+        columns were worked out once, when each request was captured.
+        """
+        since = whole(since, "since", "an event id: only events after it are shown (0 shows all)")
+        if limit is not None:
+            limit = whole(limit, "limit", "a whole number of events (the newest are shown), or None for all")
+            if limit < 0:
+                raise UsageError(f"limit cannot be negative, got {limit}: it is how many of the newest events to show")
+        largest = 2**63 - 1  # SQLite's integers
+        return self.store.frame(endpoint, since=max(min(since, largest), 0), limit=None if limit is None else min(limit, largest))
 
     def event(self, event_id: int = -1):
         """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""

@@ -11,15 +11,23 @@ from dataclasses import replace
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
+from typing import Iterator
 
 from ._errors import EventNotFound, ReceiverError, UsageError
 from ._event import COLUMNS, SUMMARY, Event
 
 # Everything below follows from Event's fields: the schema, the INSERT, the table's SELECT.
+SUMMARY_COLUMNS = ["received_at" if c == "time" else c for c in SUMMARY]
 SCHEMA = "\n".join([
     "CREATE TABLE IF NOT EXISTS events (" + ", ".join(f"{column} {sql}" for _, column, sql in COLUMNS) + ");",
     "CREATE INDEX IF NOT EXISTS events_by_endpoint ON events (endpoint, id);",
     "CREATE INDEX IF NOT EXISTS events_by_delivery ON events (endpoint, delivery_id);",
+    # The filters the page and the API offer, each newest first by id.
+    "CREATE INDEX IF NOT EXISTS events_by_provider ON events (provider, id);",
+    "CREATE INDEX IF NOT EXISTS events_by_type ON events (event_type, id);",
+    "CREATE INDEX IF NOT EXISTS events_by_verdict ON events (verified, id);",
+    # The table's columns in id order: listing them reads this small index, never a body.
+    f"CREATE INDEX IF NOT EXISTS events_rows ON events ({', '.join(SUMMARY_COLUMNS)});",
 ])  # fmt: skip
 STORED = [(name, column) for name, column, _ in COLUMNS if name != "id"]  # id is assigned by SQLite
 ROW = itemgetter(*(name for name, _ in STORED))  # a captured request's fields, in the INSERT's order
@@ -154,22 +162,81 @@ class EventStore:
             )
         return _to_event(row)
 
-    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, **filters) -> list[Event]:
-        """Events oldest first, optionally for one endpoint and only those with an id above `after`."""
-        return [_to_event(row) for row in self._select("*", endpoint, after, limit, **filters)]
+    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, newest: bool = False,
+             offset: int = 0, **filters) -> list[Event]:  # fmt: skip
+        """Events oldest first, optionally for one endpoint and only those with an id above `after`.
+
+        `newest` takes the last `limit` instead of the first (still oldest first); `offset` skips as many first.
+        """
+        rows = self._select("*", endpoint, after, limit, newest=newest, offset=offset, **filters)
+        return [_to_event(row) for row in (rows[::-1] if newest else rows)]
 
     def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None,
                   newest: bool = False, **filters) -> list[dict]:  # fmt: skip
         """The table's columns only, without loading any body; `newest` takes the last `limit`, newest first.
 
-        Filters: provider, event_type, verified (True, False, or "unchecked"), search (bytes in the body).
+        Filters: provider, event_type, verified (True, False, or "unchecked"), search (bytes in the body),
+        before (ids below it only).
         """
         rows = self._select(SUMMARY_SELECT, endpoint, after, limit, newest=newest, **filters)
         return [{**row, "verified": _flag(row["verified"])} for row in map(dict, rows)]
 
-    def frame(self, endpoint: str | None = None):
-        """A pandas DataFrame, one row per request, indexed by event id."""
-        return to_frame(self.summaries(endpoint))
+    def page(self, endpoint: str | None = None, *, after: int = 0, limit: int = 100, newest: bool = False,
+             offset: int = 0, **filters) -> tuple[list[dict], int, bool]:  # fmt: skip
+        """(summaries, total, has_more): one page, and how many match the filters in all, read together.
+
+        `offset` skips as many first (the page jumps with it). `total` ignores the
+        cursors (after, before) and the offset, and counts what the filters select
+        at the same moment as the page is read: nothing can arrive in between.
+        """
+        before = filters.pop("before", None)
+        where, params = _where(endpoint, after, before=before, **filters)
+        counted, counted_params = _where(endpoint, **filters)
+        sql = f"SELECT {SUMMARY_SELECT} FROM events{where} ORDER BY id{' DESC' if newest else ''} LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self._db.execute(sql, [*params, limit + 1, offset]).fetchall()
+            total = self._db.execute(f"SELECT count(*) FROM events{counted}", counted_params).fetchone()[0]
+        found = [{**row, "verified": _flag(row["verified"])} for row in map(dict, rows[:limit])]
+        return found, total, len(rows) > limit
+
+    def iterate(self, endpoint: str | None = None, *, batch: int = 500, **filters) -> Iterator[Event]:
+        """Every matching event, oldest first, read `batch` at a time: memory stays flat whatever the count.
+
+        Only events already stored when it starts are read, so it ends even while a burst arrives;
+        the store is free for the receiver between batches.
+        """
+        with self._lock:
+            last = self._db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        after = 0
+        while rows := self._select("*", endpoint, after, batch, before=last + 1, **filters):
+            yield from map(_to_event, rows)
+            after = rows[-1]["id"]
+
+    def span(self, endpoint: str | None = None, **filters) -> tuple[int, int]:
+        """(how many events match, the newest one's id or 0), counted by SQLite in one read."""
+        where, params = _where(endpoint, **filters)
+        with self._lock:
+            count, last = self._db.execute(f"SELECT count(*), max(id) FROM events{where}", params).fetchone()
+        return count, last or 0
+
+    def endpoints(self) -> dict[str, int]:
+        """Each endpoint that has events, with how many."""
+        with self._lock:
+            rows = self._db.execute("SELECT endpoint, count(*) FROM events GROUP BY endpoint").fetchall()
+        return {name: count for name, count in rows}
+
+    def frame(self, endpoint: str | None = None, *, since: int = 0, limit: int | None = None, **filters):
+        """A pandas DataFrame, one row per request, indexed by event id, built from SQLite's rows directly.
+
+        `since` keeps only events with a higher id; `limit` keeps the newest `limit` of them.
+        """
+        where, params = _where(endpoint, since, **filters)
+        sql = f"SELECT {SUMMARY_SELECT} FROM events{where} ORDER BY id{'' if limit is None else ' DESC LIMIT ?'}"
+        with self._lock:
+            cursor = self._db.cursor()
+            cursor.row_factory = None  # plain tuples: pandas reads them column by column
+            rows = cursor.execute(sql, params if limit is None else [*params, limit]).fetchall()
+        return to_frame(rows if limit is None else rows[::-1])
 
     def clear(self) -> None:
         with self._lock:
@@ -179,11 +246,12 @@ class EventStore:
         with self._lock:
             self._db.close()
 
-    def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None, *, newest=False, **filters):
+    def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None, *, newest=False, offset=0,
+                **filters):  # fmt: skip
         where, params = _where(endpoint, after, **filters)
         sql = f"SELECT {columns} FROM events{where} ORDER BY id{' DESC' if newest else ''}"
-        if limit is not None:
-            sql, params = sql + " LIMIT ?", [*params, limit]
+        if limit is not None or offset:
+            sql, params = sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset]
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
@@ -191,11 +259,11 @@ class EventStore:
         return f"<EventStore {self.path or 'in memory'}, {self.count()} events>"
 
 
-def to_frame(summaries: list[dict]):
-    """Summaries (from the store or the JSON API) as the events table, indexed by event id."""
+def to_frame(rows: list):
+    """Rows of the table's columns (tuples from SQLite, or dicts from the JSON API) as the events table."""
     import pandas as pd  # only when a table is asked for: it takes half a second to import
 
-    table = pd.DataFrame(summaries, columns=SUMMARY)
+    table = pd.DataFrame.from_records(rows, columns=SUMMARY, nrows=len(rows))
     table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
     table["verified"] = table["verified"].astype("boolean")  # True, False, or <NA> where nothing was checked
     return table.astype({"id": "int64", "status": "int64", "size": "int64", "duplicate_of": "Int64"}).set_index("id")
@@ -203,8 +271,11 @@ def to_frame(summaries: list[dict]):
 
 def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None, event_type: str | None = None,
            delivery_id: str | None = None, verified: bool | str | None = None, search: str | None = None,
-           ids=None) -> tuple[str, list]:  # fmt: skip
+           ids=None, before: int | None = None) -> tuple[str, list]:  # fmt: skip
     clauses, params = ["id > ?"], [after]
+    if before is not None:
+        clauses.append("id < ?")
+        params.append(before)
     for column, value in (("endpoint", endpoint), ("provider", provider), ("event_type", event_type),
                           ("delivery_id", delivery_id)):  # fmt: skip
         if value is not None:

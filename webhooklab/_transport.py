@@ -33,6 +33,8 @@ for _name in ("waitress", "waitress.queue"):
 THREADS = 16  # requests handled at once; each respond(delay=...) holds one while it waits
 CONNECTIONS = 2000  # open connections at once, fewer where the process may open fewer files
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
+# A streamed answer (an export) waits for the client once this much is queued for it: memory stays flat.
+OUTBUF_LIMIT = 2 * 1024**2
 DRAIN_LIMIT = 1024**3  # an over-limit body is read and dropped up to here, so the sender can read our 413
 
 
@@ -50,6 +52,7 @@ class HTTPServer(TcpWSGIServer):
             channel_timeout=IDLE_TIMEOUT,
             cleanup_interval=min(IDLE_TIMEOUT, 10),
             max_request_body_size=max(DRAIN_LIMIT, max_body + 1),
+            outbuf_high_watermark=OUTBUF_LIMIT,
             asyncore_use_poll=True,  # select() cannot watch more than 1,024 sockets
             url_scheme="https" if tls else "http",
             ident=f"webhooklab/{__version__}",

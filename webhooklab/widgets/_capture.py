@@ -16,6 +16,7 @@ from .._receiver import Receiver
 
 WRAP = "max-width: 100%; overflow-x: auto; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere"  # digests wrap
 TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
+CHOICES = 200  # the newest events the explainer offers to explain
 
 
 class LiveTable(widgets.VBox):
@@ -36,17 +37,18 @@ class LiveTable(widgets.VBox):
         threading.Thread(target=self._follow, name="webhooklab-live-table", daemon=True).start()
 
     def refresh(self) -> None:
-        events = self.rx.events(self.endpoint)
+        events = self.rx.events(self.endpoint, limit=self.rows)  # only what is shown, however many are stored
+        total = self.rx.store.count(self.endpoint)
         if events.empty:
             self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
         else:
-            shown = events.tail(self.rows)[self.COLUMNS].copy()
+            shown = events[self.COLUMNS].copy()
             shown["time"] = shown["time"].dt.strftime("%H:%M:%S.%f").str[:-3]
             shown = shown.loc[:, shown.notna().any()].astype(object)  # no verified column without secrets, say
             shown = shown.where(shown.notna(), "")
             self.table.value = TABLE_STYLE + shown.to_html(classes="wl-table", escape=True, border=0)
         where = f" at {self.endpoint!r}" if self.endpoint else ""
-        self.title.value = f"<b>{len(events)} request(s) captured{html.escape(where)}</b> (newest last)"
+        self.title.value = f"<b>{total} request(s) captured{html.escape(where)}</b> (newest last)"
 
     def _follow(self) -> None:
         while not self._closed.is_set():
@@ -133,8 +135,8 @@ class SignatureExplainer(widgets.VBox):
         self.load()
 
     def load(self) -> None:
-        """The captured events, newest first, as choices that tell similar events apart."""
-        events = self.rx.store.list()[::-1]
+        """The newest captured events, newest first, as choices that tell similar events apart."""
+        events = self.rx.store.list(limit=CHOICES, newest=True)[::-1]
         self.event.options = [(event_choice(e), e.id) for e in events]
         self.event.value = events[0].id if events else None
         self.explain()

@@ -2,7 +2,9 @@
 // Every value that came from a request is put on the page with textContent: it is data, never markup.
 "use strict";
 
-const state = { lastId: 0, selected: null, loading: null };
+const state = { lastId: 0, anchor: 0, stable: 0, total: 0, live: [], pages: new Map(), pending: new Set(),
+                fresh: new Set(), generation: 0, rowHeight: 27, frame: 0, endpointsAt: 0, endpointsDue: 0,
+                selected: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -50,55 +52,137 @@ function row(event) {
   verdict.appendChild(verdictMark(event.verified));
   tr.appendChild(verdict);
   if (event.id === state.selected) tr.classList.add("selected");
+  if (state.fresh.has(event.id)) tr.classList.add("new");
   tr.addEventListener("click", () => select(event.id));
   return tr;
 }
 
+// The list holds every event the filters select, newest first, and puts on the page only the rows in view.
+// `live` are the events that arrived since the page loaded (ids above `anchor`), in the order they came;
+// below them, the events the page found when it loaded, fetched PAGE_ROWS at a time as they scroll into view.
+const PAGE_ROWS = 100;
+const LIVE_BATCH = 500; // events one poll asks for; a burst is read in several polls, one after another
+const OVERSCAN = 10; // rows drawn above and below the view, so a scroll never shows a blank
+
 async function load() {
+  const generation = ++state.generation;
   const params = filterParams();
   params.set("newest", "1");
-  params.set("limit", "1000");
-  const ticket = (state.loading = {});
+  params.set("limit", PAGE_ROWS);
   const listing = await getJSON(`api/events?${params}`);
-  if (ticket !== state.loading) return; // a newer filter won
-  const fragment = document.createDocumentFragment();
-  for (const event of listing.events) fragment.appendChild(row(event));
-  $("rows").replaceChildren(fragment);
-  state.lastId = listing.events.length ? listing.events[0].id : Math.max(state.lastId, 0);
-  showCount(listing.total);
+  if (generation !== state.generation) return; // a newer filter won
+  Object.assign(state, { anchor: listing.events.length ? listing.events[0].id : 0, stable: listing.total,
+                         live: [], pages: new Map([[0, listing.events]]), pending: new Set(), total: listing.total });
+  state.lastId = state.anchor;
+  $("list").scrollTop = 0;
+  render();
   updateExports();
 }
 
 async function poll() {
+  let more = false;
   try {
+    const generation = state.generation;
     const params = filterParams();
     params.set("after", state.lastId);
+    params.set("limit", LIVE_BATCH);
     const listing = await getJSON(`api/events?${params}`);
-    const rows = $("rows");
-    for (const event of listing.events) {
-      const tr = row(event);
-      tr.classList.add("new");
-      rows.insertBefore(tr, rows.firstChild);
-      state.lastId = Math.max(state.lastId, event.id);
-    }
-    if (listing.events.length) {
-      showCount(listing.total);
-      loadEndpoints();
+    if (generation === state.generation) {
+      const fresh = listing.events.filter((event) => event.id > state.lastId); // each id once, whatever happens
+      if (fresh.length) arrived(fresh);
+      more = listing.has_more;
+      state.total = listing.total;
+      // Fewer (or more) than the page holds: the store was cleared, or another process wrote to it. Start again.
+      if (!more && listing.total !== state.live.length + state.stable) await load();
+      else if (fresh.length) render();
     }
     $("live").classList.remove("stale");
   } catch (error) {
     $("live").classList.add("stale");
+  } finally {
+    setTimeout(poll, more ? 0 : 500); // never two at once: the next poll starts when this one has ended
   }
+}
+
+function arrived(events) {
+  const list = $("list");
+  if (list.scrollTop > 0) list.scrollTop += events.length * state.rowHeight; // keep the rows in view where they are
+  state.live.push(...events);
+  state.lastId = events[events.length - 1].id;
+  state.fresh = new Set(events.map((event) => event.id));
+  if (!state.endpointsDue) { // the endpoints' table at most every 2 s, however fast events come
+    state.endpointsDue = setTimeout(() => { state.endpointsDue = 0; loadEndpoints(); },
+                                    Math.max(0, state.endpointsAt + 2000 - Date.now()));
+  }
+}
+
+function size() {
+  return state.live.length + state.stable;
+}
+
+function at(index) {
+  // The event at a place in the list (0 is the newest), or undefined while its page is on its way.
+  if (index < state.live.length) return state.live[state.live.length - 1 - index];
+  const place = index - state.live.length;
+  const page = state.pages.get(Math.floor(place / PAGE_ROWS));
+  if (!page) fetchPage(Math.floor(place / PAGE_ROWS));
+  return page && page[place % PAGE_ROWS];
+}
+
+async function fetchPage(number) {
+  if (state.pending.has(number) || state.pending.size >= 3) return;
+  const generation = state.generation;
+  state.pending.add(number);
+  try {
+    const params = filterParams();
+    for (const [name, value] of [["newest", "1"], ["before", state.anchor + 1], ["limit", PAGE_ROWS],
+                                 ["offset", number * PAGE_ROWS]]) params.set(name, value);
+    const listing = await getJSON(`api/events?${params}`);
+    if (generation !== state.generation) return;
+    state.pages.set(number, listing.events);
+  } finally {
+    if (generation === state.generation) state.pending.delete(number);
+  }
+  render();
+}
+
+function render() {
+  cancelAnimationFrame(state.frame);
+  state.frame = requestAnimationFrame(draw);
+}
+
+function draw() {
+  const list = $("list");
+  const heading = list.querySelector("thead").getBoundingClientRect().height;
+  const first = Math.max(0, Math.floor((list.scrollTop - heading) / state.rowHeight) - OVERSCAN);
+  const last = Math.min(size(), first + Math.ceil(list.clientHeight / state.rowHeight) + 2 * OVERSCAN);
+  const fragment = document.createDocumentFragment();
+  for (let index = first; index < last; index++) {
+    const event = at(index);
+    if (event) {
+      fragment.appendChild(row(event));
+    } else {
+      const tr = el("tr", null, "loading");
+      tr.appendChild(el("td", "…"));
+      fragment.appendChild(tr);
+    }
+  }
+  $("rows").replaceChildren(fragment);
+  const drawn = $("rows").firstElementChild;
+  if (drawn) state.rowHeight = drawn.getBoundingClientRect().height || state.rowHeight;
+  $("pad-above").style.height = `${first * state.rowHeight}px`;
+  $("pad-below").style.height = `${(size() - last) * state.rowHeight}px`;
+  showCount(state.total);
 }
 
 function showCount(total) {
   $("count").textContent = `${total} request(s)`;
-  $("empty").hidden = $("rows").children.length > 0;
+  $("empty").hidden = size() > 0;
 }
 
 function updateExports() {
   const params = filterParams().toString();
-  for (const kind of ["json", "csv", "har"]) {
+  for (const kind of ["json", "jsonl", "csv", "har"]) {
     $(`export-${kind}`).href = `api/export.${kind}${params ? "?" + params : ""}`;
   }
 }
@@ -227,6 +311,7 @@ async function select(id) {
 }
 
 async function loadEndpoints() {
+  state.endpointsAt = Date.now();
   const { endpoints } = await getJSON("api/endpoints");
   const menu = $("f-endpoint");
   const chosen = menu.value;
@@ -287,9 +372,10 @@ function start() {
     clearTimeout(timer);
     timer = setTimeout(load, 200);
   });
-  load();
+  $("list").addEventListener("scroll", render, { passive: true });
+  window.addEventListener("resize", render);
+  load().finally(() => setTimeout(poll, 500));
   loadEndpoints();
-  setInterval(poll, 500);
 }
 
 document.addEventListener("DOMContentLoaded", start);

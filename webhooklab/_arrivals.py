@@ -1,0 +1,70 @@
+"""What wait_for() returns: the events it waited for, read from the store only as they are used."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ._event import Event
+
+BATCH = 500  # events read at a time when iterating
+
+
+class Arrivals(Sequence):
+    """The matching events stored when wait_for() returned, oldest first, read from SQLite on demand.
+
+    It behaves like the list it stands for: `len(arrived)` was counted by
+    SQLite, `arrived[-1]` reads one event, `first, second = arrived` and `for
+    event in arrived` read them 500 at a time, `arrived[-5:]` reads five. So
+    waiting costs the same with a hundred thousand events stored as with
+    one. `last_id` is a cursor: `rx.events(since=arrived.last_id)` is
+    everything that came after.
+    """
+
+    def __init__(self, store, endpoint: str | None, count: int, last_id: int):
+        self._store, self.endpoint, self._count, self.last_id = store, endpoint, count, last_id
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            if step < 0:
+                return self[stop + 1 : start + 1][::-1][:: -step]
+            return self._read(start, max(stop - start, 0))[::step]
+        if not isinstance(index, int) and hasattr(index, "__index__"):
+            index = index.__index__()  # numpy's integers
+        position = index + self._count if isinstance(index, int) and index < 0 else index
+        if not isinstance(position, int) or not 0 <= position < self._count:
+            raise IndexError(f"arrivals index {index!r} out of range: {self._count} event(s) arrived")
+        found = self._read(position, 1)
+        if not found:
+            raise IndexError(f"event {index} of these arrivals is no longer stored (was the receiver cleared?)")
+        return found[0]
+
+    def __iter__(self) -> Iterator[Event]:
+        after = 0
+        while batch := self._store.list(self.endpoint, after=after, limit=BATCH, before=self.last_id + 1):
+            yield from batch
+            after = batch[-1].id
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    def _read(self, start: int, count: int) -> list[Event]:
+        if count <= 0:
+            return []
+        if start >= self._count - start - count:  # nearer the newest end: count back from there
+            found = self._store.list(self.endpoint, limit=count, newest=True, offset=self._count - start - count,
+                                     before=self.last_id + 1)  # fmt: skip
+        else:
+            found = self._store.list(self.endpoint, limit=count, offset=start, before=self.last_id + 1)
+        return found
+
+    def __repr__(self) -> str:
+        where = f" at {self.endpoint!r}" if self.endpoint else ""
+        if not self._count:
+            return f"<Arrivals: no events{where}>"
+        return f"<Arrivals: {self._count} event(s){where}, the newest #{self.last_id}: read them with [-1] or a for loop>"
