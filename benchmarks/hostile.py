@@ -207,8 +207,12 @@ def many(total: int = 10_000, senders: int = 32) -> None:
     with ThreadPoolExecutor(senders) as pool:
         acknowledged = [key for batch in pool.map(send, range(senders)) for key in batch]
     elapsed = time.perf_counter() - started
-    stored = [event["preview"] for event in requests.get(
-        server.url.replace("/hooks/", "/api/events"), params={"endpoint": "many"}, timeout=60).json()["events"]]  # fmt: skip
+    stored, cursor = [], {"after": 0}
+    while cursor is not None:  # the API answers a page at a time
+        page = requests.get(server.url.replace("/hooks/", "/api/events"),
+                            params={"endpoint": "many", "limit": 1000, **cursor}, timeout=60).json()  # fmt: skip
+        stored += [event["preview"] for event in page["events"]]
+        cursor = page["next"] if page["has_more"] else None
     server.close()
     print("| sent | acknowledged | stored | lost | stored twice | deliveries/s |")
     print("|---|---|---|---|---|---|")

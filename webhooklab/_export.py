@@ -26,7 +26,7 @@ CHUNK = 64 * 1024  # characters written to the socket at a time
 
 def json_array(events, base_url: str = "") -> Iterator[str]:
     """A JSON array of every event in full (Event.to_dict), written one event at a time."""
-    pieces = (("[\n" if first else ",\n") + json.dumps(event.to_dict(), indent=2) for first, event in _first(events))
+    pieces = (("[\n" if first else ",\n") + json.dumps(event.to_dict()) for first, event in _first(events))
     return _chunked(pieces, opening="", closing="\n]\n", empty="[]\n")
 
 
