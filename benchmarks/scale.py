@@ -51,7 +51,7 @@ def send(port: int, count: int, senders: int) -> None:
     import http.client
 
     kinds = [(wl.Stripe(SECRETS["pay"]), "payment_intent.succeeded", "pay"), (wl.GitHub(SECRETS["gh"]), "push", "gh"),
-             (wl.Shopify(SECRETS["shop"]), "orders/create", "shop"), (wl.Stripe(SECRETS["pay"]), "charge.refunded", "pay")]  # fmt: skip
+             (wl.Shopify(SECRETS["shop"]), "products/update", "shop"), (wl.Stripe(SECRETS["pay"]), "charge.refunded", "pay")]  # fmt: skip
 
     def sender(numbers):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -239,13 +239,13 @@ def main() -> None:
 
     memory = ["| export (all events) | time (s) | size (MB) | peak traced growth (MB) | peak resident growth (MB) |",
               "|---|---|---|---|---|"]  # fmt: skip
-    base_times = [measured(lambda: bare_export(path))[0] for _ in range(max(1, args.rounds // 2))]
+    base_times = [measured(lambda: bare_export(path))[0] for _ in range(max(1, args.rounds // 3))]
     _, traced, rss = measured(lambda: bare_export(path), memory=True)
     memory.append(f"| bare SQLite loop, each row as JSON (baseline) | {statistics.median(base_times):.1f} | | "
                   f"{traced / 1024**2:.1f} | {rss / 1024**2:.1f} |")  # fmt: skip
     for kind in ("json", "jsonl", "csv", "har"):
         url = f"{rx.base_url}/api/export.{kind}"
-        times = [measured(lambda: download(url))[0] for _ in range(max(1, args.rounds // 2))]
+        times = [measured(lambda: download(url))[0] for _ in range(max(1, args.rounds // 3))]
         sizes = []
         _, traced, rss = measured(lambda: sizes.append(download(url)), memory=True)
         memory.append(f"| /api/export.{kind} | {statistics.median(times):.1f} | {sizes[0] / 1024**2:.0f} | "

@@ -215,8 +215,9 @@ class EventStore:
     def span(self, endpoint: str | None = None, **filters) -> tuple[int, int]:
         """(how many events match, the newest one's id or 0), counted by SQLite in one read."""
         where, params = _where(endpoint, **filters)
-        with self._lock:
-            count, last = self._db.execute(f"SELECT count(*), max(id) FROM events{where}", params).fetchone()
+        with self._lock:  # two queries: count(*) alone is SQLite's fastest count
+            count = self._db.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
+            last = self._db.execute(f"SELECT max(id) FROM events{where}", params).fetchone()[0]
         return count, last or 0
 
     def endpoints(self) -> dict[str, int]:
@@ -266,13 +267,16 @@ def to_frame(rows: list):
     table = pd.DataFrame.from_records(rows, columns=SUMMARY, nrows=len(rows))
     table["time"] = pd.to_datetime(table["time"], format="ISO8601", utc=True)
     table["verified"] = table["verified"].astype("boolean")  # True, False, or <NA> where nothing was checked
-    return table.astype({"id": "int64", "status": "int64", "size": "int64", "duplicate_of": "Int64"}).set_index("id")
+    table["duplicate_of"] = table["duplicate_of"].astype("Int64")
+    if table.empty:  # nothing to infer the whole numbers from
+        table = table.astype({"id": "int64", "status": "int64", "size": "int64"})
+    return table.set_index("id")
 
 
 def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None, event_type: str | None = None,
            delivery_id: str | None = None, verified: bool | str | None = None, search: str | None = None,
            ids=None, before: int | None = None) -> tuple[str, list]:  # fmt: skip
-    clauses, params = ["id > ?"], [after]
+    clauses, params = (["id > ?"], [after]) if after else ([], [])  # none at all: SQLite counts a table at once
     if before is not None:
         clauses.append("id < ?")
         params.append(before)
@@ -292,7 +296,7 @@ def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None,
     if ids is not None:
         clauses.append(f"id IN ({', '.join('?' * len(ids))})")
         params.extend(ids)
-    return " WHERE " + " AND ".join(clauses), params
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _to_event(row: sqlite3.Row) -> Event:

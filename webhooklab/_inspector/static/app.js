@@ -140,6 +140,9 @@ async function fetchPage(number) {
     const listing = await getJSON(`api/events?${params}`);
     if (generation !== state.generation) return;
     state.pages.set(number, listing.events);
+  } catch (error) {
+    $("live").classList.add("stale"); // the rows stay "…" until the next scroll asks again
+    return;
   } finally {
     if (generation === state.generation) state.pending.delete(number);
   }
