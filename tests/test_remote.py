@@ -295,3 +295,11 @@ def test_a_guided_notebook_runs_attached_to_a_class_server(server, tmp_path, mon
     assert server.store.count("push") >= pushed + 6  # what the provider pushed landed in the bin
     printed = "".join(o.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "✗ Not yet" not in printed and server.learner.token not in printed
+
+
+def test_more_events_than_one_page_of_the_api_are_all_seen(rx, server):
+    """The bin's API answers a page at a time: the table and wait_for follow the pages to the end."""
+    for number in range(1_150):
+        requests.post(rx.url("many"), json={"n": number}, timeout=5)
+    assert len(rx.wait_for(1_150, endpoint="many", timeout=30)) == 1_150
+    assert len(rx.events("many")) == 1_150

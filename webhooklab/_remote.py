@@ -35,6 +35,7 @@ CLASS_FILE = ".webhooklab-class"  # in the notebooks' folder: the bin URL that w
 REQUEST_TIMEOUT = 10.0  # seconds for one answer from the class server
 FIRST_PAUSE, MAX_PAUSE = 0.01, 0.2  # wait_for asks again after a pause that doubles up to MAX_PAUSE
 IDS_PER_REQUEST = 200  # events fetched whole in one request (a URL stays short)
+PAGE = 1000  # summaries a request asks for: the most the bin's API gives at once
 BIN_PATH = re.compile(r"^(?P<prefix>.*?)/b/(?P<token>[^/]+)")
 UNKNOWN_BIN = "this bin does not exist on the class server: check the URL on your handout"
 
@@ -139,11 +140,18 @@ class RemoteReceiver:
             time.sleep(pause if remaining is None else min(pause, remaining))
             pause = min(pause * 2, MAX_PAUSE)
 
-    def events(self, endpoint: str | None = None):
-        """A pandas DataFrame, one row per captured request, indexed by event id: as a local receiver's."""
+    def events(self, endpoint: str | None = None, *, since: int = 0, limit: int | None = None):
+        """A pandas DataFrame, one row per captured request, indexed by event id: as a local receiver's.
+
+        `since` shows only events after that id; `limit` only the newest that many.
+        """
         from ._store import to_frame
 
-        return to_frame(self._summaries(None if endpoint is None else endpoint_name(endpoint), after=self._since))
+        since = whole(since, "since", "an event id: only events after it are shown (0 shows all)")
+        if limit is not None and whole(limit, "limit", "a whole number of events, or None for all") < 0:
+            raise UsageError(f"limit cannot be negative, got {limit}: it is how many of the newest events to show")
+        rows = self._summaries(None if endpoint is None else endpoint_name(endpoint), after=max(since, self._since))
+        return to_frame(rows if limit is None else rows[len(rows) - limit :] if limit else [])
 
     def event(self, event_id: int = -1) -> Event:
         """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
@@ -199,8 +207,14 @@ class RemoteReceiver:
         return rows[0]["id"] if rows else 0
 
     def _summaries(self, endpoint: str | None, *, after: int) -> list[dict]:
-        params = {"after": after, **({"endpoint": endpoint} if endpoint is not None else {})}
-        return self._call("GET", "api/events", params=params)["events"]
+        """Every summary after `after`, oldest first, a page of the bin's API at a time."""
+        rows, params = [], {"after": after, "limit": PAGE, **({"endpoint": endpoint} if endpoint is not None else {})}
+        while True:
+            page = self._call("GET", "api/events", params=params)
+            rows += page["events"]
+            if not page.get("has_more"):
+                return rows
+            params["after"] = page["next"]["after"]
 
     def _events(self, ids: list[int]) -> list[Event]:
         """The full events with these ids, oldest first, a few hundred to a request."""
