@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import tarfile
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 import webhooklab as wl
+from webhooklab._providers import PROVIDERS
 
 SECRET = "whsec_inspector_secret_0000"
 ROOT = Path(__file__).parent.parent
@@ -242,3 +244,9 @@ def test_an_attack_payload_runs_nothing_and_shows_as_text(irx, browser):
     assert ATTACK in page.locator("#detail pre").first.inner_text()
     assert endpoint in page.locator("#rows").inner_text()
     assert '<script>alert("header")</script>' in page.locator("#detail").inner_text()
+
+
+def test_the_page_offers_every_registered_provider_as_a_filter():
+    page = (Path(wl.__file__).parent / "_inspector" / "static" / "index.html").read_text()
+    offered = set(re.findall(r'<option value="([a-z]+)">', page))
+    assert set(PROVIDERS) <= offered, set(PROVIDERS) - offered

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 import webhooklab as wl
@@ -127,3 +128,18 @@ rx.stop()
     widget_views = [out for cell in notebook.cells for out in cell.get("outputs", [])
                     if "application/vnd.jupyter.widget-view+json" in out.get("data", {})]  # fmt: skip
     assert len(widget_views) >= 2  # the live table and the panel are widgets, not text
+
+
+@pytest.mark.parametrize("provider", ["slack", "twilio"])
+def test_the_send_panel_and_the_explainer_work_for_every_registered_scheme(rx, provider):
+    """Twilio signs the URL it posts to: the panel signs for the endpoint, and the explainer checks the URL it was sent to."""
+    panel = widgets.SendPanel(rx, endpoint=f"panel-{provider}")
+    panel.provider.value = provider
+    panel.send()
+    (event,) = rx.wait_for(1, endpoint=f"panel-{provider}")
+    assert event.provider == provider and "answer <b>200</b>" in panel.result.value
+    assert "valid" in panel.result.value and "no_matching_signature" not in panel.result.value
+    explainer = widgets.SignatureExplainer(rx)
+    explainer.event.value = event.id
+    explainer.provider.value, explainer.secret.value = provider, panel.secrets[provider]
+    assert explainer.explain().ok

@@ -17,10 +17,29 @@ webhooklab.grader (the workshop challenge).
 from ._arrivals import Arrivals
 from ._clock import AcceleratedClock, RealClock, VirtualClock
 from ._delivery import Attempt, Deliveries, Delivery
-from ._errors import EventNotFound, ReceiverError, SignatureError, UsageError, WaitTimeout, WebhooklabError
+from ._errors import (
+    EventNotFound,
+    ReceiverError,
+    SignatureError,
+    UsageError,
+    WaitTimeout,
+    WebhooklabError,
+)
 from ._event import Event
 from ._polling import Poller, ProviderAPI
-from ._providers import Explanation, GitHub, Payload, Provider, Shopify, StandardWebhooks, Stripe, register
+from ._providers import (
+    Explanation,
+    GitHub,
+    Payload,
+    Provider,
+    Shopify,
+    Slack,
+    StandardWebhooks,
+    Stripe,
+    Twilio,
+    register,
+)
+from ._providers.schemes import schemes
 from ._pushpoll import PushPollResult, push_vs_poll
 from ._receiver import Receiver
 from ._remote import join_class, workshop_receiver
@@ -50,8 +69,10 @@ __all__ = [
     "RetryPolicy",
     "Shopify",
     "SignatureError",
+    "Slack",
     "StandardWebhooks",
     "Stripe",
+    "Twilio",
     "UsageError",
     "VirtualClock",
     "WaitTimeout",
@@ -60,6 +81,7 @@ __all__ = [
     "join_class",
     "push_vs_poll",
     "register",
+    "schemes",
     "workshop_receiver",
 ]
 

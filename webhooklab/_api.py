@@ -13,16 +13,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from ._version import __version__
+from . import _export
 from ._checks import got
 from ._delivery import post
 from ._errors import UsageError
-from . import _export
 from ._export import curl, replay_headers
 from ._guard import on_this_machine
 from ._providers import PROVIDERS
 from ._providers.registry import one_of
 from ._rules import Rule
+from ._version import __version__
 
 api = Blueprint("api", __name__, url_prefix="/api")
 

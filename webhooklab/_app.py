@@ -20,6 +20,7 @@ from ._guard import guard
 from ._handlers import Handlers
 from ._inspector import page
 from ._providers import identify
+from ._providers.registry import handshake
 from ._rules import Responses, json_bytes
 from ._server import DEFAULT_MAX_BODY
 from ._store import EventStore
@@ -99,6 +100,8 @@ def capture(endpoint: str, rest: str = ""):
     if verified is False and parts.reject_invalid:
         status, answer, headers, delay = 400, json_bytes({"error": "signature check failed", "reason": reason,
                                                           "why": verification}), JSON, 0.0  # fmt: skip
+    if verified and 200 <= status < 300:  # a handshake the endpoint answers as the provider asks (Slack's challenge)
+        status, answer, headers = handshake(provider, decoded, request.content_type) or (status, answer, headers)
     event = parts.store.add(
         received_at=received_at, endpoint=endpoint, method=request.method, path=request.path,
         query=request.environ.get("QUERY_STRING", ""), header_pairs=pairs, body=body,

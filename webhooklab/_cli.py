@@ -8,10 +8,10 @@ import os
 import sys
 import threading
 
-from ._version import __version__
 from ._checks import key_value, overrides
 from ._errors import WebhooklabError
 from ._providers import PROVIDERS
+from ._version import __version__
 
 DEFAULT_PORT = 8787  # fixed for the command line, so `serve` and `events` find each other
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     schedule.add_argument("provider", choices=sorted(PROVIDERS))
     schedule.add_argument("--test-mode", action="store_true", help="Stripe's test-mode schedule")
     schedule.set_defaults(command="schedule", run=_schedule)
+
+    from ._providers.schemes import command as _schemes
+
+    schemes = commands.add_parser("schemes", help="compare every provider's signature scheme side by side")
+    schemes.set_defaults(command="schemes", run=_schemes)
 
     verify = commands.add_parser("verify", help="check a captured event's signature and explain each step")
     verify.add_argument("provider", choices=sorted(PROVIDERS), help="whose scheme to check with")
@@ -169,11 +174,12 @@ def _send(args, extra) -> int:
         raise WebhooklabError(str(error)) from None
     if not args.secret:
         print(f"signing with a new random secret {provider!r}; pass --secret to choose it")
+    to = args.to or f"{DEFAULT_URL}/hooks/{args.provider}"
+    provider = provider.at(to)  # a scheme that signs the URL (Twilio's) signs this one
     if args.show:
         body, headers = provider.sign(event)
         print("\n".join(f"{name}: {value}" for name, value in headers.items()) + "\n")
         print(body.decode("utf-8"))
-    to = args.to or f"{DEFAULT_URL}/hooks/{args.provider}"
     if args.retry:
         from ._clock import RealClock, VirtualClock
 

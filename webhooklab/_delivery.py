@@ -277,11 +277,12 @@ def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bo
 
     rng = random.Random(seed)
     jobs = []
+    kind = getattr(provider, "delivery_class", Delivery)  # a provider whose retries say more (Slack's)
     for event in events:
-        first = Delivery(provider, event, to, policy=policy, clock=clock)
+        first = kind(provider, event, to, policy=policy, clock=clock)
         jobs.append(first)
         if rng.random() < duplicate_rate:
-            again = Delivery(provider, event, to, policy=policy, clock=clock, delivery_id=first.delivery_id)
+            again = kind(provider, event, to, policy=policy, clock=clock, delivery_id=first.delivery_id)
             again.duplicate = True
             jobs.append(again)
     if shuffle:

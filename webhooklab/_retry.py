@@ -88,6 +88,35 @@ class RetryPolicy:
                    "(GitHub Enterprise Server differs)")  # fmt: skip
 
     @classmethod
+    def slack(cls) -> RetryPolicy:
+        """Slack's Events API: up to 3 retries, nearly at once, after about 1 minute, after about 5 minutes.
+
+        A 2xx must come within 3 seconds. Each retry carries X-Slack-Retry-Num and
+        X-Slack-Retry-Reason (http_timeout, http_error, connection_failed...), and a
+        receiver that answers with the header `X-Slack-No-Retry: 1` stops them.
+        """
+        return cls((1, MINUTE, 5 * MINUTE), name="Slack (Events API)", timeout=3.0, resigns=True,
+                   abort_header=("X-Slack-No-Retry", "1"),
+                   assumption="Slack publishes 'nearly immediately, after about 1 minute, after about 5 minutes', not "
+                   "exact waits; we wait 1 s, 1 min and 5 min after each failure, and sign each retry with a fresh "
+                   "timestamp",
+                   note="a 2xx must come within 3 s; answering X-Slack-No-Retry: 1 stops the retries")  # fmt: skip
+
+    @classmethod
+    def twilio(cls) -> RetryPolicy:
+        """Twilio: one attempt here; its connection overrides document one retry if the connection fails.
+
+        By default (rc=1) Twilio tries once more when it cannot connect, within 15 s for all
+        attempts (tt), with 5 s to connect (ct) and 15 s to read (rt); #rc= and #rp= in the URL
+        fragment change that. A failed request then goes to the fallback URL, if one is set.
+        """
+        return cls((), name="Twilio", timeout=(5.0, 15.0),
+                   assumption="Twilio's single connection retry (rc=1, within 15 s) and its fallback URL are "
+                   "not simulated: we make one attempt",
+                   note="by default Twilio retries once if the connection fails, all within 15 s; then it "
+                   "requests the fallback URL, if one is set")  # fmt: skip
+
+    @classmethod
     def standard(cls) -> RetryPolicy:
         """Standard Webhooks on Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 

@@ -59,6 +59,10 @@ class Provider:
     digest_encoding: str = "hex"  # or "base64"
     key_note: str = "the secret's UTF-8 bytes"
     signs: str = "the body"  # what a signature covers: any of it changed after signing breaks the signature
+    # What the schemes table (schemes.py) says of the scheme; a provider states its own.
+    algorithm: str = "HMAC-SHA256"  # how the signature is made: HMAC-SHA256, HMAC-SHA1, Ed25519...
+    window: float | None = None  # seconds a signed timestamp may be old; None: the scheme signs no timestamp
+    replay_defence: str = ""  # what stops a captured request from being sent again, in a short phrase
     user_agent: str = ""
     timeout: float | tuple[float, float] = 10.0
     json_indent: int | None = None  # how the provider writes its JSON bodies
@@ -92,6 +96,10 @@ class Provider:
         JSON body, {} when it is not an object. The registry asks each provider in turn.
         """
         return None
+
+    def at(self, url: str) -> Provider:
+        """This provider, for requests to `url`: itself, unless its scheme signs the URL (Twilio's does)."""
+        return self
 
     @classmethod
     def new_secret(cls) -> str:
@@ -221,15 +229,13 @@ class Provider:
         out.add("signature header", f"{self.signature_header}: {_clip(headers.get(self.signature_header.lower(), ''))}")
         content = self._signed_content(body, header)
         out.add("signed content", _show(content))
-        expected = self._signatures(body, header)
-        for secret, digest in zip(self.secrets, expected):
-            out.add("key", f"{mask(secret)}, used as {self.key_note}")
-            out.add(f"expected ({self.digest_encoding})", digest)
+        expected = self._show_keys(out, body, header)
         for received in header.signatures:
             out.add(f"received ({self.digest_encoding})", _clip(received))
         if not self._matches(body, header):
-            first = _first_difference(expected[0], header.signatures[0] if header.signatures else "")
-            out.add("first difference", f"at character {first}" if first is not None else "none")
+            if expected is not None:
+                first = _first_difference(expected, header.signatures[0] if header.signatures else "")
+                out.add("first difference", f"at character {first}" if first is not None else "none")
             return out.fail("no_matching_signature", diagnose(self, body, header, out))
         if header.timestamp is not None and tolerance is not None:
             age = now - header.timestamp
@@ -258,6 +264,17 @@ class Provider:
 
     _rejects_future = False  # Stripe's libraries accept future timestamps; Standard Webhooks rejects them
 
+    def _show_keys(self, out: Explanation, body: bytes, header: Header) -> str | None:
+        """A row for each key (masked) and the signature it expects; returns the first, to compare with.
+
+        None where a key checks a signature without making one (a public key).
+        """
+        expected = self._signatures(body, header)
+        for secret, digest in zip(self.secrets, expected):
+            out.add("key", f"{mask(secret)}, used as {self.key_note}")
+            out.add(f"expected ({self.digest_encoding})", digest)
+        return expected[0]
+
     def _secret_hint(self, secret: str) -> str | None:
         return None
 
@@ -274,6 +291,8 @@ class Provider:
 
     policy: RetryPolicy = RetryPolicy()
 
+    delivery_class = Delivery  # how a delivery's attempts go out; a provider may add to its retries (Slack)
+
     def deliver(self, event, to: str, *, policy: RetryPolicy | None = None, clock=None, background: bool = False,
                 on_attempt=None) -> Delivery:  # fmt: skip
         """Deliver with retries on this provider's schedule (or `policy`), timed by `clock`.
@@ -281,7 +300,7 @@ class Provider:
         With wl.VirtualClock() the waits take no time; every attempt is still a real POST.
         `background=True` returns at once; `.wait()` on the delivery for the end.
         """
-        delivery = Delivery(self, event, to, policy=policy, clock=clock, on_attempt=on_attempt)
+        delivery = self.delivery_class(self, event, to, policy=policy, clock=clock, on_attempt=on_attempt)
         return delivery.start() if background else delivery.run()
 
     def deliver_many(self, events, to: str, **options) -> Deliveries:

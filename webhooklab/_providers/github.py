@@ -31,6 +31,8 @@ class GitHub(Provider):
     title = "GitHub"
     signature_header = "X-Hub-Signature-256"
     event_header = "X-GitHub-Event"
+    window = None  # no timestamp is signed, so a captured delivery verifies forever
+    replay_defence = "none signed: X-GitHub-Delivery is not covered; dedupe on a key from the body"
     user_agent = HOOKSHOT
     policy = RetryPolicy.github()
     timeout = 10.0  # github.com's documented limit (GitHub Enterprise Server has its own): answer within 10 s

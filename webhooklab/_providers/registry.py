@@ -45,6 +45,12 @@ def identify(pairs: Headers, body: bytes, content_type: str | None):
     headers = {name.lower(): value for name, value in reversed(pairs)}  # the first of a repeated header wins
     payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
     fields = payload if isinstance(payload, dict) else {}
+    if not fields and (content_type or "").startswith("application/x-www-form-urlencoded") and len(body) <= MAX_SNIFF_BYTES:
+        from urllib.parse import (
+            parse_qsl,  # a form's own parameters (Twilio's): a provider names its events by them
+        )
+
+        fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     for name, cls in PROVIDERS.items():
         try:
             recognised = cls.recognise(headers, fields)
@@ -60,6 +66,17 @@ def string_field(payload: dict, name: str) -> str | None:
     """A payload's field when it is a string: the JSON came from a request, so it may hold anything."""
     value = payload.get(name)
     return value if isinstance(value, str) else None
+
+
+def handshake(provider: str | None, body: bytes, content_type: str | None) -> tuple[int, bytes, dict] | None:
+    """(status, body, headers) a verified request must get when it is a provider's handshake, else None.
+
+    Slack's url_verification is one: the receiver must echo its challenge. A
+    provider with a handshake defines a `handshake(payload)` class method.
+    """
+    answer = getattr(PROVIDERS.get(provider or ""), "handshake", None)
+    payload = parse_json(body, content_type) if answer and len(body) <= MAX_SNIFF_BYTES else None
+    return answer(payload) if isinstance(payload, dict) else None
 
 
 def one_of(words) -> str:

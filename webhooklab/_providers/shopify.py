@@ -32,6 +32,8 @@ class Shopify(Provider):
     signature_header = "X-Shopify-Hmac-Sha256"
     event_header = "X-Shopify-Topic"
     digest_encoding = "base64"
+    window = None  # no timestamp is signed; X-Shopify-Triggered-At is not covered
+    replay_defence = "none signed: X-Shopify-Webhook-Id is not covered; dedupe on a key from the body"
     user_agent = "Shopify-Captain-Hook"
     policy = RetryPolicy.shopify()
     timeout = (1.0, 5.0)

@@ -33,6 +33,8 @@ class Stripe(Provider):
     signature_header = "Stripe-Signature"
     key_note = "the UTF-8 bytes of the whole secret"
     signs = "the body and the t= timestamp"
+    window = 300.0  # DEFAULT_TOLERANCE of Stripe's libraries; they reject only timestamps that are too old
+    replay_defence = "the signed t= timestamp, and the event id inside the signed body"
     user_agent = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
     # Assumption: Stripe does not publish its webhook timeout; 30 s is what we use.
     timeout = 30.0

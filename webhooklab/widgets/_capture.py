@@ -95,15 +95,16 @@ class SendPanel(widgets.VBox):
         cls = PROVIDERS[self.provider.value]
         try:
             overrides = parse_fields(self.fields.value)
-            sender = cls(cls.new_secret() if self.wrong_secret.value else self.secret.value)
+            to = self.rx.url(self.endpoint)
+            sender = cls(cls.new_secret() if self.wrong_secret.value else self.secret.value).at(to)
             body, headers = sender.sign(sender.event(self.event_type.value, **overrides))
         except (TypeError, ValueError) as error:
             self.result.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
             return None
         if self.tamper.value:
             body = tampered(body)
-        attempt = post(self.rx.url(self.endpoint), body, headers, timeout=sender.timeout)
-        verdict = cls(self.secret.value).explain(body, headers)
+        attempt = post(to, body, headers, timeout=sender.timeout)
+        verdict = cls(self.secret.value).at(to).explain(body, headers)
         answer = attempt.status if attempt.error is None else attempt.error
         colour = "green" if verdict.ok else "firebrick"
         self.result.value = (
@@ -150,7 +151,9 @@ class SignatureExplainer(widgets.VBox):
             self.provider.value = event.provider  # observing this change explains again
             return None
         try:
-            explanation = PROVIDERS[self.provider.value](self.secret.value or None).explain(event.body, event.header_pairs)
+            received = self.rx.base_url + event.path + (f"?{event.query}" if event.query else "")  # as it was asked for
+            checker = PROVIDERS[self.provider.value](self.secret.value or None).at(received)
+            explanation = checker.explain(event.body, event.header_pairs)
         except ValueError as error:  # a secret this scheme cannot use
             self.output.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
             return None
