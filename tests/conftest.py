@@ -2,6 +2,7 @@ import os
 
 import pytest
 import requests
+from lab_under_test import chromium
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
 
@@ -42,3 +43,10 @@ def client(store):
     from webhooklab._app import create_app
 
     return create_app(store, max_body=1024).test_client()
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium for one test (a file that needs another scope or flags defines its own from chromium())."""
+    with chromium() as instance:
+        yield instance

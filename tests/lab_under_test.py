@@ -1,4 +1,5 @@
-"""A real JupyterLab for the browser tests: offline, quiet, on a free port of 127.0.0.1, stopped afterwards."""
+"""What several test files share: the course's solution files, the Chromium the browser tests drive, and a real
+JupyterLab for them (offline, quiet, on a free port of 127.0.0.1, stopped afterwards)."""
 
 import contextlib
 import json
@@ -10,17 +11,36 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).parent.parent
+SOLUTIONS = ROOT / "notebooks" / "solutions"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
+needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
 # No news pop-up over the page, no autosave into the folder under test.
 SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
+
+
+def run_solution(name: str, **namespace) -> dict:
+    """Run notebooks/solutions/`name` as the notebook's cell does, with `namespace` as its globals; returns them."""
+    exec(compile((SOLUTIONS / name).read_text(), name, "exec"), namespace)
+    return namespace
+
+
+@contextlib.contextmanager
+def chromium(*extra_args: str):
+    """A headless Chromium through Playwright (skips the test without playwright); closed afterwards."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
+    with sync_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+        yield instance
+        instance.close()
 
 
 def free_port() -> int:

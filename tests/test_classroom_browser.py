@@ -11,11 +11,11 @@ import pytest
 import requests
 
 import webhooklab as wl
-from lab_under_test import CHROMIUM, CHROMIUM_ARGS
+from lab_under_test import chromium, needs_browser
 from webhooklab._classroom import ClassServer
 from webhooklab._classroom import ClassFolder, numbered
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
+pytestmark = needs_browser
 LAN = "127.0.0.2"
 
 
@@ -36,12 +36,9 @@ def klass(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    """One Chromium for both tests of this file."""
+    with chromium() as instance:
+        yield instance
 
 
 def recorded(page) -> list[str]:

@@ -15,32 +15,25 @@ Access checks would stop the rebound requests before they reach the receiver's o
 
 import base64
 import json
-import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from lab_under_test import ROOT, chromium, needs_browser
 
 import webhooklab as wl
 
-ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ATTACKER_HOST = "127.0.0.2"
 REBOUND = "evil.example"  # a name the attacker owns, pointed at 127.0.0.1 once the page is loaded
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                 f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1"]  # fmt: skip
 ENDPOINT = "shop"
 MARKER = "order-7f3a9c-cross-origin-marker"
 BODY = json.dumps({"order": MARKER, "total": 4200}).encode()
 RULE_STATUS = 202  # the endpoint rule the attacker tries to turn into a 500
 LOCAL_HOSTS = {"127.0.0.1", ATTACKER_HOST, REBOUND}
 
-needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
 pytestmark = needs_browser
 
 
@@ -215,11 +208,9 @@ def attacker_html(script: str, target: str = "") -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    """Chromium with the rule that resolves REBOUND to 127.0.0.1, for the whole module."""
+    with chromium(f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1") as instance:
         yield instance
-        instance.close()
 
 
 class Recorder:

@@ -1,20 +1,16 @@
 """The checks of 02.00-push-vs-poll: each solution passes, and typical mistakes get their own hint."""
 
 import time
-from pathlib import Path
 
 import pandas as pd
 import requests
+from lab_under_test import run_solution
 
 from webhooklab.exercises import ch02
 
-SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
-
 
 def solution(slug: str):
-    namespace = {"requests": requests}
-    exec((SOLUTIONS / f"02.00-{slug}.py").read_text(), namespace)
-    return namespace
+    return run_solution(f"02.00-{slug}.py", requests=requests)
 
 
 # -- Exercise 1: page forward with a cursor ------------------------------------------------

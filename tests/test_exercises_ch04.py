@@ -1,27 +1,18 @@
 """The checks of 04.00-failures-and-retries: each solution passes, typical mistakes get their own hint,
 and the answers the checks expect are what the delivery engine really does."""
 
-from pathlib import Path
-
 import pytest
+from lab_under_test import run_solution
 
 import webhooklab as wl
 from webhooklab.exercises import ch04
-
-SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
-
-
-def solution(slug: str) -> dict:
-    namespace: dict = {}
-    exec((SOLUTIONS / f"04.00-{slug}.py").read_text(), namespace)
-    return namespace
 
 
 # -- Exercise 1: when is attempt N? ---------------------------------------------------------
 
 
 def test_the_attempt_time_solution_passes(capsys):
-    assert ch04.check_when_is_attempt(solution("when-is-attempt")["when_is_attempt"]) is True
+    assert ch04.check_when_is_attempt(run_solution("04.00-when-is-attempt.py")["when_is_attempt"]) is True
     assert capsys.readouterr().out.startswith("✓ attempt n is the sum of the waits before it")
 
 
@@ -50,12 +41,12 @@ def test_a_stub_and_a_wrong_type_are_hints(capsys):
 
 
 def test_the_final_status_solution_passes(capsys):
-    assert ch04.check_final_status(solution("final-status")["final_status"]) is True
+    assert ch04.check_final_status(run_solution("04.00-final-status.py")["final_status"]) is True
     assert capsys.readouterr().out.startswith("✓ all 5 scenarios")
 
 
 def test_a_wrong_status_gets_that_scenarios_hint(capsys):
-    answers = dict(solution("final-status")["final_status"])
+    answers = dict(run_solution("04.00-final-status.py")["final_status"])
     answers["Stripe test-mode payment, the receiver always answers 500"] = "disabled"
     assert ch04.check_final_status(answers) is False
     out = capsys.readouterr().out
@@ -95,7 +86,7 @@ def test_each_expected_status_is_what_a_real_delivery_ends_with(rx, scenario):
 
 
 def test_the_idempotent_payment_solution_passes(capsys):
-    assert ch04.check_apply_payment(solution("apply-payment-once")["apply_payment"]) is True
+    assert ch04.check_apply_payment(run_solution("04.00-apply-payment-once.py")["apply_payment"]) is True
     assert "a balance of 3750 cents" in capsys.readouterr().out
 
 

@@ -1,27 +1,18 @@
 """The checks of 07.00-from-laptop-to-production: each solution passes, typical mistakes get their own hint,
 and no check raises, whatever it is given."""
 
-from pathlib import Path
-
 import pytest
 import requests
+from lab_under_test import run_solution
 
 from webhooklab.exercises import ch07
-
-SOLUTIONS = Path(__file__).parent.parent / "notebooks" / "solutions"
-
-
-def solution(slug: str) -> dict:
-    namespace: dict = {}
-    exec((SOLUTIONS / f"07.00-{slug}.py").read_text(), namespace)
-    return namespace
 
 
 # -- Exercise 1: rotate a secret --------------------------------------------------------------
 
 
 def test_the_rotation_solution_passes(capsys):
-    assert ch07.check_rotation(solution("rotate-secret")["secrets_for"]) is True
+    assert ch07.check_rotation(run_solution("07.00-rotate-secret.py")["secrets_for"]) is True
     assert capsys.readouterr().out.startswith("✓ every genuine delivery was accepted")
 
 
@@ -78,8 +69,16 @@ def fetch_all(events_url):
         params = {"limit": 100, "starting_after": page["data"][-1]["id"]}
 
 
+def handle_new(events, processed, handle):
+    """The solution's last loop: each event not yet processed, handled, then marked done."""
+    for event in events:
+        if event["id"] not in processed:
+            handle(event)
+            processed.add(event["id"])
+
+
 def test_the_reconcile_solution_passes(capsys):
-    assert ch07.check_reconcile(solution("reconcile")["reconcile"]) is True
+    assert ch07.check_reconcile(run_solution("07.00-reconcile.py")["reconcile"]) is True
     assert "125 missed events handled once each, oldest first" in capsys.readouterr().out
 
 
@@ -117,10 +116,7 @@ def test_never_marking_done(capsys):
 def test_one_page_only(capsys):
     def reconcile(events_url, processed, handle):
         page = requests.get(events_url, timeout=5).json()
-        for event in reversed(page["data"]):
-            if event["id"] not in processed:
-                handle(event)
-                processed.add(event["id"])
+        handle_new(reversed(page["data"]), processed, handle)  # the first page only
 
     assert ch07.check_reconcile(reconcile) is False
     assert "The list is paged" in capsys.readouterr().out
@@ -128,10 +124,7 @@ def test_one_page_only(capsys):
 
 def test_newest_first(capsys):
     def reconcile(events_url, processed, handle):
-        for event in fetch_all(events_url):
-            if event["id"] not in processed:
-                handle(event)
-                processed.add(event["id"])
+        handle_new(fetch_all(events_url), processed, handle)  # not reversed
 
     assert ch07.check_reconcile(reconcile) is False
     assert "handled newest first" in capsys.readouterr().out
@@ -164,14 +157,14 @@ def test_handle_given_an_id_a_stub_and_a_loop_that_never_ends(capsys):
 
 
 def test_the_checklist_solution_passes(capsys):
-    assert ch07.check_checklist(solution("checklist")["checklist"]) is True
+    assert ch07.check_checklist(run_solution("07.00-checklist.py")["checklist"]) is True
     assert capsys.readouterr().out.startswith("✓ all 11 items")
 
 
 @pytest.mark.parametrize("item", list(ch07.CHECKLIST))
 def test_each_wrong_choice_says_why(item, capsys):
     right, choices, why = ch07.CHECKLIST[item]
-    answers = dict(solution("checklist")["checklist"])
+    answers = dict(run_solution("07.00-checklist.py")["checklist"])
     answers[item] = next(choice for choice in choices if choice != right)
     assert ch07.check_checklist(answers) is False
     out = capsys.readouterr().out
@@ -191,7 +184,7 @@ def test_a_blank_unknown_or_missing_item(capsys):
 
 
 def test_answers_are_read_without_case_or_spaces(capsys):
-    answers = {item: f"  {value.upper()} " for item, value in solution("checklist")["checklist"].items()}
+    answers = {item: f"  {value.upper()} " for item, value in run_solution("07.00-checklist.py")["checklist"].items()}
     assert ch07.check_checklist(answers) is True
 
 

@@ -8,17 +8,12 @@ from pathlib import Path
 import IPython.display
 import nbformat
 import pytest
+from lab_under_test import run_solution
 
 import webhooklab as wl
 from webhooklab.exercises import ch08
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
-SOLUTIONS = NOTEBOOKS / "solutions"
-
-
-def run_solution(name: str, **namespace) -> dict:
-    exec((SOLUTIONS / name).read_text(), namespace)
-    return namespace
 
 
 # -- exercise 1: one URL, three providers -----------------------------------------------------------

@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_under_test import run_solution
 
 from webhooklab.exercises import ch09
 
 ROOT = Path(__file__).parent.parent
 CAPTURED = ROOT / "datasets" / "captured"
-SOLUTIONS = ROOT / "notebooks" / "solutions"
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +22,6 @@ def attempts():
 @pytest.fixture(scope="module")
 def deliveries(attempts):
     return ch09.per_delivery(attempts)
-
-
-def run_solution(name: str, **namespace):
-    exec((SOLUTIONS / name).read_text(), namespace)
-    return namespace
 
 
 # -- the data set ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import types
 import nbformat
 import pytest
 import requests
-from lab_under_test import CHROMIUM, CHROMIUM_ARGS, ROOT, jupyterlab
+from lab_under_test import CHROMIUM, ROOT, jupyterlab
 
 import webhooklab as wl
 from webhooklab import _links
@@ -187,16 +187,6 @@ def hub(tmp_path, monkeypatch):
     root.mkdir()
     with jupyterlab(tmp_path, root, TOKEN, env={"JUPYTERHUB_SERVICE_PREFIX": PREFIX}, base_url=PREFIX) as url:
         yield url, root
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def watched(page) -> list[str]:

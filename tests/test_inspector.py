@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from lab_under_test import needs_browser
 
 import webhooklab as wl
 from webhooklab._providers import PROVIDERS
@@ -20,7 +21,6 @@ from webhooklab._providers import PROVIDERS
 SECRET = "whsec_inspector_secret_0000"
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ATTACK = '<script>alert("body")</script><img src=x onerror=alert("img")><a href="javascript:alert(1)">x</a>'
 
 
@@ -184,19 +184,6 @@ def test_rx_inspector_links_and_embeds(irx):
 
 
 # -- in a real browser ------------------------------------------------------------------------
-
-needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield instance
-        instance.close()
 
 
 @needs_browser

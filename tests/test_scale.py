@@ -3,18 +3,16 @@
 import csv
 import io
 import json
-import shutil
 import threading
 import tracemalloc
 
 import pandas as pd
 import pytest
 import requests
+from lab_under_test import needs_browser
 
 import webhooklab as wl
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (CI installs it)")
 
 
 def send(rx, count, *, endpoint="bulk", senders=8, body=lambda i: {"n": i}, **options):
@@ -200,17 +198,6 @@ READ_THE_LIST = """async () => {
   const length = Math.round((height("pad-above") + height("pad-below")) / first) + windows.at(-1).length;
   return { windows, length };
 }"""
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is part of the test extra")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
-    with sync_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield instance
-        instance.close()
 
 
 def read_the_list(page, expected: list[int]) -> None:

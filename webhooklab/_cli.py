@@ -167,8 +167,8 @@ def _send(args, extra) -> int:
         return 0
     if not (args.provider and args.event_type):
         raise WebhooklabError("say who sends what, e.g. `webhooklab send stripe payment_intent.succeeded` (--list shows all)")
-    provider = PROVIDERS[args.provider](args.secret)
     try:
+        provider = PROVIDERS[args.provider](args.secret)  # a secret this scheme cannot use is a ValueError
         event = provider.event(args.event_type, **overrides(args.set))
     except (TypeError, ValueError) as error:
         raise WebhooklabError(str(error)) from None
@@ -216,8 +216,11 @@ def _verify(args, extra) -> int:
         record = _get(f"{args.url.rstrip('/')}/api/events/{args.id}")
         body, headers = base64.b64decode(record["body_base64"]), record["headers"]
     else:
-        with open(args.file, "rb") as file:
-            body = file.read()
+        try:
+            with open(args.file, "rb") as file:
+                body = file.read()
+        except OSError as error:
+            raise WebhooklabError(f"cannot read --file {args.file}: {error.strerror or error}") from None
         headers = [key_value(item, "'NAME: VALUE'", ":") for item in args.header]
         record = _exported(body)
         if record:
@@ -279,9 +282,17 @@ def _get(url: str, params: dict | None = None) -> dict:
             f"could not reach {url}: {error.__class__.__name__}. Is `webhooklab serve` running there? "
             "Start it, or pass --url for another receiver (or --db / --file to read a file)"
         ) from None
+    try:
+        answer = reply.json()
+    except ValueError:
+        answer = None
     if reply.status_code != 200:
-        raise WebhooklabError(f"{url} answered {reply.status_code}: {reply.json().get('error', reply.text)}")
-    return reply.json()
+        said = answer.get("error") if isinstance(answer, dict) else None
+        raise WebhooklabError(f"{url} answered {reply.status_code}: {said or ' '.join(reply.text.split())[:200]}")
+    if not isinstance(answer, dict):
+        raise WebhooklabError(f"{url} answered, but not with a webhooklab receiver's JSON: is --url a receiver "
+                              "started by `webhooklab serve`?")  # fmt: skip
+    return answer
 
 
 def _lab(args, extra) -> int:

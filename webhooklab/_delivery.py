@@ -157,10 +157,17 @@ class Delivery:
         return attempt
 
     def _send(self) -> Attempt:
-        if self._signed is None or self.policy.resigns:
-            self._signed = self.provider.sign(self.event, delivery_id=self.delivery_id)
-        body, headers = self._signed
+        body, headers = self._request()
         return post(self.url, body, headers, timeout=self.policy.timeout or self.provider.timeout)
+
+    def _request(self) -> tuple[bytes, dict[str, str]]:
+        """This attempt's body and headers: signed once, or afresh for each attempt where the policy re-signs."""
+        if self._signed is None or self.policy.resigns:
+            self._signed = self._sign()
+        return self._signed
+
+    def _sign(self) -> tuple[bytes, dict[str, str]]:
+        return self.provider.sign(self.event, delivery_id=self.delivery_id)
 
     def _judge(self, attempt: Attempt) -> tuple[str, str | None]:
         """What the attempt means, and the final status if it ends the delivery."""

@@ -26,7 +26,12 @@ CHUNK = 64 * 1024  # characters written to the socket at a time
 
 def json_array(events, base_url: str = "") -> Iterator[str]:
     """A JSON array of every event in full (Event.to_dict), written one event at a time."""
-    pieces = (("[\n" if first else ",\n") + json.dumps(event.to_dict()) for first, event in _first(events))
+    return json_objects(event.to_dict() for event in events)
+
+
+def json_objects(objects) -> Iterator[str]:
+    """A JSON array of `objects`, written one at a time (a class export's events carry their learner too)."""
+    pieces = (("[\n" if first else ",\n") + json.dumps(item) for first, item in _first(objects))
     return _chunked(pieces, opening="", closing="\n]\n", empty="[]\n")
 
 
@@ -37,13 +42,18 @@ def json_lines(events, base_url: str = "") -> Iterator[str]:
 
 def csv_rows(events, base_url: str = "") -> Iterator[str]:
     """The events table's columns as CSV, a row per event, with text a spreadsheet would run made inert."""
+    return csv_table(SUMMARY, (event.summary() for event in events))
+
+
+def csv_table(columns, records) -> Iterator[str]:
+    """Dicts as CSV rows under `columns`, written one at a time, with text a spreadsheet would run made inert."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, SUMMARY)
+    writer = csv.DictWriter(out, columns)
 
     def rows():
         writer.writeheader()
-        for event in events:
-            writer.writerow({key: _cell(value) for key, value in event.summary().items()})
+        for record in records:
+            writer.writerow({key: _cell(value) for key, value in record.items()})
             yield out.getvalue()
             out.seek(0)
             out.truncate()

@@ -67,7 +67,8 @@ def behind_local_proxy(wsgi_app):
     fixed = ProxyFix(wsgi_app, x_for=0, x_proto=1, x_host=1, x_port=0, x_prefix=1)
 
     def app(environ, start_response):
-        if through_local_proxy(environ):
+        # Once only: a class server fixes the request before it mounts a bin at /b/<token> under the proxy's prefix.
+        if not environ.get("webhooklab.proxied") and through_local_proxy(environ):
             environ["webhooklab.proxied"] = True
             return fixed(environ, start_response)
         return wsgi_app(environ, start_response)

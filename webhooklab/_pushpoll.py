@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 import random
 import statistics
 import time
 from dataclasses import dataclass, field
 
+from ._checks import got, seconds
+from ._errors import UsageError
 from ._polling import Poller, ProviderAPI
 from ._receiver import Receiver
 
@@ -74,10 +77,15 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     process) for `duration` seconds. Intervals longer than a third of the run
     are measured in a time-compressed run (see the notes of the result).
     """
-    if not duration > 0:
-        raise ValueError(f"duration is how many seconds events keep happening, more than 0; got {duration!r}")
+    if seconds(duration, "duration", ": how many seconds events keep happening") == 0:
+        raise UsageError(f"duration is how many seconds events keep happening, more than 0; got {duration!r}")
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate < math.inf:
+        raise UsageError(f"rate is how many events happen per second, a number more than 0; got {got(rate)}")
+    for interval in intervals:
+        if seconds(interval, "each of intervals", ": how often a poller asks") == 0:
+            raise UsageError("a poll interval of 0 s would ask without pause: give each of intervals more than 0")
     if arrivals not in ("random", "steady"):
-        raise ValueError(f"arrivals is 'random' or 'steady', got {arrivals!r}")
+        raise UsageError(f"arrivals is 'random' or 'steady', got {arrivals!r}")
     rng = random.Random(seed)
     live = sorted(i for i in intervals if i <= duration / 3)
     compressed = sorted(i for i in intervals if i > duration / 3)

@@ -22,6 +22,16 @@ from ._store import EventStore
 from ._verifiers import Verifiers
 
 
+def wait_arguments(n, timeout, endpoint) -> tuple[int, float | None, str | None]:
+    """wait_for's arguments, checked, for a local receiver and a bin on a class server alike."""
+    n = whole(n, "n", "a whole number of events (0 or more)")
+    if n < 0:
+        raise UsageError(f"n cannot be negative, got {n}: it is how many events to wait for")
+    if timeout is not None:
+        timeout = seconds(timeout, "timeout", ": how long to wait, or None to wait until the events arrive")
+    return n, timeout, None if endpoint is None else endpoint_name(endpoint)
+
+
 class Receiver(BackgroundServer):
     """A webhook receiver running in a background thread of this process.
 
@@ -199,13 +209,7 @@ class Receiver(BackgroundServer):
         before a WaitTimeout; None waits as long as it takes, which stopping the
         receiver, or interrupting the kernel, still ends.
         """
-        n = whole(n, "n", "a whole number of events (0 or more)")
-        if n < 0:
-            raise UsageError(f"n cannot be negative, got {n}: it is how many events to wait for")
-        if timeout is not None:
-            timeout = seconds(timeout, "timeout", ": how long to wait, or None to wait until the events arrive")
-        if endpoint is not None:
-            endpoint = endpoint_name(endpoint)
+        n, timeout, endpoint = wait_arguments(n, timeout, endpoint)
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._arrived:
             while (span := self.store.span(endpoint))[0] < n:

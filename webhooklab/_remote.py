@@ -29,6 +29,7 @@ from ._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
 from ._event import Event
 from ._guard import HEADER
 from ._inspector import InspectorView
+from ._receiver import Receiver, wait_arguments
 from ._rules import Rule
 
 CLASS_FILE = ".webhooklab-class"  # in the notebooks' folder: the bin URL that wl.workshop_receiver() attaches to
@@ -115,13 +116,7 @@ class RemoteReceiver:
         It asks the bin again after a short pause that grows to 0.2 s, so waiting stays cheap for the
         class server. `timeout` is seconds before a WaitTimeout; None waits until they arrive.
         """
-        n = whole(n, "n", "a whole number of events (0 or more)")
-        if n < 0:
-            raise UsageError(f"n cannot be negative, got {n}: it is how many events to wait for")
-        if timeout is not None:
-            timeout = seconds(timeout, "timeout", ": how long to wait, or None to wait until the events arrive")
-        if endpoint is not None:
-            endpoint = endpoint_name(endpoint)
+        n, timeout, endpoint = wait_arguments(n, timeout, endpoint)  # the same checks as a local receiver's
         deadline = None if timeout is None else time.monotonic() + timeout
         ids, cursor, pause = [], self._since, FIRST_PAUSE
         while True:
@@ -350,8 +345,6 @@ def workshop_receiver():
     """
     bin_url = joined()
     if bin_url is None:
-        from ._receiver import Receiver
-
         return Receiver().start()
     try:
         return RemoteReceiver(bin_url)

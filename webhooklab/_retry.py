@@ -122,8 +122,8 @@ class RetryPolicy:
 
         The specification gives only an example schedule and recommends jitter; these eight
         attempts are Svix's own published schedule, used here without jitter. A 410 Gone
-        disables the endpoint, as the specification says (Svix itself disables endpoints
-        through its own mechanisms, not on a 410).
+        disables the endpoint, as the specification says. Svix documents disabling an
+        endpoint after days of failures; that it does not also do so on a 410 is our assumption.
         """
         return cls((5, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR), name="Standard Webhooks (Svix)",
                    honours_retry_after=True, gone_disables=True, abort_header=("webhook-delivery", "abort-message"),

@@ -12,18 +12,15 @@ It only reads: it changes nothing in any bin.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, request
 
 from .._api import problem
 from .._event import SUMMARY
-from .._export import _cell
+from .._export import csv_table, json_objects
 from .._guard import guard
-from .._inspector import POLICY
+from .._inspector import POLICY, SAFE_HEADERS, static_page
 from .._version import __version__
 
 STATIC = Path(__file__).parent / "static"
@@ -35,26 +32,14 @@ def dashboard_app(server) -> Flask:
     app = Flask(__name__)
     guard(app, server.allowed_hosts)  # addressed to an IP address, localhost or an allowed name; no other sites
 
+    static_page(app, STATIC, "dashboard")
+
     @app.after_request
     def protect(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", POLICY + "'none'")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"  # the URL holds the admin token
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        response.headers.setdefault("Content-Security-Policy", POLICY + "'none'")  # the handout has its own
+        response.headers.update(SAFE_HEADERS)  # no-referrer above all: the URL holds the admin token
         response.headers["Cache-Control"] = "no-store"
         return response
-
-    @app.get("/")
-    def index():
-        return send_from_directory(STATIC, "index.html")
-
-    @app.get("/dashboard/<path:name>")
-    def static_file(name: str):
-        return send_from_directory(STATIC, name, max_age=0)
-
-    @app.get("/favicon.ico")
-    def no_icon():
-        return "", 204
 
     @app.get("/api/class")
     def class_table():
@@ -69,19 +54,15 @@ def dashboard_app(server) -> Flask:
 
     @app.get("/api/export.<kind>")
     def export(kind: str):
+        """Written bin by bin, a batch of events at a time: a big class never sits in memory whole."""
         if kind not in EXPORTS:
             return problem(404, f"the class exports as csv or json, not {kind!r}", request.path)
         if kind == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, ["learner", *SUMMARY])
-            writer.writeheader()
-            for one in server.bins.values():
-                for row in one.store.summaries():
-                    writer.writerow({key: _cell(value) for key, value in {"learner": one.learner.name, **row}.items()})
-            text = out.getvalue()
+            text = csv_table(["learner", *SUMMARY], ({"learner": one.learner.name, **row}
+                                                     for one in server.bins.values() for row in _summaries(one.store)))
         else:
-            text = json.dumps([{"learner": one.learner.name, **event.to_dict()}
-                               for one in server.bins.values() for event in one.store.list()], indent=1)  # fmt: skip
+            text = json_objects({"learner": one.learner.name, **event.to_dict()}
+                                for one in server.bins.values() for event in one.store.iterate())  # fmt: skip
         return Response(text, content_type=EXPORTS[kind],
                         headers={"Content-Disposition": f"attachment; filename=webhooklab-class.{kind}"})  # fmt: skip
 
@@ -96,3 +77,11 @@ def dashboard_app(server) -> Flask:
     app.register_error_handler(404, lambda error: problem(
         404, "nothing is served here", request.path, "the dashboard is at ./, its JSON at ./api/class"))  # fmt: skip
     return app
+
+
+def _summaries(store, batch: int = 500):
+    """A bin's rows of the events table, oldest first, read `batch` at a time and never a body."""
+    after = 0
+    while rows := store.summaries(after=after, limit=batch):
+        yield from rows
+        after = rows[-1]["id"]

@@ -26,6 +26,7 @@ from flask import Flask, current_app, request
 from .._api import problem
 from .._app import create_app
 from .._checks import got
+from .._guard import behind_local_proxy
 from .._server import BackgroundServer
 from .._store import EventStore
 from .._verifiers import Verifiers
@@ -140,7 +141,7 @@ class ClassServer(BackgroundServer):
             app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])
             self.bins[learner.token] = Bin(learner, store, app)
         self.dashboard = dashboard_app(self)
-        self.app = self.dispatch
+        self.app = behind_local_proxy(self.dispatch)  # a proxy's prefix first, then the bin's or dashboard's mount
 
     def dispatch(self, environ, start_response):
         """Hand the request to the bin or the dashboard its path names, mounted where the path says."""
@@ -151,6 +152,9 @@ class ClassServer(BackgroundServer):
             app = self.bins[token].app
         elif kind == "teacher" and token and compare_digest(token.encode(), self.folder.admin.encode()):
             app = self.dashboard
+        elif path == "/favicon.ico":  # a browser asks the server's root for one, from a bin's page or the dashboard
+            start_response("204 No Content", SAFE_HEADERS[1:])
+            return [b""]
         else:
             return self._not_here(environ, start_response, path, kind)
         prefix = f"/{kind}/{token}"

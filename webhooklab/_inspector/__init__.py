@@ -23,7 +23,26 @@ POLICY = (
     "base-uri 'none'; form-action 'none'; frame-ancestors "
 )
 
+# What every answer of a page and its API carries (the class dashboard's too): no sniffing, no referrer, no embedding
+# of its files by other sites.
+SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                "Cross-Origin-Resource-Policy": "same-origin"}  # fmt: skip
+
 page = Blueprint("page", __name__)
+
+
+def static_page(routes, folder: Path, files: str) -> None:
+    """A page at / from `folder`'s index.html, its files at /<files>/<name> (never cached), and no favicon.
+
+    `routes` is a Blueprint or an app: the inspector and the class dashboard are served alike.
+    """
+    routes.add_url_rule("/", "index", lambda: send_from_directory(folder, "index.html"))
+    routes.add_url_rule("/favicon.ico", "no_icon", lambda: ("", 204))
+    routes.add_url_rule(f"/{files}/<path:name>", "static_file",
+                        lambda name: send_from_directory(folder, name, max_age=0))  # fmt: skip
+
+
+static_page(page, STATIC, "inspector")
 
 
 @page.after_app_request
@@ -32,25 +51,8 @@ def protect(response: Response) -> Response:
     if not request.path.startswith("/hooks/"):
         extra = current_app.extensions["webhooklab"].frame_ancestors
         response.headers["Content-Security-Policy"] = POLICY + frame_ancestors(extra)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+        response.headers.update(SAFE_HEADERS)
     return response
-
-
-@page.get("/")
-def index():
-    return send_from_directory(STATIC, "index.html")
-
-
-@page.get("/favicon.ico")
-def no_icon():
-    return "", 204
-
-
-@page.get("/inspector/<path:name>")
-def static_file(name: str):
-    return send_from_directory(STATIC, name, max_age=0)
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,25 @@ from .._delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from .._errors import SignatureError, UsageError
 from .._event import parse_json
 from .._retry import RetryPolicy
-from .explain import Explanation, _ago, _clip, _first_difference, _show, diagnose, mask
+from .explain import Explanation, _ago, _clip, _first_difference, _quote, _show, diagnose, mask
 from .resources import templates
 
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
 # A signed timestamp is whole unix seconds in ASCII digits. Twelve digits reach the year 33658; anything
 # longer is not a timestamp, and int() of thousands of digits is slow or refused outright.
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SHOWN_SIGNATURES = 10  # received signatures an explanation lists; a header may carry thousands, one per rotation is usual
+
+
+def read_timestamp(value: str, name: str, example: str, cause: str) -> int:
+    """A signed timestamp header's value as unix seconds; SignatureError (naming `name`, ending with `cause`) if it is not."""
+    if not TIMESTAMP.fullmatch(value):
+        raise SignatureError(
+            "malformed_header",
+            f"expected {name} to be whole unix seconds, 1 to 12 ASCII digits like {example}, but it is "
+            f"{_quote(value, 40)}. {cause}",
+        )
+    return int(value)
 
 
 @dataclass
@@ -230,8 +242,10 @@ class Provider:
         content = self._signed_content(body, header)
         out.add("signed content", _show(content))
         expected = self._show_keys(out, body, header)
-        for received in header.signatures:
+        for received in header.signatures[:SHOWN_SIGNATURES]:
             out.add(f"received ({self.digest_encoding})", _clip(received))
+        if len(header.signatures) > SHOWN_SIGNATURES:
+            out.add("more received", f"{len(header.signatures) - SHOWN_SIGNATURES} more signatures, checked but not shown")
         if not self._matches(body, header):
             if expected is not None:
                 first = _first_difference(expected, header.signatures[0] if header.signatures else "")

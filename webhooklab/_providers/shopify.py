@@ -34,7 +34,7 @@ class Shopify(Provider):
     digest_encoding = "base64"
     window = None  # no timestamp is signed; X-Shopify-Triggered-At is not covered
     replay_defence = "none signed: X-Shopify-Webhook-Id is not covered; dedupe on a key from the body"
-    user_agent = "Shopify-Captain-Hook"
+    user_agent = "Shopify-Captain-Hook"  # our assumption: as seen on Shopify's requests, not documented
     policy = RetryPolicy.shopify()
     timeout = (1.0, 5.0)
     friendly = ("line_items", "email", "currency", "available")

@@ -26,13 +26,13 @@ from .._errors import SignatureError, UsageError
 from .._retry import RetryPolicy
 from .base import (
     DEFAULT_TOLERANCE,
-    TIMESTAMP,
     Header,
     Payload,
     Provider,
     _b64,
     _lower,
     _same,
+    read_timestamp,
 )
 from .explain import Explanation, _quote, mask
 from .registry import string_field
@@ -116,14 +116,8 @@ class StandardWebhooks(Provider):
                 f"expected the headers webhook-id, webhook-timestamp and webhook-signature (svix- for Svix), but "
                 f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing. All three are signed together.",
             )
-        timestamp = headers[f"{prefix}-timestamp"]
-        if not TIMESTAMP.fullmatch(timestamp):
-            raise SignatureError(
-                "malformed_header",
-                f"expected {prefix}-timestamp to be whole unix seconds, 1 to 12 ASCII digits like 1700000000, but "
-                f"it is {_quote(timestamp, 40)}. A sender writing a date, milliseconds or another script's digits "
-                "is the usual cause.",
-            )
+        timestamp = read_timestamp(headers[f"{prefix}-timestamp"], f"{prefix}-timestamp", "1700000000",
+                                   "A sender writing a date, milliseconds or another script's digits is the usual cause.")  # fmt: skip
         value = headers[f"{prefix}-signature"]
         signatures = [part for part in value.split() if part.startswith(("v1,", "v1a,"))]
         if not signatures:
@@ -132,7 +126,7 @@ class StandardWebhooks(Provider):
                 f"expected {prefix}-signature to hold space-separated 'v1,<base64>' entries (HMAC) or "
                 f"'v1a,<base64>' ones (Ed25519), but it is {_quote(value, 100)}.",
             )
-        return Header(signatures, int(timestamp), headers[f"{prefix}-id"])
+        return Header(signatures, timestamp, headers[f"{prefix}-id"])
 
     def _signed_content(self, body: bytes, header: Header) -> bytes:
         # surrogatepass: a webhook-id no HTTP request could carry still makes bytes, which then fail to match

@@ -53,7 +53,7 @@ class Twilio(Provider):
     signs = "the URL Twilio requested and every POST parameter, sorted by name"
     window = None  # no timestamp is signed
     replay_defence = "none in the signature: I-Twilio-Idempotency-Token (not signed) spots Twilio's own retries"
-    user_agent = "TwilioProxy/1.1"
+    user_agent = "TwilioProxy/1.1"  # our assumption, as are X-Home-Region and the token's format: seen, not documented
     timeout = (5.0, 15.0)  # the connection overrides' defaults: 5 s to connect, 15 s to read
     policy = RetryPolicy.twilio()
     friendly = ("body", "from_", "to", "status")
@@ -84,7 +84,7 @@ class Twilio(Provider):
 
     @classmethod
     def new_secret(cls) -> str:
-        return secrets.token_hex(16)  # an Auth Token is 32 hex characters
+        return secrets.token_hex(16)  # our assumption: 32 hex characters, as Auth Tokens look
 
     def new_delivery_id(self) -> str:
         return f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-{secrets.token_hex(2)}-{secrets.token_hex(6)}"

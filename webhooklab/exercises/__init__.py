@@ -40,6 +40,20 @@ def attempt(function, *args, **kwargs):
         return None, f"{type(error).__name__}: {error}"
 
 
+def unanswered(answers, name: str, keys, *, maps: str, entry: str = "answer", keep: str) -> str | None:
+    """Why the exercise's dict of answers cannot be graded (not a dict, or keys gone), or None when it can.
+
+    `maps` says what the dict is from and to; `keep` what the learner should not rename or delete.
+    """
+    if not isinstance(answers, dict):
+        return f"{name} should be a dict from {maps}, but it is a {type(answers).__name__}."
+    missing = [key for key in keys if key not in answers]
+    if not missing:
+        return None
+    more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+    return f"{name} has no {entry} for {missing[0]!r}{more}. Keep the {keep} exactly as given."
+
+
 def guarded(*, receiver: str | None = None, sends: bool = False):
     """Make a check keep its promise: whatever it is given, it prints ✓ or ✗ and returns True or False, never raises.
 

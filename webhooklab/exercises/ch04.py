@@ -7,7 +7,7 @@ import math
 
 from .._providers import Stripe
 from .._retry import RetryPolicy, duration
-from . import attempt, failed, guarded, passed
+from . import attempt, failed, guarded, passed, unanswered
 
 STATUSES = ("delivered", "failed", "exhausted", "disabled")
 
@@ -130,11 +130,9 @@ def check_when_is_attempt(when_is_attempt) -> bool:
 @guarded()
 def check_final_status(final_status) -> bool:
     """final_status maps each scenario to delivered, failed, exhausted or disabled."""
-    if not isinstance(final_status, dict):
-        return failed(f"final_status should be a dict from scenario to status, but it is a {type(final_status).__name__}.")
-    missing = [scenario for scenario in SCENARIOS if scenario not in final_status]
-    if missing:
-        return failed(f"final_status has no answer for {missing[0]!r}. Keep the scenarios exactly as given.")
+    problem = unanswered(final_status, "final_status", SCENARIOS, maps="scenario to status", keep="scenarios")
+    if problem:
+        return failed(problem)
     for scenario, (right, hint) in SCENARIOS.items():
         answer = final_status[scenario]
         if answer is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..grader import Report
-from . import failed, guarded, passed
+from . import failed, guarded, passed, unanswered
 
 # The answers a handler should give, by situation: (the range that passes, why).
 SITUATIONS = {
@@ -19,11 +19,10 @@ SITUATIONS = {
 @guarded()
 def check_status_codes(status) -> bool:
     """✓ when `status` maps each situation in SITUATIONS to a code in the right class (2xx, 4xx or 5xx)."""
-    if not isinstance(status, dict):
-        return failed(f"STATUS should be a dict from situation to status code, but it is {type(status).__name__}.")
-    missing = [name for name in SITUATIONS if name not in status]
-    if missing:
-        return failed(f"STATUS has no entry for {', '.join(repr(m) for m in missing)}: keep every situation as a key.")
+    problem = unanswered(status, "STATUS", SITUATIONS, maps="situation to status code", entry="entry",
+                         keep="situations as keys")  # fmt: skip
+    if problem:
+        return failed(problem)
     for name, (right, why) in SITUATIONS.items():
         code = status[name]
         if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:

@@ -7,7 +7,7 @@ import threading
 from .._polling import ProviderAPI
 from .._providers import Stripe
 from .._receiver import Receiver
-from . import attempt, failed, guarded, passed
+from . import attempt, failed, guarded, passed, unanswered
 
 PHASES = ("before", "overlap", "after")
 
@@ -231,11 +231,10 @@ CHECKLIST = {
 @guarded()
 def check_checklist(checklist) -> bool:
     """checklist maps each item of CHECKLIST to one of its choices."""
-    if not isinstance(checklist, dict):
-        return failed(f"checklist should be a dict from item to choice, but it is a {type(checklist).__name__}.")
+    problem = unanswered(checklist, "checklist", CHECKLIST, maps="item to choice", keep="items")
+    if problem:
+        return failed(problem)
     for item, (right, choices, why) in CHECKLIST.items():
-        if item not in checklist:
-            return failed(f"checklist has no answer for {item!r}. Keep the items exactly as given.")
         answer = checklist[item]
         offered = " or ".join(repr(c) for c in choices)
         if answer is None:

@@ -50,8 +50,8 @@ def valid_event(challenge):
     calls = challenge._after(attempts, lambda: challenge._credited("cus_valid")
                              and challenge._recorded_id(pi) == event["id"])  # fmt: skip
     credits, recorded = challenge._credited("cus_valid"), challenge._recorded_id(pi)
-    happened = _join(_answers(challenge, attempts, calls), _credit_text("cus_valid", credits),
-                     "event recorded" if recorded == event["id"] else "not recorded in challenge.payments")  # fmt: skip
+    happened = _happened(challenge, attempts, calls, "cus_valid", credits,
+                         "event recorded" if recorded == event["id"] else "not recorded in challenge.payments")  # fmt: skip
     return _verdict(
         calls,
         (attempts[0].status is not None, _slow_hint(challenge, calls[0])),
@@ -78,8 +78,8 @@ def tampered_body(challenge):
     attempts = [challenge._send(forged, headers)]
     calls = challenge._after(attempts, lambda: True)
     credits = challenge._credited("cus_tampered")
-    return _refused(challenge, "tampered", attempts, calls, credits, pi, _join(
-        _answers(challenge, attempts, calls), _credit_text("cus_tampered", credits),
+    return _refused(challenge, "tampered", attempts, calls, credits, pi, _happened(
+        challenge, attempts, calls, "cus_tampered", credits,
         "recorded in challenge.payments" if challenge._recorded(pi) else ""))
 
 
@@ -89,8 +89,8 @@ def stale_timestamp(challenge):
     attempts = [challenge._send_event(event, timestamp=int(time.time()) - 3600)]
     calls = challenge._after(attempts, lambda: True)
     credits = challenge._credited("cus_replay")
-    return _refused(challenge, "stale", attempts, calls, credits, pi, _join(
-        _answers(challenge, attempts, calls), _credit_text("cus_replay", credits),
+    return _refused(challenge, "stale", attempts, calls, credits, pi, _happened(
+        challenge, attempts, calls, "cus_replay", credits,
         "recorded in challenge.payments" if challenge._recorded(pi) else ""))
 
 
@@ -135,8 +135,8 @@ def duplicate_delivery(challenge):
          "you have handled, and when event['id'] is already in it, return 200 without acting")),
         (second.ok, (f"the duplicate was answered {second.status}: it is not an error, you handled it already. "
          "Answer 200, or Stripe retries it for days")),
-        (credits == [2000], f"credit the payment once: {_credit_text('cus_duplicate', credits)}"),
-        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_duplicate", credits)),
+        _once("cus_duplicate", credits, 2000),
+        happened=_happened(challenge, attempts, calls, "cus_duplicate", credits),
     )  # fmt: skip
 
 
@@ -183,8 +183,8 @@ def slow_side_effect(challenge):
         (attempts[0].ok, f"a genuine event was answered {attempts[0].status}: answer 200"),
         (credits != [], ("you answered in time, but the credit never happened: hand it to "
          "challenge.enqueue(challenge.credit, customer, amount) rather than skipping it")),
-        (credits == [2500], f"credit once: {_credit_text('cus_slow', credits)}"),
-        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_slow", credits)),
+        _once("cus_slow", credits, 2500, "credit once"),
+        happened=_happened(challenge, attempts, calls, "cus_slow", credits),
     )  # fmt: skip
 
 
@@ -210,8 +210,8 @@ def replayed_request(challenge):
         (len(credits) < 2, ("the same signed request came back within seconds, inside verify()'s 300 s "
          "tolerance, so it verified every time and you credited each copy: the timestamp stops old replays "
          "only. Deduplicate on event['id']: a replay carries the same id")),
-        (credits == [1700], f"credit the payment once: {_credit_text('cus_replayed', credits)}"),
-        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_replayed", credits)),
+        _once("cus_replayed", credits, 1700),
+        happened=_happened(challenge, attempts, calls, "cus_replayed", credits),
     )  # fmt: skip
 
 
@@ -240,8 +240,8 @@ def database_down(challenge):
         (credits != [], ("the retry was answered 200 but nothing was credited: your handler marked the event "
          "seen before its work succeeded, so the retry looked like a duplicate. Mark an event done only after "
          "its work succeeds: add event['id'] to your set after enqueue() returns")),
-        (credits == [1800], f"credit the payment once: {_credit_text('cus_outage', credits)}"),
-        happened=_join(_answers(challenge, attempts, calls), _credit_text("cus_outage", credits)),
+        _once("cus_outage", credits, 1800),
+        happened=_happened(challenge, attempts, calls, "cus_outage", credits),
     )  # fmt: skip
 
 
@@ -287,6 +287,17 @@ def _answers(challenge, attempts: list[Attempt], calls: list[Call | None]) -> st
             text = f"answered {attempt.status} in {attempt.elapsed * 1000:.0f} ms"
             parts.append(f"{text} ({call.error})" if call and call.error else text)
     return ", then ".join(parts)
+
+
+def _happened(challenge, attempts: list[Attempt], calls: list[Call | None], customer: str, credits: list[int],
+              *more: str) -> str:  # fmt: skip
+    """What a scenario saw: the answers, what was credited, and anything else worth saying."""
+    return _join(_answers(challenge, attempts, calls), _credit_text(customer, credits), *more)
+
+
+def _once(customer: str, credits: list[int], amount: int, hint: str = "credit the payment once") -> tuple[bool, str]:
+    """The check that `customer` was credited `amount`, exactly once."""
+    return credits == [amount], f"{hint}: {_credit_text(customer, credits)}"
 
 
 def _credit_text(customer: str, credits: list[int]) -> str:

@@ -242,10 +242,11 @@ class _Delivery(Delivery):
         super().__init__(sender.provider, event, sender.url, **options)
         self._sender = sender
 
+    def _sign(self) -> tuple[bytes, dict[str, str]]:
+        return self._sender._sign(self.provider, self.event, delivery_id=self.delivery_id)
+
     def _send(self) -> Attempt:
-        if self._signed is None or self.policy.resigns:
-            self._signed = self._sender._sign(self.provider, self.event, delivery_id=self.delivery_id)
-        body, headers = self._signed
+        body, headers = self._request()
         return self._sender.transport.post(self._sender.path, body, headers,
                                            timeout=self.policy.timeout or self.provider.timeout)  # fmt: skip
 

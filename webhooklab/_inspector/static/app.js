@@ -18,7 +18,10 @@ async function getJSON(url, options = {}) {
   // The server makes changes only for requests with this header, which a page of another site cannot send.
   const headers = { "X-Webhooklab": "1", ...(options.headers || {}) };
   const reply = await fetch(url, { ...options, headers });
-  const body = await reply.json();
+  // Not JSON: a proxy or a hub answered instead (its error page, or a login page once a session has ended).
+  const body = await reply.json().catch(() => {
+    throw new Error(`the answer (${reply.status}) is not the receiver's JSON: is it still running? Reload the page`);
+  });
   if (!reply.ok) throw new Error(body.error || reply.statusText);
   return body;
 }
