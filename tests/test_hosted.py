@@ -249,3 +249,14 @@ def test_the_notebooks_embedded_view_renders_inside_jupyterlab(hub, browser):
     inside.locator("#rows tr").first.wait_for(timeout=10_000)
     assert "embedded" in inside.locator("#rows").inner_text()
     assert [p for p in problems if "Refused" in p or "proxy" in p] == []
+
+
+def test_a_random_token_shows_no_kind_even_when_it_starts_like_one():
+    """token_urlsafe can start with letters and an underscore: they are as secret as the rest of the token."""
+    from webhooklab import _redact
+
+    token = "VEqs_PkEE-aRFAylMeKL3B5s0Z5E0yAI"
+    assert _redact.mask(token, kinded=False) == "…0yAI"
+    assert _redact.header_value("Authorization", f"Bearer {token}") == "Bearer …0yAI"
+    assert _redact.query(f"token={token}") == "token=…0yAI"
+    assert _redact.mask("whsec_" + "a" * 32) == "whsec_…aaaa"  # a signing secret's kind stays: it is the diagnosis

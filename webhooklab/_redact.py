@@ -18,15 +18,16 @@ KIND = re.compile(r"[A-Za-z]{1,6}_")  # a secret's kind, as in whsec_, sk_, shps
 SCHEMES = ("basic ", "bearer ", "token ", "digest ")  # Authorization's scheme names no secret: it stays
 
 
-def mask(secret: str) -> str:
+def mask(secret: str, *, kinded: bool = True) -> str:
     """A secret as it may be shown: its kind and last four characters at most, never enough to guess it.
 
     The kind (whsec_, sk_, shpss_) is public: it names what sort of secret this
     is, which is often the whole diagnosis. The last four tell two secrets apart,
     and are shown only when at least 12 characters after the kind stay hidden;
-    a short secret shows only its length.
+    a short secret shows only its length. A random token has no kind (`kinded=False`):
+    its first characters, even letters before an underscore, are as secret as the rest.
     """
-    kind = KIND.match(secret)
+    kind = KIND.match(secret) if kinded else None
     prefix = kind.group() if kind else ""
     if len(secret) - len(prefix) < 16:
         return f"… ({len(secret)} characters)"
@@ -40,7 +41,7 @@ def header_value(name: str, value: str) -> str:
     if name.lower() == "cookie":  # each cookie's name, none of their values
         names = [part.split("=", 1)[0].strip() for part in value.split(";") if part.strip()]
         return "; ".join(f"{cookie}=…" for cookie in names)
-    return scheme + mask(value[len(scheme) :])
+    return scheme + mask(value[len(scheme) :], kinded=False)
 
 
 def headers(pairs) -> list[tuple[str, str]]:
@@ -54,6 +55,6 @@ def query(text: str) -> str:
     for part in text.split("&"):
         name, equals, value = part.partition("=")
         if unquote_plus(name).lower() in QUERY:
-            value = mask(unquote_plus(value))
+            value = mask(unquote_plus(value), kinded=False)
         shown.append(name + equals + value)
     return "&".join(shown)

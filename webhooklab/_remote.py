@@ -65,7 +65,7 @@ class RemoteReceiver:
         self._token = found["token"]
         self.server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
         self.base_url = f"{self.server}{found['prefix']}/b/{self._token}"
-        self.shown = f"{self.server}{found['prefix']}/b/{_redact.mask(self._token)}/"  # what messages show
+        self.shown = f"{self.server}{found['prefix']}/b/{_redact.mask(self._token, kinded=False)}/"  # what messages show
         self._since = 0 if history else self._newest()  # also checks that the bin exists
 
     # -- the lifecycle of a local receiver, which here is the instructor's ------------------
