@@ -29,7 +29,7 @@ from pathlib import Path
 import requests
 
 import webhooklab as wl
-from webhooklab._delivery import Delivery
+from webhooklab._sending.delivery import Delivery
 
 LAN = "127.0.0.2"
 PROVIDERS = (wl.Stripe, wl.GitHub, wl.Shopify)

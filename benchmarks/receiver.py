@@ -74,7 +74,7 @@ def serve(kind: str) -> None:
         else:
             from waitress.server import create_server
 
-            from webhooklab._transport import THREADS
+            from webhooklab._receiving.transport import THREADS
 
             server = create_server(app, host="127.0.0.1", port=0, threads=THREADS)
             threading.Thread(target=server.run, daemon=True).start()

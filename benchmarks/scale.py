@@ -41,7 +41,7 @@ from pathlib import Path
 import requests
 
 import webhooklab as wl
-from webhooklab._store import SUMMARY_SELECT
+from webhooklab._receiving.store import SUMMARY_SELECT
 
 SECRETS = {"pay": "whsec_benchmark_000000000000", "gh": "gh-benchmark", "shop": "shopify-benchmark"}
 

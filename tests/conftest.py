@@ -40,7 +40,7 @@ def store():
 @pytest.fixture
 def client(store):
     """Flask's in-process client on a fresh app: no socket, no thread."""
-    from webhooklab._app import create_app
+    from webhooklab._receiving.app import create_app
 
     return create_app(store, max_body=1024).test_client()
 

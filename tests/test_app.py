@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from webhooklab._app import create_app
-from webhooklab._rules import Responses, Rule
+from webhooklab._receiving.app import create_app
+from webhooklab._receiving.rules import Responses, Rule
 
 ODD_BODIES = {
     "json": (b'{"id": "evt_1", "amount": 2000}', "application/json"),

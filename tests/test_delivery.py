@@ -6,7 +6,7 @@ import time
 import pytest
 
 import webhooklab as wl
-from webhooklab._retry import DAY, HOUR
+from webhooklab._sending.retry import DAY, HOUR
 
 SCHEDULES = [
     # provider, event, expected attempts when every one fails, final status

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 import webhooklab as wl
-from webhooklab._transport import THREADS
+from webhooklab._receiving.transport import THREADS
 
 
 def raw(rx, data: bytes, *, wait: float = 5) -> bytes:
@@ -377,7 +377,7 @@ def test_a_captured_x_webhooklab_header_is_never_replayed(rx):
 
 
 def test_replays_in_flight_are_bounded(rx):
-    from webhooklab._api import REPLAYS_IN_FLIGHT
+    from webhooklab._receiving.api import REPLAYS_IN_FLIGHT
 
     requests.post(rx.url("slow"), data=b"1", timeout=5)
     rx.respond("slow", delay=1.5)
@@ -406,8 +406,8 @@ def test_expected_signatures_can_be_hidden_from_the_page():
 
 def test_another_machine_can_neither_change_anything_nor_read_expected_signatures(store):
     """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing."""
-    from webhooklab._app import create_app
-    from webhooklab._verifiers import Verifiers
+    from webhooklab._receiving.app import create_app
+    from webhooklab._receiving.verifiers import Verifiers
 
     stripe = wl.Stripe("whsec_" + "c" * 32)
     client = create_app(store, verifiers=Verifiers({"pay": stripe})).test_client()

@@ -172,7 +172,7 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(client):
 
 
 def test_csv_export_leaves_numbers_as_numbers():
-    from webhooklab._export import _cell
+    from webhooklab._receiving.export import _cell
 
     assert _cell(-1) == -1 and _cell(-0.5) == -0.5 and _cell(None) is None and _cell("-1") == "'-1"
 

@@ -179,7 +179,7 @@ def test_every_attempt_is_labelled_once_and_no_two_labels_overlap(together):
 
 
 def wl_time_unit(policy):
-    from webhooklab._retry import time_unit
+    from webhooklab._sending.timeline import time_unit
 
     return time_unit(policy.offsets()[-1])[0]
 

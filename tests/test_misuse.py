@@ -17,7 +17,7 @@ import pytest
 import requests
 
 import webhooklab as wl
-from webhooklab._rules import Rule
+from webhooklab._receiving.rules import Rule
 
 
 def arrived(text: str) -> str:

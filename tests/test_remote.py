@@ -21,7 +21,8 @@ from nbclient import NotebookClient
 import webhooklab as wl
 from webhooklab._classroom import ClassServer
 from webhooklab._classroom import ClassFolder, numbered
-from webhooklab._remote import CLASS_FILE, MAX_PAUSE, RemoteReceiver
+from webhooklab._receiving.joining import CLASS_FILE
+from webhooklab._receiving.remote import MAX_PAUSE, RemoteReceiver
 from webhooklab.grader._report import Report, row
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"

@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 import webhooklab as wl
 from webhooklab import _cli as cli
-from webhooklab._delivery import post
+from webhooklab._sending.delivery import post
 from webhooklab._providers import identify
 
 TOKEN = "12345"  # the Auth Token of Twilio's documented example

@@ -14,9 +14,6 @@ notebooks' widgets), webhooklab.exercises (the exercises' checks) and
 webhooklab.grader (the workshop challenge).
 """
 
-from ._arrivals import Arrivals
-from ._clock import AcceleratedClock, RealClock, VirtualClock
-from ._delivery import Attempt, Deliveries, Delivery
 from ._errors import (
     EventNotFound,
     ReceiverError,
@@ -26,7 +23,8 @@ from ._errors import (
     WebhooklabError,
 )
 from ._event import Event
-from ._polling import Poller, ProviderAPI
+from ._experiments.polling import Poller, ProviderAPI
+from ._experiments.push_vs_poll import PushPollResult, push_vs_poll
 from ._providers import (
     Explanation,
     GitHub,
@@ -40,11 +38,13 @@ from ._providers import (
     register,
 )
 from ._providers.schemes import schemes
-from ._pushpoll import PushPollResult, push_vs_poll
-from ._receiver import Receiver
-from ._remote import join_class, workshop_receiver
-from ._retry import RetryPolicy
-from ._store import EventStore
+from ._receiving.arrivals import Arrivals
+from ._receiving.joining import join_class, workshop_receiver
+from ._receiving.receiver import Receiver
+from ._receiving.store import EventStore
+from ._sending.clock import AcceleratedClock, RealClock, VirtualClock
+from ._sending.delivery import Attempt, Deliveries, Delivery
+from ._sending.retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [

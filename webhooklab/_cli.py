@@ -137,7 +137,7 @@ def _classroom(args, extra) -> int:
 
 
 def _serve(args, extra) -> int:
-    from ._receiver import DEFAULT_MAX_BODY, Receiver
+    from ._receiving.receiver import DEFAULT_MAX_BODY, Receiver
 
     secrets = dict(key_value(item, "ENDPOINT=SECRET") for item in args.secret)
     rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
@@ -181,7 +181,7 @@ def _send(args, extra) -> int:
         print("\n".join(f"{name}: {value}" for name, value in headers.items()) + "\n")
         print(body.decode("utf-8"))
     if args.retry:
-        from ._clock import RealClock, VirtualClock
+        from ._sending.clock import RealClock, VirtualClock
 
         print(provider.policy_for(event))
         delivery = provider.deliver(event, to, clock=VirtualClock() if args.virtual_time else RealClock(),
@@ -196,7 +196,7 @@ def _send(args, extra) -> int:
 
 
 def _print_attempt(delivery, row: dict) -> None:
-    from ._retry import duration
+    from ._sending.timeline import duration
 
     print(f"attempt {row['attempt']} at +{duration(row['offset'])}: {row['outcome']}", flush=True)
 
@@ -248,7 +248,7 @@ def _events(args, extra) -> int:
     if not 1 <= args.limit <= 1000:
         raise WebhooklabError(f"--limit is how many of the newest events to show, 1 to 1000, got {args.limit}")
     if args.db:
-        from ._store import EventStore
+        from ._receiving.store import EventStore
 
         store = EventStore(args.db)
         rows, total, _ = store.page(args.endpoint, limit=args.limit, newest=True)
@@ -263,7 +263,7 @@ def _events(args, extra) -> int:
     elif not rows:
         print("no events captured yet")
     else:
-        from ._store import to_frame
+        from ._receiving.store import to_frame
 
         print(to_frame(rows).to_string(na_rep=""))
     if total > len(rows):

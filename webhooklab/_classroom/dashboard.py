@@ -16,11 +16,11 @@ from pathlib import Path
 
 from flask import Flask, Response, request
 
-from .._api import problem
 from .._event import SUMMARY
-from .._export import csv_table, json_objects
-from .._guard import guard
-from .._inspector import POLICY, SAFE_HEADERS, static_page
+from .._receiving.api import problem
+from .._receiving.export import csv_table, json_objects
+from .._receiving.guard import guard
+from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
 from .._version import __version__
 
 STATIC = Path(__file__).parent / "static"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._errors import UsageError
-from .._export import _cell
+from .._receiving.export import _cell
 
 TOKEN_BYTES = 24  # a bin's or the instructor's token: 192 random bits, 32 URL-safe characters
 MIN_TOKEN = 22  # secrets.token_urlsafe(16): a token read back from a file must be at least this long

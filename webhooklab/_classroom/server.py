@@ -23,13 +23,13 @@ from hmac import compare_digest
 
 from flask import Flask, current_app, request
 
-from .._api import problem
-from .._app import create_app
 from .._checks import got
-from .._guard import behind_local_proxy
-from .._server import BackgroundServer
-from .._store import EventStore
-from .._verifiers import Verifiers
+from .._receiving.api import problem
+from .._receiving.app import create_app
+from .._receiving.guard import behind_local_proxy
+from .._receiving.server import BackgroundServer
+from .._receiving.store import EventStore
+from .._receiving.verifiers import Verifiers
 from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
 
 DEFAULT_PORT = 8000

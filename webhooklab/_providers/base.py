@@ -19,10 +19,10 @@ import uuid
 from dataclasses import dataclass
 
 from .._checks import seconds
-from .._delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from .._errors import SignatureError, UsageError
 from .._event import parse_json
-from .._retry import RetryPolicy
+from .._sending.delivery import Attempt, Deliveries, Delivery, deliver_many, post
+from .._sending.retry import RetryPolicy
 from .explain import Explanation, _ago, _clip, _first_difference, _quote, _show, diagnose, mask
 from .resources import templates
 
@@ -295,8 +295,8 @@ class Provider:
     # -- sending ------------------------------------------------------------------------
 
     def send(self, event, to: str, *, timeout: float | tuple[float, float] | None = None, **sign_options) -> Attempt:
-        """Sign `event` and POST it once to `to`, with this provider's headers and timeout (or `timeout`)."""
-        body, headers = self.sign(event, **sign_options)
+        """Sign `event` for `to` and POST it once there, with this provider's headers and timeout (or `timeout`)."""
+        body, headers = self.at(to).sign(event, **sign_options)
         return post(to, body, headers, timeout=timeout or self.timeout)
 
     def policy_for(self, event) -> RetryPolicy:
@@ -314,12 +314,12 @@ class Provider:
         With wl.VirtualClock() the waits take no time; every attempt is still a real POST.
         `background=True` returns at once; `.wait()` on the delivery for the end.
         """
-        delivery = self.delivery_class(self, event, to, policy=policy, clock=clock, on_attempt=on_attempt)
+        delivery = self.delivery_class(self.at(to), event, to, policy=policy, clock=clock, on_attempt=on_attempt)
         return delivery.start() if background else delivery.run()
 
     def deliver_many(self, events, to: str, **options) -> Deliveries:
         """Deliver several events concurrently: see webhooklab.delivery.deliver_many for the options."""
-        return deliver_many(self, events, to, **options)
+        return deliver_many(self.at(to), events, to, **options)
 
     def __repr__(self) -> str:
         secrets = ", ".join(mask(s) for s in self.secrets)

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timezone
 
 from .._errors import SignatureError
-from .._retry import RetryPolicy
+from .._sending.retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
 from .registry import string_field

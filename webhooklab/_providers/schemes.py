@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .._retry import duration
+from .._sending.timeline import duration
 from .base import Provider
 from .registry import PROVIDERS
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from .._errors import SignatureError
-from .._retry import RetryPolicy
+from .._sending.retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
 

@@ -9,9 +9,9 @@ import time
 import uuid
 from urllib.parse import parse_qs, urlencode
 
-from .._delivery import Attempt, Delivery
 from .._errors import SignatureError
-from .._retry import RetryPolicy
+from .._sending.delivery import Attempt, Delivery
+from .._sending.retry import RetryPolicy
 from .base import DEFAULT_TOLERANCE, Header, Provider, _as_bytes, read_timestamp
 from .explain import _quote, mask
 from .registry import string_field

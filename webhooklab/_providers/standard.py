@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from .._errors import SignatureError, UsageError
-from .._retry import RetryPolicy
+from .._sending.retry import RetryPolicy
 from .base import (
     DEFAULT_TOLERANCE,
     Header,

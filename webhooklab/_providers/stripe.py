@@ -8,7 +8,7 @@ import string
 import time
 
 from .._errors import SignatureError
-from .._retry import RetryPolicy
+from .._sending.retry import RetryPolicy
 from .base import Header, Provider, read_timestamp
 from .explain import _quote, mask
 from .registry import string_field

@@ -25,11 +25,11 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from .._errors import SignatureError, UsageError
 from .._event import parse_json
-from .._retry import RetryPolicy
+from .._sending.retry import RetryPolicy
 from .base import DEFAULT_TOLERANCE, Provider, _as_bytes, _lower, _same
 from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
 from .registry import string_field
-from .twilio_urls import differences, port_forms, received_url, url_variants
+from .twilio_urls import differences, port_forms, url_variants
 
 FORM = "application/x-www-form-urlencoded"
 FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
@@ -39,9 +39,10 @@ class Twilio(Provider):
     """Twilio's webhooks: form-encoded parameters, signed together with the URL Twilio requested.
 
     `url` is the URL to sign for and verify against when a call gives none:
-    Twilio(token, url="https://example.com/sms"). send() and deliver() sign for
-    their `to`; a Receiver verifies with the URL it saw. One token signs; the
-    others (a secondary Auth Token during rotation) only verify.
+    Twilio(token, url="https://example.com/sms"), or twilio.at(url). send() and
+    deliver() sign for their `to`; a Receiver hands over the URL each request
+    arrived at, with at(). One token signs; the others (a secondary Auth Token
+    during rotation) only verify.
     """
 
     name = "twilio"
@@ -141,20 +142,6 @@ class Twilio(Provider):
             "X-Twilio-Signature": self.signature(url, form_pairs(body)),
         }
 
-    def send(self, event, to: str, *, timeout=None, **sign_options):
-        """Sign `event` for the URL `to` and POST it once."""
-        from .._delivery import post
-
-        body, headers = self.sign(event, url=to, **sign_options)
-        return post(to, body, headers, timeout=timeout or self.timeout)
-
-    def deliver(self, event, to: str, **options):
-        """Deliver to `to`, signed for `to`, on Twilio's policy (or `policy`): see Provider.deliver."""
-        return Provider.deliver(self.at(to), event, to, **options)
-
-    def deliver_many(self, events, to: str, **options):
-        return Provider.deliver_many(self.at(to), events, to, **options)
-
     def at(self, url: str) -> Twilio:
         """The same tokens, signing for and verifying against `url` by default."""
         bound = copy.copy(self)
@@ -175,9 +162,9 @@ class Twilio(Provider):
                now: float | None = None):  # fmt: skip
         """The parameters (a dict; a repeated name gives a list), or the JSON body; else SignatureError says why.
 
-        `url` is the full URL Twilio requested; by default the instance's, or, inside a
-        Receiver, the URL that request arrived at. No timestamp is signed: `tolerance`
-        and `now` change nothing.
+        `url` is the full URL Twilio requested; by default the one this Twilio is for
+        (Twilio(url=...) or .at(url), with which a Receiver hands over the URL each
+        request arrived at). No timestamp is signed: `tolerance` and `now` change nothing.
         """
         explanation = self.explain(body, headers, url=url, tolerance=tolerance, now=now)
         if not explanation.ok:
@@ -191,14 +178,8 @@ class Twilio(Provider):
         source = "as given"
         if url is not None:
             url = _checked_url(url)
-        elif self.url is not None:
-            url, source = self.url, "the URL this Twilio() was made with"
         else:
-            url, source = received_url(), "as this receiver saw it, rebuilt from the request"
-            try:
-                url = None if url is None else _checked_url(url)
-            except UsageError:  # a Host header no URL can hold: the sender's choice, so no URL to check with
-                url = None
+            url, source = self.url, "the URL it is for: a receiver gives the one the request arrived at"
         out = Explanation(self.title)
         value = headers.get("x-twilio-signature")
         if value is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .._receiver import Receiver
+from .._receiving.receiver import Receiver
 
 
 def passed(message: str) -> bool:

@@ -6,7 +6,7 @@ import math
 import threading
 import time
 
-from .._polling import ProviderAPI
+from .._experiments.polling import ProviderAPI
 from . import attempt, failed, guarded, passed
 
 DAY = 86_400

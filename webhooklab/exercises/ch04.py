@@ -6,7 +6,8 @@ import copy
 import math
 
 from .._providers import Stripe
-from .._retry import RetryPolicy, duration
+from .._sending.retry import RetryPolicy
+from .._sending.timeline import duration
 from . import attempt, failed, guarded, passed, unanswered
 
 STATUSES = ("delivered", "failed", "exhausted", "disabled")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from .._polling import ProviderAPI
+from .._experiments.polling import ProviderAPI
 from .._providers import Stripe
-from .._receiver import Receiver
+from .._receiving.receiver import Receiver
 from . import attempt, failed, guarded, passed, unanswered
 
 PHASES = ("before", "overlap", "after")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from requests.structures import CaseInsensitiveDict
 
-from .._clock import VirtualClock
 from .._providers import GitHub, Shopify, Stripe
-from .._retry import duration
+from .._sending.clock import VirtualClock
+from .._sending.timeline import duration
 from . import attempt, failed, guarded, passed
 
 # What the check sends to one URL, in this order: a hard-coded answer or a header only one provider sends fails early.

@@ -30,10 +30,10 @@ from requests.structures import (
     CaseInsensitiveDict,  # what a learner's handler gets: a dict, any case
 )
 
-from .._delivery import Attempt, post
 from .._providers import Stripe
 from .._providers.base import mask
-from .._server import BackgroundServer
+from .._receiving.server import BackgroundServer
+from .._sending.delivery import Attempt, post
 from ._records import Call, Failure, Outage
 from ._report import Report, deliveries_table, row, scenarios_html, scenarios_table
 from ._scenarios import SCENARIOS

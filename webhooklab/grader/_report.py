@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from .._delivery import Attempt
+from .._sending.delivery import Attempt
 from ._records import Call
 
 
@@ -56,7 +56,8 @@ class Report:
         The score, the total and each scenario's name and verdict are sent; your code is not.
         """
         from .._errors import UsageError
-        from .._remote import RemoteReceiver, joined
+        from .._receiving.joining import joined
+        from .._receiving.remote import RemoteReceiver
 
         if to is None:
             to = joined()

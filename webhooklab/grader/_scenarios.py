@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .._delivery import Attempt
 from .._errors import SignatureError
+from .._sending.delivery import Attempt
 from ._records import Call, Outage
 
 

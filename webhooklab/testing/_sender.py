@@ -10,7 +10,6 @@ failing `assert response.status_code == 400` explains itself.
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 import re
 import time
@@ -18,11 +17,11 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import Headers
 
-from .._clock import VirtualClock
-from .._delivery import Attempt, Delivery
 from .._errors import UsageError
 from .._providers.base import Provider
 from .._providers.explain import mask
+from .._sending.clock import VirtualClock
+from .._sending.delivery import Attempt, Delivery
 
 STALE_MARGIN = 60  # seconds past the provider's window: clearly too old, however the app rounds
 
@@ -99,7 +98,6 @@ class Sender:
         if not isinstance(path, str) or (path and not path.startswith("/")):
             raise UsageError(f"path must be the endpoint's path, starting with '/', such as '/webhooks/stripe', got {path!r}")
         self.transport, self.provider, self.path = transport, provider, path
-        self._signs_url = "url" in inspect.signature(provider.sign).parameters
 
     @property
     def url(self) -> str:
@@ -118,9 +116,7 @@ class Sender:
         return self._sign(self.provider, self._event(event, {}), **options)
 
     def _sign(self, provider: Provider, event, **options):
-        if self._signs_url:  # a scheme that signs the URL (Twilio) signs the one the app will see
-            options.setdefault("url", self.url)
-        return provider.sign(event, **options)
+        return provider.at(self.url).sign(event, **options)  # a scheme that signs the URL signs the one the app sees
 
     def _event(self, event, fields: dict):
         if event is None or isinstance(event, str):

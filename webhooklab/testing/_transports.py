@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from werkzeug.datastructures import Headers
 
 from .._checks import got
-from .._delivery import Attempt, post
 from .._errors import ReceiverError, UsageError
+from .._sending.delivery import Attempt, post
 
 # The address an app called in process believes it is served at: Starlette's test client's default.
 BASE_URL = "http://testserver"
@@ -213,7 +213,7 @@ class Server:
 
 class _Waitress:
     def __init__(self, app):
-        from .._server import BackgroundServer
+        from .._receiving.server import BackgroundServer
 
         self.server = BackgroundServer(app)
 
@@ -236,7 +236,7 @@ class _Uvicorn:
         self.error: BaseException | None = None
 
     def start(self):
-        from .._server import _listen
+        from .._receiving.server import _listen
 
         self.socket = _listen("127.0.0.1", 0)
         self.url = "http://127.0.0.1:%d" % self.socket.getsockname()[1]

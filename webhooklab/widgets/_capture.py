@@ -9,10 +9,10 @@ import time
 import ipywidgets as widgets
 
 from .._checks import overrides
-from .._delivery import post
 from .._errors import ReceiverError
 from .._providers import PROVIDERS
-from .._receiver import Receiver
+from .._receiving.receiver import Receiver
+from .._sending.delivery import post
 
 WRAP = "max-width: 100%; overflow-x: auto; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere"  # digests wrap
 TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"

@@ -9,11 +9,11 @@ import time
 
 import ipywidgets as widgets
 
-from .._clock import AcceleratedClock
-from .._polling import Poller, ProviderAPI
-from .._pushpoll import delays, produce, stored_at
-from .._receiver import Receiver
-from .._retry import duration, label_runs
+from .._experiments.polling import Poller, ProviderAPI
+from .._experiments.push_vs_poll import delays, produce, stored_at
+from .._receiving.receiver import Receiver
+from .._sending.clock import AcceleratedClock
+from .._sending.timeline import duration, label_runs
 from ._capture import TABLE_STYLE, reported
 
 

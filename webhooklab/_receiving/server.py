@@ -1,6 +1,6 @@
 """A WSGI app served from a daemon thread of this process: start, stop, a URL, a context manager.
 
-The HTTP layer under it is waitress (_transport.py). Binding the socket here
+The HTTP layer under it is waitress (_receiving/transport.py). Binding the socket here
 first makes a taken port or a bad host a clear error, never a crash.
 """
 
@@ -11,9 +11,9 @@ import socket
 import ssl
 import threading
 
-from ._checks import got, whole
-from ._errors import ReceiverError, UsageError
-from ._transport import HTTPServer
+from .._checks import got, whole
+from .._errors import ReceiverError, UsageError
+from .transport import HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._checks import endpoint_name, got
-from ._errors import UsageError
-from ._providers import PROVIDERS, Explanation, Provider
-from ._providers.registry import one_of
+from .._checks import endpoint_name, got
+from .._errors import UsageError
+from .._providers import PROVIDERS, Explanation, Provider
+from .._providers.registry import one_of
 
 
 class Verifiers:
@@ -43,8 +43,9 @@ class Verifiers:
         self._default = default
         self._schemes: dict[tuple[str, str], Provider] = {}
 
-    def explain(self, endpoint: str, provider: str | None, headers, body: bytes) -> Explanation | None:
-        """Every step of checking this request with the endpoint's secret; None when it has no secret."""
+    def explain(self, endpoint: str, provider: str | None, headers, body: bytes,
+                url: str | None = None) -> Explanation | None:  # fmt: skip
+        """Every step of checking this request, which arrived at `url`, with the endpoint's secret; None without one."""
         secret, key = self._secrets.get(endpoint), endpoint
         if secret is None and self._default is None:
             return None
@@ -63,12 +64,17 @@ class Verifiers:
             except ValueError as error:  # a secret this scheme cannot use, such as a non-base64 whsec_
                 return Explanation(PROVIDERS[provider].title).fail("no_matching_signature", str(error))
             self._schemes[key, provider] = scheme
+        try:
+            scheme = scheme.at(url) if url is not None else scheme  # a scheme that signs the URL (Twilio's) needs it
+        except UsageError:  # a Host header no URL can hold: the sender's choice, so there is no URL to check with
+            pass
         return scheme.explain(body, headers)
 
-    def check(self, endpoint: str, provider: str | None, headers, body: bytes) -> tuple[bool | None, str | None, str | None]:
+    def check(self, endpoint: str, provider: str | None, headers, body: bytes,
+              url: str | None = None) -> tuple[bool | None, str | None, str | None]:  # fmt: skip
         """(verified, reason, message); all None when the endpoint has no secret. Never raises: no event is lost."""
         try:
-            explanation = self.explain(endpoint, provider, headers, body)
+            explanation = self.explain(endpoint, provider, headers, body, url)
         except Exception as error:  # the schemes do not raise; this keeps the event should one ever do
             return False, "malformed_header", f"the signature could not be checked: {type(error).__name__}: {error}"
         if explanation is None:

@@ -3,36 +3,32 @@
     rx = wl.Receiver.attach("http://192.168.1.20:8000/b/<token>/")   # the bin URL on the handout
     rx.url("shop"); rx.wait_for(1); rx.events(); rx.event(-1); rx.respond("shop", status=500)
 
-Every call is a request to the bin's JSON API (webhooklab._api), so the table and the
+Every call is a request to the bin's JSON API (webhooklab._receiving.api), so the table and the
 events are the same as a local receiver's. The token in the bin URL is the learner's
 key to the bin: reprs and errors show its host and the token's last four characters only.
 
-`wl.join_class(url)` records the bin for this folder (a file read by later kernels), and
-`wl.workshop_receiver()` gives the notebooks the joined bin, or a receiver of their own.
+`wl.join_class(url)` (joining.py) records the bin for this folder's notebooks.
 """
 
 from __future__ import annotations
 
 import base64
 import numbers
-import os
 import re
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from . import _redact
-from ._checks import endpoint_name, got, seconds, whole
-from ._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
-from ._event import Event
-from ._guard import HEADER
-from ._inspector import InspectorView
-from ._receiver import Receiver, wait_arguments
-from ._rules import Rule
+from .. import _redact
+from .._checks import endpoint_name, got, seconds, whole
+from .._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
+from .._event import Event
+from .contract import wait_arguments
+from .guard import HEADER
+from .inspector import InspectorView
+from .rules import Rule
 
-CLASS_FILE = ".webhooklab-class"  # in the notebooks' folder: the bin URL that wl.workshop_receiver() attaches to
 REQUEST_TIMEOUT = 10.0  # seconds for one answer from the class server
 FIRST_PAUSE, MAX_PAUSE = 0.01, 0.2  # wait_for asks again after a pause that doubles up to MAX_PAUSE
 IDS_PER_REQUEST = 200  # events fetched whole in one request (a URL stays short)
@@ -140,7 +136,7 @@ class RemoteReceiver:
 
         `since` shows only events after that id; `limit` only the newest that many.
         """
-        from ._store import to_frame
+        from .store import to_frame
 
         since = whole(since, "since", "an event id: only events after it are shown (0 shows all)")
         if limit is not None and whole(limit, "limit", "a whole number of events, or None for all") < 0:
@@ -303,53 +299,3 @@ def _outline(parts) -> str:
     if parts.scheme and parts.hostname:
         return f"for {parts.scheme}://{parts.hostname}/… without /b/<token> in its path"
     return "without http:// and a host" if parts.path else "that is empty"
-
-
-# -- one setting for the folder's notebooks -----------------------------------------------------
-
-
-def join_class(bin_url: str | None) -> None:
-    """Use your bin on the class server in this folder's notebooks; None goes back to a receiver of your own.
-
-    wl.join_class("http://192.168.1.20:8000/b/<token>/")   # the URL on your handout
-    wl.join_class(None)                                    # forget it
-
-    The URL is checked with the class server, then kept in the file .webhooklab-class in this
-    folder (readable by you only), where wl.workshop_receiver() finds it in every notebook.
-    """
-    path = Path.cwd() / CLASS_FILE
-    if bin_url is None:
-        path.unlink(missing_ok=True)
-        print("No class server: each notebook starts a receiver of its own, on this machine.")
-        return
-    joined = RemoteReceiver(bin_url)  # a typo on the handout, or a server that is down, stops here
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(joined.base_url + "/\n")
-    print(f"Joined: the notebooks in this folder use your bin {joined.shown}")
-
-
-def joined() -> str | None:
-    """The bin URL that wl.join_class() recorded in this folder, or None."""
-    try:
-        text = (Path.cwd() / CLASS_FILE).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    return text or None
-
-
-def workshop_receiver():
-    """The notebooks' receiver: your bin on the class server if you joined one (wl.join_class), else your own.
-
-    rx = wl.workshop_receiver()    # then rx.url(...), rx.wait_for(...), rx.events() as always
-    """
-    bin_url = joined()
-    if bin_url is None:
-        return Receiver().start()
-    try:
-        return RemoteReceiver(bin_url)
-    except ReceiverError as error:
-        raise ReceiverError(
-            f"{error}. This folder is joined to a class (in {CLASS_FILE}); to work on your machine "
-            "instead, run wl.join_class(None) in the index notebook"
-        ) from None

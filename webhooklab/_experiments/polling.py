@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, Response, request
 
-from ._providers import Provider, Stripe
-from ._server import BackgroundServer
+from .._providers import Provider, Stripe
+from .._receiving.server import BackgroundServer
 
 MAX_LIMIT = 100  # Stripe's largest page
 

@@ -1,7 +1,7 @@
 """The receiver's Flask app: capture every request under /hooks/, store it once with its answer, then answer.
 
 `create_app` puts the receiver's parts in `app.extensions["webhooklab"]`, where the
-capture, the API (_api.py) and the page (_inspector/) read them.
+capture, the API (_receiving/api.py) and the page (_receiving/inspector/) read them.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from datetime import datetime, timezone
 
 from flask import Flask, Response, current_app, request
 
-from ._api import REPLAYS_IN_FLIGHT, api, problem
-from ._event import MAX_DECODED_BYTES, decompress, preview
-from ._guard import guard
-from ._handlers import Handlers
-from ._inspector import page
-from ._providers import identify
-from ._providers.registry import handshake
-from ._rules import Responses, json_bytes
-from ._server import DEFAULT_MAX_BODY
-from ._store import EventStore
-from ._verifiers import Verifiers
+from .._event import MAX_DECODED_BYTES, decompress, preview
+from .._providers import identify
+from .._providers.registry import handshake
+from .api import REPLAYS_IN_FLIGHT, api, problem
+from .guard import guard
+from .handlers import Handlers
+from .inspector import page
+from .rules import Responses, json_bytes
+from .server import DEFAULT_MAX_BODY
+from .store import EventStore
+from .verifiers import Verifiers
 
 KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
 CHUNK = 1024 * 1024
@@ -96,7 +96,7 @@ def capture(endpoint: str, rest: str = ""):
         note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
                            "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
     provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
-    verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs, body)
+    verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs, body, request.url)
     if verified is False and parts.reject_invalid:
         status, answer, headers, delay = 400, json_bytes({"error": "signature check failed", "reason": reason,
                                                           "why": verification}), JSON, 0.0  # fmt: skip

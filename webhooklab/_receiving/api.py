@@ -1,7 +1,7 @@
 """The JSON API under /api: events, one event, its inspection, replay, endpoint answers and exports.
 
 One Blueprint; every route reads the receiver's parts from `parts()`, which the
-app factory puts in `app.extensions`. The guard (_guard.py) has already checked
+app factory puts in `app.extensions`. The guard (_receiving/guard.py) has already checked
 that the request comes from the local user.
 """
 
@@ -13,22 +13,23 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from . import _export
-from ._checks import got
-from ._delivery import post
-from ._errors import UsageError
-from ._export import curl, replay_headers
-from ._guard import on_this_machine
-from ._providers import PROVIDERS
-from ._providers.registry import one_of
-from ._rules import Rule
-from ._version import __version__
+from .._checks import got
+from .._errors import UsageError
+from .._providers import PROVIDERS
+from .._providers.registry import one_of
+from .._sending.delivery import post
+from .._version import __version__
+from . import export as exports
+from .export import curl, replay_headers
+from .guard import on_this_machine
+from .rules import Rule
+from .urls import stored_url
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-# Each export: its content type, and the generator that writes it (see _export.py).
-EXPORTS = {"json": ("application/json", _export.json_array), "jsonl": ("application/jsonl", _export.json_lines),
-           "csv": ("text/csv; charset=utf-8", _export.csv_rows), "har": ("application/json", _export.har)}  # fmt: skip
+# Each export: its content type, and the generator that writes it (see export.py).
+EXPORTS = {"json": ("application/json", exports.json_array), "jsonl": ("application/jsonl", exports.json_lines),
+           "csv": ("text/csv; charset=utf-8", exports.csv_rows), "har": ("application/json", exports.har)}  # fmt: skip
 PAGE, MAX_PAGE = 100, 1000  # events in one page of /api/events: by default, and at most
 REPLAYS_IN_FLIGHT = 4  # replays sent at once; more wait for none of them and get a 429
 MAX_IDS = 1000  # events one ?ids= filter may name (SQLite limits the values in one query)
@@ -91,7 +92,8 @@ def inspect(event_id: int):
     """The verdict step by step, every attempt with the same delivery id, and the request as curl."""
     store, verifiers = parts().store, parts().verifiers
     event = store.get(event_id)
-    explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body)
+    explanation = verifiers.explain(event.endpoint, event.provider, event.header_pairs, event.body,
+                                    stored_url(event, request.environ))
     attempts = store.summaries(event.endpoint, delivery_id=event.delivery_id) if event.delivery_id else []
     owner = parts().owner_by_path or on_this_machine(request.remote_addr)  # a bin's path token makes its owner
     if explanation is not None and not (parts().show_expected and owner):

@@ -13,8 +13,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
-from ._errors import EventNotFound, ReceiverError, UsageError
-from ._event import COLUMNS, SUMMARY, Event
+from .._errors import EventNotFound, ReceiverError, UsageError
+from .._event import COLUMNS, SUMMARY, Event
 
 # Everything below follows from Event's fields: the schema, the INSERT, the table's SELECT.
 SUMMARY_COLUMNS = ["received_at" if c == "time" else c for c in SUMMARY]

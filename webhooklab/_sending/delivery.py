@@ -12,8 +12,8 @@ from email.utils import parsedate_to_datetime
 
 from werkzeug.datastructures import Headers
 
-from ._clock import RealClock
-from ._retry import SINGLE_ATTEMPT_AXIS, annotate_runs, duration, tally, time_unit
+from .clock import RealClock
+from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, duration, tally, time_unit
 
 
 @dataclass(frozen=True, slots=True)

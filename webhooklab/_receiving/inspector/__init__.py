@@ -2,7 +2,7 @@
 
 The page is static HTML, CSS and JavaScript from this package (no CDN, no
 inline script, a strict Content-Security-Policy); it reads the JSON API of
-_api.py.
+_receiving/api.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
-from .._links import frame_ancestors
+from ..links import frame_ancestors
 
 STATIC = Path(__file__).parent / "static"
 # Scripts and styles only from this server; nothing inline; nothing else at all. Shown inside

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
-from . import _redact
-from ._event import SUMMARY
-from ._version import __version__
+from .. import _redact
+from .._event import SUMMARY
+from .._version import __version__
 
 # Headers a replay or a curl command must not copy: the HTTP client sets them for the new request, and
 # X-Webhooklab (what the inspector's changes carry) must never reach an API from a captured request.

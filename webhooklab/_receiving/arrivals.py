@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from ._event import Event
+from .._event import Event
 
 BATCH = 500  # events read at a time when iterating
 

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Callable
 
-from ._event import Event
+from .._event import Event
 
 
 @dataclass

@@ -8,28 +8,20 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from . import _links
-from ._app import create_app
-from ._arrivals import Arrivals
-from ._checks import endpoint_name, got, seconds, whole
-from ._errors import ReceiverError, UsageError, WaitTimeout
-from ._handlers import Handler, Handlers
-from ._inspector import InspectorView
-from ._providers import Provider
-from ._rules import Responses, Rule
-from ._server import DEFAULT_MAX_BODY, BackgroundServer
-from ._store import EventStore
-from ._verifiers import Verifiers
-
-
-def wait_arguments(n, timeout, endpoint) -> tuple[int, float | None, str | None]:
-    """wait_for's arguments, checked, for a local receiver and a bin on a class server alike."""
-    n = whole(n, "n", "a whole number of events (0 or more)")
-    if n < 0:
-        raise UsageError(f"n cannot be negative, got {n}: it is how many events to wait for")
-    if timeout is not None:
-        timeout = seconds(timeout, "timeout", ": how long to wait, or None to wait until the events arrive")
-    return n, timeout, None if endpoint is None else endpoint_name(endpoint)
+from .._checks import endpoint_name, got, whole
+from .._errors import ReceiverError, UsageError, WaitTimeout
+from .._providers import Provider
+from . import links
+from .app import create_app
+from .arrivals import Arrivals
+from .contract import wait_arguments
+from .handlers import Handler, Handlers
+from .inspector import InspectorView
+from .remote import RemoteReceiver
+from .rules import Responses, Rule
+from .server import DEFAULT_MAX_BODY, BackgroundServer
+from .store import EventStore
+from .verifiers import Verifiers
 
 
 class Receiver(BackgroundServer):
@@ -56,7 +48,7 @@ class Receiver(BackgroundServer):
     127.0.0.1: `inspector()` links to the page where the browser can, by the
     template `link` (or WEBHOOKLAB_LINK), e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/",
     which is the default under a JupyterHub. `frame_ancestors` adds origins that
-    may embed the page (see webhooklab._links).
+    may embed the page (see webhooklab._receiving.links).
     """
 
     def __init__(
@@ -82,7 +74,7 @@ class Receiver(BackgroundServer):
             raise UsageError(f"link is a URL template such as '{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/', got {got(link)}")
         self.link = link
         frame_ancestors = tuple(frame_ancestors)
-        _links.frame_ancestors(frame_ancestors)  # a source that would break the policy is an error now, not later
+        links.frame_ancestors(frame_ancestors)  # a source that would break the policy is an error now, not later
         self.store = EventStore(db)  # opened only once every argument has been checked
         self.responses = Responses()
         self._arrived = threading.Condition()
@@ -101,10 +93,8 @@ class Receiver(BackgroundServer):
         rx = wl.Receiver.attach("http://192.168.1.20:8000/b/<token>/")   # the URL on your handout
 
         Like a new receiver it starts empty: events() and wait_for() see what arrives from now
-        on, or everything the bin holds with `history=True`. See webhooklab._remote.
+        on, or everything the bin holds with `history=True`. See webhooklab._receiving.remote.
         """
-        from ._remote import RemoteReceiver
-
         return RemoteReceiver(bin_url, history=history)
 
     def stop(self) -> None:
@@ -182,7 +172,7 @@ class Receiver(BackgroundServer):
 
     def page_url(self) -> str:
         """The page's address as the learner's browser reaches it (through a proxy on a hub or Colab)."""
-        url = _links.page_link(self.base_url, self.link)
+        url = links.page_link(self.base_url, self.link)
         host = urlsplit(url).hostname
         if host and not url.startswith(self.base_url):  # a proxy that passes its own name on, as Colab's may
             self.app.extensions["webhooklab.hosts"].add(host.lower())

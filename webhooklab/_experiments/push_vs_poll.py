@@ -18,10 +18,10 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from ._checks import got, seconds
-from ._errors import UsageError
-from ._polling import Poller, ProviderAPI
-from ._receiver import Receiver
+from .._checks import got, seconds
+from .._errors import UsageError
+from .._receiving.receiver import Receiver
+from .polling import Poller, ProviderAPI
 
 POLLS_PER_COMPRESSED_RUN = 5  # a compressed run squeezes the interval so the run sees this many polls
 

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ._checks import got, header_fields, seconds, whole
-from ._errors import UsageError
+from .._checks import got, header_fields, seconds, whole
+from .._errors import UsageError
 
 
 @dataclass

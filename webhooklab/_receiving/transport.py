@@ -23,7 +23,7 @@ from waitress.parser import HTTPRequestParser, get_header_lines, split_uri
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, WSGITask
 
-from ._version import __version__
+from .._version import __version__
 
 # waitress warns on stderr when requests queue or connections reach the limit: in a notebook that is
 # noise under every cell, and both are expected under load. Its errors still show.

@@ -15,7 +15,7 @@ import string
 import sys
 from urllib.parse import urlsplit
 
-from ._errors import UsageError
+from .._errors import UsageError
 
 ENVIRONMENT = "WEBHOOKLAB_LINK"
 HUB = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/"

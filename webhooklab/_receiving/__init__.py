@@ -1,0 +1,24 @@
+"""Receiving: capture every request, store it, check it, answer it, and show it.
+
+contract.py    what every receiver a notebook holds can do, local or a class bin
+receiver.py    Receiver: start, stop, respond, on, wait_for, events; the notebook's side of the receiver
+remote.py      a bin on a class server, attached, with the same calls
+joining.py     wl.join_class and wl.workshop_receiver: the bin, or a receiver of your own, for a folder
+arrivals.py    what wait_for returns: the events it waited for, read from the store only when used
+app.py         the Flask app: capture each request under /hooks/, store it once with its answer
+rules.py       how each endpoint answers (status, delay, failures first, body, headers)
+verifiers.py   the secret each endpoint checks signatures with; the URL a request came to goes to the scheme
+urls.py        the URL a request arrived at, as this receiver saw it (what a scheme that signs URLs needs)
+handlers.py    functions run for each verified event (rx.on), with deduplication
+store.py       SQLite, with the schema made from Event's fields; pages, batches and the pandas table
+server.py      a WSGI app in a daemon thread: start, stop, a URL; a taken port is a clear error
+transport.py   waitress, adapted: headers as sent, bodies capped, refused requests still recorded, TLS
+guard.py       the page and the API answer only the local user, and a proxy on this machine is believed
+links.py       where a browser finds a receiver's page: a laptop, a JupyterHub, Colab, or a template
+api.py         the JSON API under /api: events, inspect, replay, endpoint answers, exports
+export.py      JSON, JSON Lines, CSV and HAR files written as they are read, and one event as curl
+inspector/     the live web page at the receiver's / (static HTML, CSS and JavaScript)
+
+Providers are below this wing: it hands each scheme what it needs (the body, the
+headers, the URL the request arrived at), and no scheme reaches up into it.
+"""
