@@ -175,6 +175,18 @@ def test_send_and_verify_round_trip(serve):
     assert "whsec_cli_secret_0000000" not in good.stdout + bad.stdout
 
 
+def test_verify_hands_a_twilio_event_the_url_it_arrived_at(serve):
+    """Twilio signs the URL it requested: verify --id checks the event against the URL it reached, not none."""
+    token = wl.Twilio.new_secret()
+    process, url = serve()
+    twilio = wl.Twilio(token)
+    assert twilio.send(twilio.event("sms/incoming", body="hi"), to=f"{url}/hooks/sms?from=cli").status == 200
+    (event,) = json.loads(webhooklab("events", "--url", url, "--json").stdout)
+    good = webhooklab("verify", "twilio", "--secret", token, "--id", str(event["id"]), "--url", url)
+    assert good.returncode == 0 and "Twilio signature: valid" in good.stdout, good.stdout + good.stderr
+    assert f"{url}/hooks/sms?from=cli" in good.stdout
+
+
 def test_verify_a_body_file_with_headers(tmp_path):
     body, headers = wl.GitHub("file-secret").sign(b'{"zen": "Design for failure."}', event_type="ping")
     (tmp_path / "body.json").write_bytes(body)

@@ -229,6 +229,9 @@ def _verify(args, extra) -> int:
         provider = PROVIDERS[args.provider](args.secret)
     except ValueError as error:
         raise WebhooklabError(str(error)) from None
+    if args.id is not None:  # a scheme that signs the URL (Twilio's) is handed the one the event arrived at
+        query = record.get("query") or ""
+        provider = provider.at(f"{args.url.rstrip('/')}{record['path']}" + (f"?{query}" if query else ""))
     explanation = provider.explain(body, headers, tolerance=args.tolerance)
     print(explanation)
     return 0 if explanation.ok else 1
