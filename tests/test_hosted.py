@@ -17,7 +17,7 @@ import requests
 from lab_under_test import CHROMIUM, ROOT, jupyterlab
 
 import webhooklab as wl
-from webhooklab import _links
+from webhooklab._receiving import links as _links
 
 PREFIX = "/user/learner/"
 TOKEN = "hub-test-token-0123456789abcdef0123456789abcdef"

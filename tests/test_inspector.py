@@ -234,6 +234,6 @@ def test_an_attack_payload_runs_nothing_and_shows_as_text(irx, browser):
 
 
 def test_the_page_offers_every_registered_provider_as_a_filter():
-    page = (Path(wl.__file__).parent / "_inspector" / "static" / "index.html").read_text()
+    page = (Path(wl.__file__).parent / "_receiving" / "inspector" / "static" / "index.html").read_text()
     offered = set(re.findall(r'<option value="([a-z]+)">', page))
     assert set(PROVIDERS) <= offered, set(PROVIDERS) - offered
