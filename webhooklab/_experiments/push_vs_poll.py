@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .._checks import got, seconds
 from .._errors import UsageError
+from .._receiving.contract import AnyReceiver
 from .._receiving.receiver import Receiver
 from .polling import Poller, ProviderAPI
 
@@ -139,9 +140,9 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     return PushPollResult(pd.DataFrame(rows), latencies, notes)
 
 
-def stored_at(rx: Receiver, endpoint: str) -> dict[str, float]:
+def stored_at(rx: AnyReceiver, endpoint: str) -> dict[str, float]:
     """When the receiver stored each pushed event, by event id (Stripe's id is the delivery id)."""
-    return {e.delivery_id: e.received_at.timestamp() for e in rx.store.list(endpoint)}
+    return {e.delivery_id: e.received_at.timestamp() for e in rx.arrivals(endpoint)}
 
 
 def delays(api: ProviderAPI, ids: list[str], noticed: dict[str, float]) -> list[float]:

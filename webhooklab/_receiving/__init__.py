@@ -3,8 +3,9 @@
 contract.py    what every receiver a notebook holds can do, local or a class bin
 receiver.py    Receiver: start, stop, respond, on, wait_for, events; the notebook's side of the receiver
 remote.py      a bin on a class server, attached, with the same calls
+watch.py       tells a bin's listeners of new arrivals: one thread asks, after pauses that grow
 joining.py     wl.join_class and wl.workshop_receiver: the bin, or a receiver of your own, for a folder
-arrivals.py    what wait_for returns: the events it waited for, read from the store only when used
+arrivals.py    what wait_for and arrivals return: the events, read from the store or the bin only when used
 app.py         the Flask app: capture each request under /hooks/, store it once with its answer
 rules.py       how each endpoint answers (status, delay, failures first, body, headers)
 verifiers.py   the secret each endpoint checks signatures with; the URL a request came to goes to the scheme

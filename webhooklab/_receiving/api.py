@@ -62,7 +62,9 @@ def list_events():
     `next` holds the cursor of the following page: {"after": id} going
     forward (there even when has_more is false, to ask again later), or
     {"before": id} going back (None at the oldest). Filters: endpoint,
-    provider, event_type, verified, q (text in the body), ids.
+    provider, event_type, verified, q (text in the body), ids, and since
+    (ids above it only: unlike the cursor `after`, `total` counts by it, so
+    `since=S&newest=1&limit=1` is how many arrived after S, and the newest).
     """
     after = query_int(request.args.get("after", "0"), "after")
     before = query_int(request.args["before"], "before") if request.args.get("before") else None
@@ -204,7 +206,7 @@ def problem(status: int, error: str, arrived: str, hint: str | None = None) -> t
 
 
 def filters(args) -> dict:
-    """The list filters a query string carries: endpoint, provider, event_type, verified, q, ids."""
+    """The list filters a query string carries: endpoint, provider, event_type, verified, q, ids, since."""
     chosen = {key: args[key] for key in ("endpoint", "provider", "event_type") if args.get(key)}
     verified = args.get("verified")
     if verified:
@@ -216,6 +218,8 @@ def filters(args) -> dict:
         if len(ids) > MAX_IDS:
             raise UsageError(f"ids can name at most {MAX_IDS} events at once, got {len(ids)}")
         chosen["ids"] = ids
+    if args.get("since"):
+        chosen["since"] = query_int(args["since"], "since")
     return chosen
 
 

@@ -1,27 +1,41 @@
-"""What wait_for() returns: the events it waited for, read from the store only as they are used."""
+"""What wait_for() returns: the events it waited for, read only as they are used, from a store or a bin."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Protocol
 
 from .._event import Event
 
 BATCH = 500  # events read at a time when iterating
 
 
-class Arrivals(Sequence):
-    """The matching events stored when wait_for() returned, oldest first, read from SQLite on demand.
+class Reader(Protocol):
+    """Where an Arrivals reads its events: a receiver's EventStore, or a class bin's JSON API (remote.BinReader).
 
-    It behaves like the list it stands for: `len(arrived)` was counted by
-    SQLite, `arrived[-1]` reads one event, `first, second = arrived` and `for
-    event in arrived` read them 500 at a time, `arrived[-5:]` reads five. So
-    waiting costs the same with a hundred thousand events stored as with
-    one. `last_id` is a cursor: `rx.events(since=arrived.last_id)` is
-    everything that came after.
+    The matching events oldest first: those of `endpoint` (all, if None) with an id above `after`
+    and below `before`, `offset` of them skipped, then at most `limit` (all, if None); with
+    `newest`, the last `limit` instead of the first, still oldest first.
     """
 
-    def __init__(self, store, endpoint: str | None, count: int, last_id: int):
-        self._store, self.endpoint, self._count, self.last_id = store, endpoint, count, last_id
+    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, newest: bool = False,
+             offset: int = 0, before: int | None = None) -> list[Event]: ...  # fmt: skip
+
+
+class Arrivals(Sequence):
+    """The matching events stored when wait_for() returned, oldest first, read on demand.
+
+    It behaves like the list it stands for: `len(arrived)` was counted where
+    the events are stored, `arrived[-1]` reads one event, `first, second =
+    arrived` and `for event in arrived` read them 500 at a time, `arrived[-5:]`
+    reads five. So waiting costs the same with a hundred thousand events
+    stored as with one, on this machine (SQLite) or in a bin on a class server
+    (its JSON API). `last_id` is a cursor: `rx.events(since=arrived.last_id)`
+    is everything that came after.
+    """
+
+    def __init__(self, reader: Reader, endpoint: str | None, count: int, last_id: int):
+        self._reader, self.endpoint, self._count, self.last_id = reader, endpoint, count, last_id
 
     def __len__(self) -> int:
         return self._count
@@ -44,7 +58,7 @@ class Arrivals(Sequence):
 
     def __iter__(self) -> Iterator[Event]:
         after = 0
-        while batch := self._store.list(self.endpoint, after=after, limit=BATCH, before=self.last_id + 1):
+        while batch := self._reader.list(self.endpoint, after=after, limit=BATCH, before=self.last_id + 1):
             yield from batch
             after = batch[-1].id
 
@@ -57,10 +71,10 @@ class Arrivals(Sequence):
         if count <= 0:
             return []
         if start >= self._count - start - count:  # nearer the newest end: count back from there
-            found = self._store.list(self.endpoint, limit=count, newest=True, offset=self._count - start - count,
+            found = self._reader.list(self.endpoint, limit=count, newest=True, offset=self._count - start - count,
                                      before=self.last_id + 1)  # fmt: skip
         else:
-            found = self._store.list(self.endpoint, limit=count, offset=start, before=self.last_id + 1)
+            found = self._reader.list(self.endpoint, limit=count, offset=start, before=self.last_id + 1)
         return found
 
     def __repr__(self) -> str:

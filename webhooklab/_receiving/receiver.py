@@ -10,11 +10,12 @@ from urllib.parse import quote, urlsplit
 
 from .._checks import endpoint_name, got, whole
 from .._errors import ReceiverError, UsageError, WaitTimeout
+from .._event import Event
 from .._providers import Provider
 from . import links
 from .app import create_app
 from .arrivals import Arrivals
-from .contract import wait_arguments
+from .contract import AnyReceiver, wait_arguments
 from .handlers import Handler, Handlers
 from .inspector import InspectorView
 from .remote import RemoteReceiver
@@ -24,7 +25,7 @@ from .store import EventStore
 from .verifiers import Verifiers
 
 
-class Receiver(BackgroundServer):
+class Receiver(BackgroundServer, AnyReceiver):
     """A webhook receiver running in a background thread of this process.
 
     >>> rx = Receiver().start()            # 127.0.0.1 and a free port
@@ -49,7 +50,12 @@ class Receiver(BackgroundServer):
     template `link` (or WEBHOOKLAB_LINK), e.g. "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/",
     which is the default under a JupyterHub. `frame_ancestors` adds origins that
     may embed the page (see webhooklab._receiving.links).
+
+    It keeps the receiver contract (webhooklab._receiving.contract.AnyReceiver), as a bin on a
+    class server does, so the widgets and the exercise checks take either.
     """
+
+    runs_handlers = True  # rx.on's functions run here, in the kernel
 
     def __init__(
         self,
@@ -87,13 +93,15 @@ class Receiver(BackgroundServer):
         )  # fmt: skip
 
     @classmethod
-    def attach(cls, bin_url: str, *, history: bool = False):
+    def attach(cls, bin_url: str, *, history: bool = False) -> RemoteReceiver:
         """Your bin on a class server, with the calls you know: url, events, event, wait_for, respond.
 
         rx = wl.Receiver.attach("http://192.168.1.20:8000/b/<token>/")   # the URL on your handout
 
         Like a new receiver it starts empty: events() and wait_for() see what arrives from now
-        on, or everything the bin holds with `history=True`. See webhooklab._receiving.remote.
+        on, or everything the bin holds with `history=True`. It keeps the same contract as a
+        receiver of your own (the widgets and the exercise checks take it), but runs no
+        handlers: rx.on needs a receiver in your kernel. See webhooklab._receiving.remote.
         """
         return RemoteReceiver(bin_url, history=history)
 
@@ -163,7 +171,7 @@ class Receiver(BackgroundServer):
 
         return register
 
-    def inspector(self, *, height: int = 600):
+    def inspector(self, *, height: int = 600) -> InspectorView:
         """The web inspector of this receiver: a link, and the live page embedded in the notebook.
 
         The link is where the learner's browser reaches the page: see `link` in the class's docstring.
@@ -240,9 +248,18 @@ class Receiver(BackgroundServer):
         largest = 2**63 - 1  # SQLite's integers
         return self.store.frame(endpoint, since=max(min(since, largest), 0), limit=None if limit is None else min(limit, largest))
 
-    def event(self, event_id: int = -1):
+    def event(self, event_id: int = -1) -> Event:
         """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
         return self.store.get(event_id)
+
+    def arrivals(self, endpoint: str | None = None) -> Arrivals:
+        """Every event stored now (at one endpoint, if given), oldest first, without waiting: as wait_for returns them.
+
+        len(rx.arrivals("shop"))           # how many, counted by SQLite
+        rx.arrivals()[-10:]                # the newest ten, and nothing else read
+        """
+        endpoint = None if endpoint is None else endpoint_name(endpoint)
+        return Arrivals(self.store, endpoint, *self.store.span(endpoint))
 
     def clear(self) -> None:
         """Forget every captured event (ids are not reused)."""
@@ -253,6 +270,7 @@ class Receiver(BackgroundServer):
         self._listeners.append(callback)
 
     def unlisten(self, callback) -> None:
+        """Stop calling `callback`; one that was never given is ignored."""
         if callback in self._listeners:
             self._listeners.remove(callback)
 

@@ -4,8 +4,12 @@
     rx.url("shop"); rx.wait_for(1); rx.events(); rx.event(-1); rx.respond("shop", status=500)
 
 Every call is a request to the bin's JSON API (webhooklab._receiving.api), so the table and the
-events are the same as a local receiver's. The token in the bin URL is the learner's
-key to the bin: reprs and errors show its host and the token's last four characters only.
+events are the same as a local receiver's, and it keeps the same contract (contract.AnyReceiver):
+wait_for and arrivals give an Arrivals that reads the bin a page at a time (BinReader), and
+listen() has one daemon thread ask the bin, one request at a time, after pauses that grow while
+nothing arrives (watch.py), so the widgets follow a bin as they follow a local receiver. Only
+rx.on cannot work: the class server runs no code from a notebook. The token in the bin URL is the
+learner's key to the bin: reprs and errors show its host and the token's last four characters only.
 
 `wl.join_class(url)` (joining.py) records the bin for this folder's notebooks.
 """
@@ -18,32 +22,40 @@ import re
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Self
 from urllib.parse import quote, urlsplit
 
 from .. import _redact
 from .._checks import endpoint_name, got, seconds, whole
 from .._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
 from .._event import Event
-from .contract import wait_arguments
+from .arrivals import Arrivals
+from .contract import AnyReceiver, wait_arguments
 from .guard import HEADER
 from .inspector import InspectorView
 from .rules import Rule
+from .watch import Watcher
 
 REQUEST_TIMEOUT = 10.0  # seconds for one answer from the class server
 FIRST_PAUSE, MAX_PAUSE = 0.01, 0.2  # wait_for asks again after a pause that doubles up to MAX_PAUSE
 IDS_PER_REQUEST = 200  # events fetched whole in one request (a URL stays short)
 PAGE = 1000  # summaries a request asks for: the most the bin's API gives at once
+LARGEST = 2**63 - 1  # the largest id SQLite, and so the bin's API, can hold
 BIN_PATH = re.compile(r"^(?P<prefix>.*?)/b/(?P<token>[^/]+)")
 UNKNOWN_BIN = "this bin does not exist on the class server: check the URL on your handout"
 
 
-class RemoteReceiver:
+class RemoteReceiver(AnyReceiver):
     """A bin on a class server, attached: url(), events(), event(), wait_for(), respond(), inspector().
 
-    It starts empty, as a new local Receiver does: events() and wait_for() count the events that
-    arrive after attaching (`history=True` shows everything the bin holds); event(id) finds any.
-    The class server is the instructor's: start() and stop() change nothing.
+    It starts empty, as a new local Receiver does: events(), arrivals() and wait_for() count the
+    events that arrive after attaching (`history=True` shows everything the bin holds); event(id)
+    finds any. The class server is the instructor's: start() and stop() change nothing. It keeps
+    the receiver contract (contract.AnyReceiver), so the widgets and the exercise checks take it;
+    handlers (rx.on) need a receiver in your kernel.
     """
+
+    runs_handlers = False  # the class server runs no code from a notebook
 
     def __init__(self, bin_url: str, *, history: bool = False, timeout: float = REQUEST_TIMEOUT):
         if not isinstance(bin_url, str):
@@ -62,13 +74,15 @@ class RemoteReceiver:
         self.server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
         self.base_url = f"{self.server}{found['prefix']}/b/{self._token}"
         self.shown = f"{self.server}{found['prefix']}/b/{_redact.mask(self._token, kinded=False)}/"  # what messages show
+        self._reader = BinReader(self)
+        self._watcher = Watcher(self._newest)
         self._since = 0 if history else self._newest()  # also checks that the bin exists
 
     # -- the lifecycle of a local receiver, which here is the instructor's ------------------
 
     running = True
 
-    def start(self) -> RemoteReceiver:
+    def start(self) -> Self:
         """Nothing to start: the class server is running already. Returns self, as Receiver.start() does."""
         return self
 
@@ -77,7 +91,7 @@ class RemoteReceiver:
 
     close = stop
 
-    def __enter__(self) -> RemoteReceiver:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -90,7 +104,8 @@ class RemoteReceiver:
         return f"{self.base_url}/hooks/{quote(endpoint_name(endpoint), safe='')}"
 
     def respond(self, endpoint: str, status: int = 200, *, delay: float = 0.0, fail_first: int = 0,
-                body=None, headers=None) -> None:  # fmt: skip
+                body: str | bytes | dict | list | None = None,
+                headers: dict[str, str] | None = None) -> None:  # fmt: skip
         """Choose how `endpoint` of your bin answers from now on: a status, a slow reply, or N failures first.
 
         As Receiver.respond; a bin on a class server answers with its own small JSON body, so
@@ -106,26 +121,27 @@ class RemoteReceiver:
         self._call("PUT", f"api/endpoints/{quote(endpoint, safe='')}",
                    json={"status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first})  # fmt: skip
 
-    def wait_for(self, n: int = 1, *, timeout: float | None = 5.0, endpoint: str | None = None) -> list[Event]:
+    def wait_for(self, n: int = 1, *, timeout: float | None = 5.0, endpoint: str | None = None) -> Arrivals:
         """Block until at least `n` events have arrived (at one endpoint, if given) and return them.
 
-        It asks the bin again after a short pause that grows to 0.2 s, so waiting stays cheap for the
-        class server. `timeout` is seconds before a WaitTimeout; None waits until they arrive.
+        As a local receiver's: an Arrivals of every matching event since attaching, oldest first,
+        read from the bin only as you use it (`arrived[-1]` is one event, a for loop reads 500 at a
+        time). Waiting asks the bin for a count, one request, again after a short pause that grows
+        to 0.2 s, so it stays cheap for the class server. `timeout` is seconds before a WaitTimeout;
+        None waits until they arrive.
         """
         n, timeout, endpoint = wait_arguments(n, timeout, endpoint)  # the same checks as a local receiver's
         deadline = None if timeout is None else time.monotonic() + timeout
-        ids, cursor, pause = [], self._since, FIRST_PAUSE
+        pause = FIRST_PAUSE
         while True:
-            rows = self._summaries(endpoint, after=cursor)
-            ids += [row["id"] for row in rows]
-            cursor = ids[-1] if ids else cursor
-            if len(ids) >= n:
-                return self._events(ids)
+            count, last = self._span(endpoint)
+            if count >= n:
+                return Arrivals(self._reader, endpoint, count, last)
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 where = f" at {self._shown_url(endpoint)}" if endpoint else ""
                 raise WaitTimeout(
-                    f"waited {timeout:g} s for {n} event(s){where}, but {len(ids)} arrived. Is the sender pointed "
+                    f"waited {timeout:g} s for {n} event(s){where}, but {count} arrived. Is the sender pointed "
                     f"at {self._shown_url(endpoint) if endpoint else self.shown + 'hooks/<endpoint>'}?"
                 )
             time.sleep(pause if remaining is None else min(pause, remaining))
@@ -134,15 +150,27 @@ class RemoteReceiver:
     def events(self, endpoint: str | None = None, *, since: int = 0, limit: int | None = None):
         """A pandas DataFrame, one row per captured request, indexed by event id: as a local receiver's.
 
-        `since` shows only events after that id; `limit` only the newest that many.
+        `since` shows only events after that id; `limit` only the newest that many (read alone, so a
+        table of the newest ten costs one request however many the bin holds).
         """
         from .store import to_frame
 
         since = whole(since, "since", "an event id: only events after it are shown (0 shows all)")
         if limit is not None and whole(limit, "limit", "a whole number of events, or None for all") < 0:
             raise UsageError(f"limit cannot be negative, got {limit}: it is how many of the newest events to show")
-        rows = self._summaries(None if endpoint is None else endpoint_name(endpoint), after=max(since, self._since))
-        return to_frame(rows if limit is None else rows[len(rows) - limit :] if limit else [])
+        endpoint = None if endpoint is None else endpoint_name(endpoint)
+        after = min(max(since, self._since), LARGEST)
+        if limit is None:
+            return to_frame(self._pages(endpoint, after=after))
+        return to_frame(self._pages(endpoint, after=after, limit=limit, newest=True)[::-1])
+
+    def arrivals(self, endpoint: str | None = None) -> Arrivals:
+        """Every event that arrived since attaching (at one endpoint, if given), oldest first, without waiting.
+
+        As a local receiver's: `len(rx.arrivals())` is one request, `rx.arrivals()[-10:]` reads ten.
+        """
+        endpoint = None if endpoint is None else endpoint_name(endpoint)
+        return Arrivals(self._reader, endpoint, *self._span(endpoint))
 
     def event(self, event_id: int = -1) -> Event:
         """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
@@ -168,6 +196,19 @@ class RemoteReceiver:
         """Start afresh: events() and wait_for() show only what arrives from now on (the bin keeps the rest)."""
         self._since = self._newest()
 
+    def listen(self, callback) -> None:
+        """Call `callback()` from a background thread when events have arrived at your bin (keep it quick).
+
+        One daemon thread asks the bin for its newest event, one request at a time, again after a
+        pause of 0.25 s that doubles to 2 s while nothing arrives; one call may stand for several
+        events. The thread ends when the last callback is unlistened (see watch.py).
+        """
+        self._watcher.add(callback)
+
+    def unlisten(self, callback) -> None:
+        """Stop calling `callback`; one that was never given is ignored. The last one gone ends the watching."""
+        self._watcher.remove(callback)
+
     def inspector(self, *, height: int = 600) -> InspectorView:
         """Your bin's page on the class server: a link, and the live page embedded in the notebook."""
         return BinPage(self.page_url(), height, self.shown)
@@ -181,7 +222,8 @@ class RemoteReceiver:
         """Handlers run in your notebook's receiver only: a bin on a class server has none."""
         return []
 
-    def on(self, *args, **kwargs):
+    def on(self, event_type: str = "*", *, endpoint: str | None = None, dedupe: bool = False, background: bool = False):
+        """Handlers run only in a receiver in your kernel: on a bin this raises a ReceiverError that says so."""
         raise ReceiverError(
             "rx.on runs your function in the receiver's own process, and this bin runs on the class "
             "server, which cannot run code from your notebook. For this notebook, start a receiver on "
@@ -197,15 +239,30 @@ class RemoteReceiver:
         rows = self._call("GET", "api/events", params={"newest": 1, "limit": 1})["events"]
         return rows[0]["id"] if rows else 0
 
-    def _summaries(self, endpoint: str | None, *, after: int) -> list[dict]:
-        """Every summary after `after`, oldest first, a page of the bin's API at a time."""
-        rows, params = [], {"after": after, "limit": PAGE, **({"endpoint": endpoint} if endpoint is not None else {})}
-        while True:
+    def _span(self, endpoint: str | None) -> tuple[int, int]:
+        """(how many events arrived since attaching, the newest one's id or 0), in one request."""
+        params = {"since": self._since, "newest": 1, "limit": 1}
+        page = self._call("GET", "api/events", params=params if endpoint is None else {**params, "endpoint": endpoint})
+        return page["total"], page["events"][0]["id"] if page["events"] else 0
+
+    def _pages(self, endpoint: str | None, *, after: int, before: int | None = None, limit: int | None = None,
+               newest: bool = False, offset: int = 0) -> list[dict]:  # fmt: skip
+        """Summaries with ids between `after` and `before`, `offset` skipped, at most `limit`, a page at a time.
+
+        Oldest first, or newest first with `newest`: the API's own order and cursors.
+        """
+        params = {"after": after, "newest": int(newest), "offset": offset,
+                  **({"endpoint": endpoint} if endpoint is not None else {}),
+                  **({"before": before} if before is not None else {})}  # fmt: skip
+        rows = []
+        while limit is None or len(rows) < limit:
+            params["limit"] = PAGE if limit is None else min(PAGE, limit - len(rows))
             page = self._call("GET", "api/events", params=params)
             rows += page["events"]
             if not page.get("has_more"):
-                return rows
-            params["after"] = page["next"]["after"]
+                break
+            params.update(page["next"], offset=0)
+        return rows
 
     def _events(self, ids: list[int]) -> list[Event]:
         """The full events with these ids, oldest first, a few hundred to a request."""
@@ -257,6 +314,23 @@ class RemoteReceiver:
         except ValueError:
             raise ReceiverError(f"{shown} answered {reply.status_code} but not with JSON: is this the bin URL "
                                 f"of a webhooklab class server? It said: {_said(reply)}") from None  # fmt: skip
+
+
+class BinReader:
+    """A bin's events through its JSON API, read as an Arrivals reads a store (arrivals.Reader).
+
+    Only the events that arrived since the receiver attached (or was cleared): a page of summaries
+    for the ids, then the whole events a few hundred to a request.
+    """
+
+    def __init__(self, rx: RemoteReceiver):
+        self._rx = rx
+
+    def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, newest: bool = False,
+             offset: int = 0, before: int | None = None) -> list[Event]:  # fmt: skip
+        rows = self._rx._pages(endpoint, after=max(after, self._rx._since), before=before, limit=limit, newest=newest,
+                               offset=offset)  # fmt: skip
+        return self._rx._events(sorted(row["id"] for row in rows))
 
 
 @dataclass(frozen=True)

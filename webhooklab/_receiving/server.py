@@ -10,6 +10,7 @@ import errno
 import socket
 import ssl
 import threading
+from typing import Self
 
 from .._checks import got, whole
 from .._errors import ReceiverError, UsageError
@@ -61,7 +62,7 @@ class BackgroundServer:
         self._server: HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self):
+    def start(self) -> Self:
         """Start serving and return self, so `Receiver().start()` reads well."""
         if self.running:
             raise ReceiverError(f"this {self.kind} is already running at {self.base_url}; call stop() first")

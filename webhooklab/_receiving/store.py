@@ -176,7 +176,7 @@ class EventStore:
         """The table's columns only, without loading any body; `newest` takes the last `limit`, newest first.
 
         Filters: provider, event_type, verified (True, False, or "unchecked"), search (bytes in the body),
-        before (ids below it only).
+        before (ids below it only), since (ids above it only).
         """
         rows = self._select(SUMMARY_SELECT, endpoint, after, limit, newest=newest, **filters)
         return [{**row, "verified": _flag(row["verified"])} for row in map(dict, rows)]
@@ -275,7 +275,8 @@ def to_frame(rows: list):
 
 def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None, event_type: str | None = None,
            delivery_id: str | None = None, verified: bool | str | None = None, search: str | None = None,
-           ids=None, before: int | None = None) -> tuple[str, list]:  # fmt: skip
+           ids=None, before: int | None = None, since: int = 0) -> tuple[str, list]:  # fmt: skip
+    after = max(after, since)  # since is a filter, after a cursor: both keep the ids above them
     clauses, params = (["id > ?"], [after]) if after else ([], [])  # none at all: SQLite counts a table at once
     if before is not None:
         clauses.append("id < ?")

@@ -5,6 +5,11 @@ returns True or False, so tests can grade the solutions. Each check_* is
 decorated with @guarded, which keeps that promise whatever the kernel holds
 (a stopped receiver, None, a wrong type, a learner function that raises).
 
+A check that takes the learner's receiver uses only the receiver contract
+(webhooklab._receiving.contract.AnyReceiver), so a receiver on this machine and a
+bin on a class server both work; one that needs the learner's handler (rx.on) says,
+as a ✗, that handlers run only in a receiver in the kernel, and how to start one.
+
     from webhooklab.exercises import ch01
     ch01.check_order_sent(rx)
 """
@@ -14,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .._receiving.receiver import Receiver
+from .._receiving.contract import AnyReceiver
 
 
 def passed(message: str) -> bool:
@@ -54,13 +59,14 @@ def unanswered(answers, name: str, keys, *, maps: str, entry: str = "answer", ke
     return f"{name} has no {entry} for {missing[0]!r}{more}. Keep the {keep} exactly as given."
 
 
-def guarded(*, receiver: str | None = None, sends: bool = False):
+def guarded(*, receiver: str | None = None, sends: bool = False, handlers: bool = False):
     """Make a check keep its promise: whatever it is given, it prints ✓ or ✗ and returns True or False, never raises.
 
-    `receiver` names the check's parameter that holds the learner's Receiver: it is checked before the check
-    runs (None, something else, or, when the check `sends` to it, stopped), so the hint says what to do
-    instead of showing a traceback. Anything else the check raises, on an argument it did not expect or on a
-    kernel whose state changed, is printed as a ✗ with the error and a way back.
+    `receiver` names the check's parameter that holds the learner's receiver: it is checked before the check
+    runs (None, something else, or, when the check `sends` to it, stopped; when it needs the learner's
+    `handlers`, one that runs none, a bin on a class server), so the hint says what to do instead of showing
+    a traceback. Anything else the check raises, on an argument it did not expect or on a kernel whose state
+    changed, is printed as a ✗ with the error and a way back.
     """
 
     def decorate(check):
@@ -75,7 +81,7 @@ def guarded(*, receiver: str | None = None, sends: bool = False):
                 return failed(f"this check is {call}, but it was called with other arguments ({error}). "
                               "Run the cell as the notebook wrote it.")  # fmt: skip
             if receiver is not None:
-                problem = receiver_problem(arguments.get(receiver), receiver, running=sends)
+                problem = receiver_problem(arguments.get(receiver), receiver, running=sends, handlers=handlers)
                 if problem:
                     return failed(problem)
             result, error = attempt(check, *args, **kwargs)
@@ -95,15 +101,25 @@ def guarded(*, receiver: str | None = None, sends: bool = False):
     return decorate
 
 
-def receiver_problem(rx, name: str = "rx", *, running: bool = True) -> str | None:
-    """What keeps `rx` from being used by a check (None, not a Receiver, stopped when `running`), or None."""
+def receiver_problem(rx, name: str = "rx", *, running: bool = True, handlers: bool = False) -> str | None:
+    """What keeps `rx` from being used by a check, or None.
+
+    None or not a receiver; stopped, when the check is `running` something to it; a receiver that runs
+    no handlers (a bin on a class server), when the check needs the learner's `handlers`.
+    """
     if rx is None:
         return (f"`{name}` is None, not a receiver: run the notebook's first cells ({name} = wl.Receiver().start()), "
                 "then this cell.")  # fmt: skip
-    if not isinstance(rx, Receiver):
+    if not isinstance(rx, AnyReceiver):
         return (f"`{name}` should be the notebook's receiver, but it is a {type(rx).__name__}. Run the notebook's "
                 f"first cells ({name} = wl.Receiver().start()), then this cell.")  # fmt: skip
     if running and not rx.running:
         return (f"the check could not deliver to the receiver `{name}`: it is stopped. "
                 f"Run {name}.start() and this cell again.")  # fmt: skip
+    if handlers and not rx.runs_handlers:
+        return (f"this check sends an event to `{name}` and looks at what your handler did with it, but `{name}` is "
+                "your bin on the class server, and handlers (@rx.on) run only in a receiver in your own kernel: the "
+                "class server runs no code from your notebook. For this exercise start one on your machine, "
+                f"{name} = wl.Receiver().start(), run the cell that registers your handler again, "
+                "then this cell.")  # fmt: skip
     return None

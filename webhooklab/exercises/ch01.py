@@ -9,7 +9,7 @@ from . import check, failed, guarded
 @guarded(receiver="rx")
 def check_order_sent(rx) -> bool:
     """The learner POSTed {"order": 1001} as JSON to rx.url("orders")."""
-    orders = rx.store.list("orders")
+    orders = rx.arrivals("orders")
     if not orders:
         return failed("no request has reached the endpoint 'orders' yet. POST to rx.url('orders').")
     last = orders[-1]
@@ -25,10 +25,11 @@ def check_order_sent(rx) -> bool:
 @guarded(receiver="rx")
 def check_event_name(rx, answer) -> bool:
     """The learner read GitHub's event name from the newest captured GitHub request's headers."""
-    github = [e for e in rx.store.list() if e.provider == "github"]
-    if not github:
+    table = rx.events()  # the table's columns only: no body is read
+    github = table.index[table["provider"] == "github"]
+    if github.empty:
         return failed("no GitHub request has been captured yet: run the cells of section 3 first.")
-    expected = github[-1].header("X-GitHub-Event")
+    expected = rx.event(github[-1]).header("X-GitHub-Event")
     if answer is None:
         return failed("set `event_name` to the value of the X-GitHub-Event header of rx.event(-1).")
     return check(
@@ -39,7 +40,7 @@ def check_event_name(rx, answer) -> bool:
     )
 
 
-@guarded(receiver="rx", sends=True)
+@guarded(receiver="rx", sends=True, handlers=True)
 def check_handler_acts(rx, paid_orders) -> bool:
     """The learner's handler appended the order id from each payment_intent.succeeded to paid_orders."""
 

@@ -16,7 +16,7 @@ def _not_written(name: str, error: str) -> bool | None:
     return None
 
 
-@guarded(receiver="rx", sends=True)
+@guarded(receiver="rx", sends=True, handlers=True)
 def check_refund_handler(rx, orders, stripe) -> bool:
     """A signed charge.refunded for order 1001, sent to rx.url("stripe"), marks that order 'refunded'."""
     try:

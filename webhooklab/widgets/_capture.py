@@ -1,4 +1,8 @@
-"""The widgets of what arrives: the live table, the send panel and the signature explainer."""
+"""The widgets of what arrives: the live table, the send panel and the signature explainer.
+
+Each takes any receiver a notebook holds, one on this machine or a bin on a class server, and uses
+only the receiver contract (webhooklab._receiving.contract.AnyReceiver).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import ipywidgets as widgets
 from .._checks import overrides
 from .._errors import ReceiverError
 from .._providers import PROVIDERS
-from .._receiving.receiver import Receiver
+from .._receiving.contract import AnyReceiver
 from .._sending.delivery import post
 
 WRAP = "max-width: 100%; overflow-x: auto; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere"  # digests wrap
@@ -20,25 +24,29 @@ CHOICES = 200  # the newest events the explainer offers to explain
 
 
 class LiveTable(widgets.VBox):
-    """The receiver's events as a table that updates itself as requests arrive."""
+    """The receiver's events as a table that updates itself as requests arrive (rx.listen tells it when)."""
 
     COLUMNS = ["time", "endpoint", "method", "provider", "event_type", "status", "verified", "duplicate_of", "preview"]
 
-    def __init__(self, rx: Receiver, *, endpoint: str | None = None, rows: int = 10):
+    def __init__(self, rx: AnyReceiver, *, endpoint: str | None = None, rows: int = 10):
         self.rx, self.endpoint, self.rows = rx, endpoint, rows
         self.title = widgets.HTML()
         self.table = widgets.HTML()
         super().__init__([self.title, self.table])
         self._changed = threading.Event()
         self._closed = threading.Event()
-        self.refresh()
-        rx.listen(self._changed.set)
+        rx.listen(self._changed.set)  # first: whatever arrives while the table is drawn is drawn again
+        try:
+            self.refresh()
+        except BaseException:
+            rx.unlisten(self._changed.set)
+            raise
         self._redraw = reported(self.title, lambda: self.refresh(), doing="Updating the table", rx=rx)
         threading.Thread(target=self._follow, name="webhooklab-live-table", daemon=True).start()
 
     def refresh(self) -> None:
         events = self.rx.events(self.endpoint, limit=self.rows)  # only what is shown, however many are stored
-        total = self.rx.store.count(self.endpoint)
+        total = len(self.rx.arrivals(self.endpoint))  # counted where the events are: nothing is read
         if events.empty:
             self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
         else:
@@ -66,7 +74,7 @@ class LiveTable(widgets.VBox):
 class SendPanel(widgets.VBox):
     """Send a signed event from a simulated provider to a receiver, optionally broken on purpose."""
 
-    def __init__(self, rx: Receiver, *, endpoint: str = "panel"):
+    def __init__(self, rx: AnyReceiver, *, endpoint: str = "panel"):
         self.rx, self.endpoint = rx, endpoint
         self.secrets = {name: cls.new_secret() for name, cls in PROVIDERS.items()}
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Provider")
@@ -120,7 +128,7 @@ class SendPanel(widgets.VBox):
 class SignatureExplainer(widgets.VBox):
     """Pick a captured event and a secret; see every step of verifying it."""
 
-    def __init__(self, rx: Receiver, *, secret: str = ""):
+    def __init__(self, rx: AnyReceiver, *, secret: str = ""):
         self.rx = rx
         self.event = widgets.Dropdown(description="Event", layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="0"))
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Scheme")
@@ -137,7 +145,7 @@ class SignatureExplainer(widgets.VBox):
 
     def load(self) -> None:
         """The newest captured events, newest first, as choices that tell similar events apart."""
-        events = self.rx.store.list(limit=CHOICES, newest=True)[::-1]
+        events = self.rx.arrivals()[-CHOICES:][::-1]
         self.event.options = [(event_choice(e), e.id) for e in events]
         self.event.value = events[0].id if events else None
         self.explain()
