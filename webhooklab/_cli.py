@@ -309,5 +309,16 @@ def _lab(args, extra) -> int:
         command.append(f"--LabApp.default_url=/lab/tree/{first.name}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and classroom machines often run as root
-    # Become JupyterLab, so Ctrl-C and signals reach it directly and it shuts down its own way.
-    os.execv(sys.executable, [*command, *extra])
+    if os.name == "posix" and hasattr(os, "execv"):
+        # Become JupyterLab, so Ctrl-C and signals reach it directly and it shuts down its own way.
+        os.execv(sys.executable, [*command, *extra])
+    # Windows has no exec that keeps the console: run JupyterLab as a child, which the console's Ctrl-C reaches
+    # too (it asks whether to shut down, its own way), and wait for it.
+    import subprocess
+
+    process = subprocess.Popen([*command, *extra])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
