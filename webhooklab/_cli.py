@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--file", help="a body file; or an event exported from /api/events/<id> as JSON")
     verify.add_argument("--url", default=DEFAULT_URL, help="the receiver holding --id (default: %(default)s)")
     verify.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="with a body --file")
-    verify.add_argument("--tolerance", type=float, default=300, help="seconds a timestamp may be old (default: 300)")
+    verify.add_argument("--tolerance", type=float, help="seconds a timestamp may be old (default: the provider's "
+                        "window: 300 for Stripe, Slack and Standard Webhooks)")  # fmt: skip
     verify.set_defaults(command="verify", run=_verify)
 
     events = commands.add_parser("events", help="print the events a receiver captured")
@@ -229,7 +230,8 @@ def _verify(args, extra) -> int:
         provider = PROVIDERS[args.provider](args.secret)
     except ValueError as error:
         raise WebhooklabError(str(error)) from None
-    explanation = provider.explain(body, headers, tolerance=args.tolerance)
+    window = {} if args.tolerance is None else {"tolerance": args.tolerance}  # the provider's own window by default
+    explanation = provider.explain(body, headers, **window)
     print(explanation)
     return 0 if explanation.ok else 1
 

@@ -1,4 +1,4 @@
-"""What a provider's calls accept: the body and headers to verify, the secrets, the options of sign.
+"""What a provider's calls accept: the body and headers to verify, the tolerance, the options of sign and send.
 
 Each check returns the value as the scheme uses it, or raises a UsageError (a
 UsageTypeError for a value of the wrong kind) that says what was expected.
@@ -16,8 +16,27 @@ from .explain import _clip
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
 
 
+class Window:
+    """The default of `tolerance`: the provider's own `window`, the seconds its scheme says a signature is good for."""
+
+    def __repr__(self) -> str:
+        return "<the provider's window>"
+
+
+WINDOW = Window()
+
+
 def tolerance_for(provider, tolerance) -> float | None:
-    """The tolerance to check a timestamp with, in seconds; None skips the check."""
+    """The tolerance to check a timestamp with: as given, or the provider's declared window by default.
+
+    A provider that signs a timestamp but declares no window gets DEFAULT_TOLERANCE; None skips the check.
+    """
+    if tolerance is WINDOW:
+        window = getattr(provider, "window", None)
+        if window is None:
+            return float(DEFAULT_TOLERANCE)
+        return seconds(window, f"{type(provider).__name__}.window", ": the seconds a signed timestamp is good for",
+                       infinite=True)  # fmt: skip
     if tolerance is None:
         return None
     return seconds(tolerance, "tolerance", ": None skips the check", infinite=True)

@@ -25,7 +25,8 @@ from .._event import parse_json
 from .._sending.delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from .._sending.retry import RetryPolicy
 from .arguments import (
-    DEFAULT_TOLERANCE,
+    DEFAULT_TOLERANCE,  # noqa: F401 (defined here before: code that reads it here still finds it)
+    WINDOW,
     body_bytes,
     lower_headers,
     secrets_given,
@@ -82,7 +83,9 @@ class Provider:
     signs: str = "the body"  # what a signature covers: any of it changed after signing breaks the signature
     # What the schemes table (schemes.py) says of the scheme; a provider states its own.
     algorithm: str = "HMAC-SHA256"  # how the signature is made: HMAC-SHA256, HMAC-SHA1, Ed25519...
-    window: float | None = None  # seconds a signed timestamp may be old; None: the scheme signs no timestamp
+    # Seconds a signed timestamp is good for: the default tolerance of verify() and explain(), and what
+    # wl.schemes() shows. None: the scheme signs no timestamp (a custom one that does is checked with 300 s).
+    window: float | None = None
     replay_defence: str = ""  # what stops a captured request from being sent again, in a short phrase
     user_agent: str = ""
     timeout: float | tuple[float, float] = 10.0
@@ -238,17 +241,19 @@ class Provider:
         """Whether any signature the header carries is the body's under any secret, compared in constant time."""
         return any(_same(d, r) for d in self._signatures(body, header) for r in header.signatures)
 
-    def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
+    def verify(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None):
         """The parsed event, if `body` carries a valid signature; otherwise SignatureError says why.
 
-        `now` (unix seconds) is the time to judge the timestamp by; by default, now.
+        `tolerance` is how many seconds old (or, where the scheme refuses those, in the future) a signed
+        timestamp may be: by default the provider's `window`; None skips the check. `now` (unix
+        seconds) is the time to judge the timestamp by; by default, now.
         """
         explanation = self.explain(body, headers, tolerance=tolerance, now=now)
         if not explanation.ok:
             raise SignatureError(explanation.reason, explanation.message)
         return explanation.payload
 
-    def explain(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None) -> Explanation:
+    def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None) -> Explanation:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
         body = body_bytes(body)
         headers = lower_headers(headers)

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode
 from .._errors import SignatureError
 from .._sending.delivery import Attempt, Delivery
 from .._sending.retry import RetryPolicy
-from .arguments import DEFAULT_TOLERANCE, body_bytes
+from .arguments import WINDOW, body_bytes
 from .base import Header, Provider, read_timestamp
 from .explain import _quote, mask
 from .registry import string_field
@@ -139,7 +139,7 @@ class Slack(Provider):
             )
         return None
 
-    def explain(self, body, headers, *, tolerance=DEFAULT_TOLERANCE, now=None):
+    def explain(self, body, headers, *, tolerance=WINDOW, now=None):
         """As for every provider; a slash command's body is form fields, which count as a valid payload."""
         out = super().explain(body, headers, tolerance=tolerance, now=now)
         if out.reason == "invalid_payload":

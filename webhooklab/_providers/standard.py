@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from .._checks import got, text
 from .._errors import SignatureError, UsageError, UsageTypeError
 from .._sending.retry import RetryPolicy
-from .arguments import DEFAULT_TOLERANCE, lower_headers
+from .arguments import DEFAULT_TOLERANCE, WINDOW, lower_headers
 from .base import (
     Header,
     Payload,
@@ -180,7 +180,7 @@ class StandardWebhooks(Provider):
             compared = compared or (digest if version == first else None)
         return compared
 
-    def explain(self, body, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
+    def explain(self, body, headers, *, tolerance: float | None = WINDOW, now: float | None = None):
         out = super().explain(body, headers, tolerance=tolerance, now=now)
         if out.reason == "no_matching_signature" and not any(step == "body as signed" for step, _ in out.steps):
             cause = self._likely_cause(lower_headers(headers))  # a re-serialised body, when diagnosed, says so instead

@@ -28,7 +28,7 @@ from .._checks import got, seconds, text
 from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.retry import RetryPolicy
-from .arguments import DEFAULT_TOLERANCE, body_bytes, lower_headers, sign_options, tolerance_for
+from .arguments import WINDOW, body_bytes, lower_headers, sign_options, tolerance_for
 from .base import Provider, _same
 from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
 from .registry import string_field
@@ -170,7 +170,7 @@ class Twilio(Provider):
 
     # -- verifying --------------------------------------------------------------------
 
-    def verify(self, body, headers, *, url: str | None = None, tolerance: float | None = DEFAULT_TOLERANCE,
+    def verify(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
                now: float | None = None):  # fmt: skip
         """The parameters (a dict; a repeated name gives a list), or the JSON body; else SignatureError says why.
 
@@ -183,7 +183,7 @@ class Twilio(Provider):
             raise SignatureError(explanation.reason, explanation.message)
         return explanation.payload
 
-    def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = DEFAULT_TOLERANCE,
+    def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
                 now: float | None = None) -> Explanation:  # fmt: skip
         """Every step: the URL, the signed string, the token, both digests, and why they differ."""
         body, headers = body_bytes(body), lower_headers(headers)
