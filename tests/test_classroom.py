@@ -23,8 +23,8 @@ import requests
 import webhooklab as wl
 from webhooklab._classroom import ClassServer
 from webhooklab._classroom.folder import MIN_TOKEN, ClassFolder, lan_address, numbered
-from webhooklab._sending.delivery import Delivery
 from webhooklab._receiving.verifiers import Verifiers
+from webhooklab._sending.delivery import Delivery
 
 LAN = "127.0.0.2"
 CHANGE = {"X-Webhooklab": "1"}

@@ -9,11 +9,10 @@ import json
 
 import pytest
 import requests
+from lab_under_test import chromium, needs_browser
 
 import webhooklab as wl
-from lab_under_test import chromium, needs_browser
-from webhooklab._classroom import ClassServer
-from webhooklab._classroom import ClassFolder, numbered
+from webhooklab._classroom import ClassFolder, ClassServer, numbered
 
 pytestmark = needs_browser
 LAN = "127.0.0.2"

@@ -7,7 +7,6 @@ from lab_under_test import run_solution
 import webhooklab as wl
 from webhooklab.exercises import ch04
 
-
 # -- Exercise 1: when is attempt N? ---------------------------------------------------------
 
 

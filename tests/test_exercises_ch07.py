@@ -7,7 +7,6 @@ from lab_under_test import run_solution
 
 from webhooklab.exercises import ch07
 
-
 # -- Exercise 1: rotate a secret --------------------------------------------------------------
 
 

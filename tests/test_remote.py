@@ -19,8 +19,7 @@ import requests
 from nbclient import NotebookClient
 
 import webhooklab as wl
-from webhooklab._classroom import ClassServer
-from webhooklab._classroom import ClassFolder, numbered
+from webhooklab._classroom import ClassFolder, ClassServer, numbered
 from webhooklab._receiving.joining import CLASS_FILE
 from webhooklab._receiving.remote import MAX_PAUSE, RemoteReceiver
 from webhooklab.grader._report import Report, row

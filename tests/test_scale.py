@@ -14,7 +14,6 @@ from lab_under_test import needs_browser
 import webhooklab as wl
 
 
-
 def send(rx, count, *, endpoint="bulk", senders=8, body=lambda i: {"n": i}, **options):
     """POST `count` events from `senders` threads on keep-alive connections, at full speed."""
 

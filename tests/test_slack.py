@@ -14,8 +14,8 @@ from slack_sdk.signature import SignatureVerifier
 
 import webhooklab as wl
 from webhooklab import _cli as cli
-from webhooklab._sending.delivery import post
 from webhooklab._providers.slack import retry_reason
+from webhooklab._sending.delivery import post
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the signing secret of Slack's documented example
 # Slack's documented example ("Verifying requests from Slack"): a slash command, its timestamp and signature.

@@ -13,8 +13,8 @@ from twilio.request_validator import RequestValidator
 
 import webhooklab as wl
 from webhooklab import _cli as cli
-from webhooklab._sending.delivery import post
 from webhooklab._providers import identify
+from webhooklab._sending.delivery import post
 
 TOKEN = "12345"  # the Auth Token of Twilio's documented example
 # Twilio's documented example ("Webhooks security"): a URL with a query, five POST parameters, their signature.

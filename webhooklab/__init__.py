@@ -19,6 +19,7 @@ from ._errors import (
     ReceiverError,
     SignatureError,
     UsageError,
+    UsageTypeError,
     WaitTimeout,
     WebhooklabError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "Stripe",
     "Twilio",
     "UsageError",
+    "UsageTypeError",
     "VirtualClock",
     "WaitTimeout",
     "WebhooklabError",
@@ -84,6 +86,13 @@ __all__ = [
     "schemes",
     "workshop_receiver",
 ]
+
+# A traceback, a repr and help() name each public class and function where a learner finds it:
+# webhooklab.UsageError, not webhooklab._errors.UsageError (as httpx does for its own names).
+for _name in __all__:
+    if not _name.startswith("__"):
+        globals()[_name].__module__ = __name__
+del _name
 
 
 def __getattr__(name: str):

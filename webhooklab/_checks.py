@@ -11,8 +11,9 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-from ._errors import UsageError
+from ._errors import UsageError, UsageTypeError
 
 # HTTP header names are "tokens" (RFC 9110, 5.6.2): letters, digits and these marks, no spaces or colons.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -34,15 +35,65 @@ def got(value) -> str:
 def whole(value, name: str, expected: str) -> int:
     """`value` as an int if it is a whole number (numpy's integers too); a bool or a float is not one."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise UsageError(f"{name} must be {expected}, got {got(value)}")
+        raise UsageTypeError(f"{name} must be {expected}, got {got(value)}")
     return int(value)
+
+
+def flag(value, name: str, meaning: str) -> bool:
+    """True or False, and nothing that merely looks like one ('no' and 0 are not)."""
+    if not isinstance(value, bool):
+        raise UsageTypeError(f"{name} must be True or False ({meaning}), got {got(value)}")
+    return value
+
+
+def text(value, name: str, expected: str, *, empty: bool = False) -> str:
+    """A str (a non-empty one unless `empty`); `expected` says what it is for, such as "an event type like 'push'"."""
+    if not isinstance(value, str):
+        raise UsageTypeError(f"{name} must be {expected}, got {got(value)}")
+    if not value and not empty:
+        raise UsageError(f"{name} cannot be empty: it must be {expected}")
+    return value
+
+
+def function(value, name: str, expected: str):
+    """Something to call later: a value that cannot be called fails here, not in another thread."""
+    if not callable(value):
+        called = " (it was called already: pass the function itself, without ())" if value is None else ""
+        raise UsageTypeError(f"{name} must be {expected}, got {got(value)}{called}")
+    return value
+
+
+def event_value(event, who: str = "a provider"):
+    """What a provider sends: a payload from event(), any dict (or list) for a JSON body, or the body as bytes or str."""
+    if isinstance(event, (Mapping, list, bytes, bytearray, str)):
+        return event
+    raise UsageTypeError(
+        f"{who} sends an event: a payload from event(), a dict, or the body as bytes or str, got {got(event)}"
+    )
+
+
+def web_url(value, name: str, example: str = "http://127.0.0.1:8000/hooks/shop") -> str:
+    """An http:// or https:// URL with a host: where a webhook is POSTed, or what a scheme signs."""
+    if not isinstance(value, str):
+        raise UsageTypeError(f"{name} must be a URL such as {example!r}, got {got(value)}")
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a bracketed host that is not an IPv6 address, a port that is not a number
+        ok = False
+    if not ok:
+        raise UsageError(
+            f"{name} must be a whole URL with http:// or https:// and a host, such as {example!r}, got {got(value)}: "
+            "a path alone or a bare host name says nowhere to send"
+        )
+    return value
 
 
 def seconds(value, name: str, hint: str = "", *, infinite: bool = False, negative: bool = False) -> float:
     """A number of seconds: finite (unless `infinite`) and 0 or more (unless `negative`); `hint` ends each message."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         dated = " (a datetime? pass its .timestamp())" if hasattr(value, "timestamp") else ""
-        raise UsageError(f"{name} must be a number of seconds, got {got(value)}{dated}{hint}")
+        raise UsageTypeError(f"{name} must be a number of seconds, got {got(value)}{dated}{hint}")
     try:
         number = float(value)
     except OverflowError:  # an int too large for a float
@@ -54,10 +105,24 @@ def seconds(value, name: str, hint: str = "", *, infinite: bool = False, negativ
     return number
 
 
+def request_timeout(timeout, name: str = "timeout") -> float | tuple[float, float] | None:
+    """A request's timeout: None (the provider's own), seconds, or (seconds to connect, seconds to read)."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, tuple) and len(timeout) == 2:
+        return tuple(request_timeout(part, f"each part of {name}") for part in timeout)
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise UsageTypeError(f"{name} must be seconds, or (seconds to connect, seconds to read), got {got(timeout)}")
+    number = seconds(timeout, name, ": how long to wait for an answer")
+    if number == 0:
+        raise UsageError(f"{name} must be more than 0 seconds: a request cannot be answered in no time")
+    return number
+
+
 def endpoint_name(endpoint, argument: str = "endpoint") -> str:
     """A name that arrives whole as the <endpoint> of /hooks/<endpoint>, or a UsageError saying why not."""
     if not isinstance(endpoint, str):
-        raise UsageError(f"{argument} must be an endpoint name, a str such as 'shop', got {got(endpoint)}")
+        raise UsageTypeError(f"{argument} must be an endpoint name, a str such as 'shop', got {got(endpoint)}")
     if not endpoint:
         raise UsageError(
             f"{argument} cannot be an empty name: the URL would end in /hooks/, which is not an endpoint. "
@@ -90,13 +155,13 @@ def header_fields(headers) -> dict[str, str]:
     if headers is None:
         return {}
     if not isinstance(headers, Mapping):
-        raise UsageError(
+        raise UsageTypeError(
             f"headers must be a dict of name to value, such as {{'Retry-After': '30'}}, got {got(headers)}"
         )
     checked = {}
     for name, value in headers.items():
         if not isinstance(name, str) or not HEADER_NAME.fullmatch(name):
-            raise UsageError(
+            raise (UsageError if isinstance(name, str) else UsageTypeError)(
                 f"header name {got(name)} is not one HTTP can carry: a name is letters, digits and marks "
                 "such as - and _ (like 'Retry-After'), with no spaces, colons or line breaks"
             )
@@ -113,7 +178,7 @@ def header_fields(headers) -> dict[str, str]:
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             value = str(int(value))  # Retry-After: 30 reads naturally as a number
         if not isinstance(value, str):
-            raise UsageError(f"header {name!r} must have a str value, such as '30', got {got(value)}")
+            raise UsageTypeError(f"header {name!r} must have a str value, such as '30', got {got(value)}")
         control = next((c for c in value if (ord(c) < 32 and c != "\t") or ord(c) == 127), None)
         if control is not None:
             what = CONTROL_NAMES.get(control, f"control character {control!r}")

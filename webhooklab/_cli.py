@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--file", help="a body file; or an event exported from /api/events/<id> as JSON")
     verify.add_argument("--url", default=DEFAULT_URL, help="the receiver holding --id (default: %(default)s)")
     verify.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="with a body --file")
-    verify.add_argument("--tolerance", type=float, default=300, help="seconds a timestamp may be old (default: 300)")
+    verify.add_argument("--tolerance", type=float, help="seconds a timestamp may be old (default: the provider's "
+                        "window: 300 for Stripe, Slack and Standard Webhooks)")  # fmt: skip
     verify.set_defaults(command="verify", run=_verify)
 
     events = commands.add_parser("events", help="print the events a receiver captured")
@@ -232,7 +233,8 @@ def _verify(args, extra) -> int:
     if args.id is not None:  # a scheme that signs the URL (Twilio's) is handed the one the event arrived at
         query = record.get("query") or ""
         provider = provider.at(f"{args.url.rstrip('/')}{record['path']}" + (f"?{query}" if query else ""))
-    explanation = provider.explain(body, headers, tolerance=args.tolerance)
+    window = {} if args.tolerance is None else {"tolerance": args.tolerance}  # the provider's own window by default
+    explanation = provider.explain(body, headers, **window)
     print(explanation)
     return 0 if explanation.ok else 1
 
@@ -312,5 +314,16 @@ def _lab(args, extra) -> int:
         command.append(f"--LabApp.default_url=/lab/tree/{first.name}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and classroom machines often run as root
-    # Become JupyterLab, so Ctrl-C and signals reach it directly and it shuts down its own way.
-    os.execv(sys.executable, [*command, *extra])
+    if os.name == "posix" and hasattr(os, "execv"):
+        # Become JupyterLab, so Ctrl-C and signals reach it directly and it shuts down its own way.
+        os.execv(sys.executable, [*command, *extra])
+    # Windows has no exec that keeps the console: run JupyterLab as a child, which the console's Ctrl-C reaches
+    # too (it asks whether to shut down, its own way), and wait for it.
+    import subprocess
+
+    process = subprocess.Popen([*command, *extra])
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import Headers as WerkzeugHeaders
 
 from . import _redact
+from ._errors import UsageTypeError
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -71,6 +72,8 @@ class Event:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """One header, whatever the case of its name (HTTP header names are case-insensitive)."""
+        if not isinstance(name, str):
+            raise UsageTypeError(f"name must be a header's name, a str such as 'Content-Type', got {name!r}")
         return WerkzeugHeaders(self.header_pairs).get(name, default)
 
     @property

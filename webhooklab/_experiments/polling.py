@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask, Response, request
 
+from .._checks import flag, got, seconds, text, web_url, whole
+from .._errors import UsageError, UsageTypeError
 from .._providers import Provider, Stripe
 from .._receiving.server import BackgroundServer
 
@@ -38,6 +40,14 @@ class ProviderAPI(BackgroundServer):
 
     def __init__(self, provider: Provider | None = None, *, push_to: str | None = None,
                  rate_limit: float | None = None, host: str = "127.0.0.1", port: int = 0):  # fmt: skip
+        if provider is not None and not isinstance(provider, Provider):
+            raise UsageTypeError(
+                f"provider must be a provider such as wl.Stripe(), or None for Stripe, got {got(provider)}"
+            )
+        if push_to is not None:
+            web_url(push_to, "push_to", "http://127.0.0.1:8000/hooks/push")
+        if rate_limit is not None and seconds(rate_limit, "rate_limit", ": requests per second, or None") == 0:
+            raise UsageError("rate_limit must be more than 0 requests per second, or None for no limit")
         self.provider = provider or Stripe()
         self.push_to = push_to
         self.rate_limit = rate_limit  # requests per second, per API; None: unlimited
@@ -50,6 +60,9 @@ class ProviderAPI(BackgroundServer):
         super().__init__(self._create_app(), host=host, port=port)
 
     def url(self, path: str = "/v1/events") -> str:
+        """The full URL of `path` on this API, such as '/v1/events'."""
+        if not text(path, "path", "a path on the API, such as '/v1/events'").startswith("/"):
+            raise UsageError(f"path must be a path on the API, starting with '/', such as '/v1/events', got {path!r}")
         return self.base_url + path
 
     def __repr__(self) -> str:
@@ -185,7 +198,15 @@ class Poller:
 
     def __init__(self, api: ProviderAPI | str, *, interval: float = 1.0, conditional: bool = True,
                  limit: int = MAX_LIMIT):  # fmt: skip
-        self.events_url = api.url("/v1/events") if isinstance(api, ProviderAPI) else api
+        if not isinstance(api, (ProviderAPI, str)):
+            raise UsageTypeError(f"api is a wl.ProviderAPI or the URL of its events, such as "
+                                 f"'http://127.0.0.1:8000/v1/events', got {got(api)}")  # fmt: skip
+        if seconds(interval, "interval", ": how often to ask") == 0:
+            raise UsageError("interval must be more than 0 seconds: a poller that never pauses floods the API")
+        flag(conditional, "conditional", "True sends If-None-Match, so an unchanged answer is a cheap 304")
+        if not 1 <= whole(limit, "limit", "how many events one request asks for") <= MAX_LIMIT:
+            raise UsageError(f"limit must be from 1 to {MAX_LIMIT} (the most one page holds), got {limit}")
+        self.events_url = api.url("/v1/events") if isinstance(api, ProviderAPI) else web_url(api, "api")
         self.interval, self.conditional, self.limit = interval, conditional, limit
         self.requests: list[dict] = []  # one row per HTTP request
         self.seen: dict[str, float] = {}  # event id -> when this poller first saw it
@@ -236,6 +257,10 @@ class Poller:
 
     def poll(self) -> list[dict]:
         """One poll: every event newer than the cursor, page by page; returns them oldest first."""
+        if self._session is None:
+            raise UsageError(
+                "this poller is not started: call start() first (or use it as `with Poller(...) as poller`)"
+            )
         found: list[dict] = []
         if self._cursor is None:  # nothing seen yet: everything there is counts as new, newest first
             params, newest = {"limit": self.limit}, None
@@ -265,6 +290,10 @@ class Poller:
 
     def wait_for(self, ids, timeout: float) -> bool:
         """Block until every id in `ids` has been seen (True), or `timeout` passes (False)."""
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise UsageTypeError(f"ids must be a list of event ids, such as ['evt_1'], got {got(ids)}")
+        if timeout is not None:
+            timeout = seconds(timeout, "timeout", ": how long to wait, or None")
         wanted = set(ids)
         with self._changed:
             return self._changed.wait_for(lambda: wanted <= self.seen.keys(), timeout)

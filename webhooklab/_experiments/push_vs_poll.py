@@ -18,8 +18,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
-from .._checks import got, seconds
-from .._errors import UsageError
+from .._checks import flag, got, seconds, whole
+from .._errors import UsageError, UsageTypeError
 from .._receiving.contract import AnyReceiver
 from .._receiving.receiver import Receiver
 from .polling import Poller, ProviderAPI
@@ -34,6 +34,12 @@ class PushPollResult:
     table: object
     latencies: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        import pandas as pd
+
+        if not isinstance(self.table, pd.DataFrame):
+            raise UsageTypeError(f"table must be a pandas DataFrame, one row per mode, got {got(self.table)}")
 
     def plot(self):
         """Latency per mode (log scale), and requests made against the poll interval."""
@@ -80,13 +86,26 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     """
     if seconds(duration, "duration", ": how many seconds events keep happening") == 0:
         raise UsageError(f"duration is how many seconds events keep happening, more than 0; got {duration!r}")
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 < rate < math.inf:
-        raise UsageError(f"rate is how many events happen per second, a number more than 0; got {got(rate)}")
+    said = f"rate is how many events happen per second, a number more than 0; got {got(rate)}"
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real):
+        raise UsageTypeError(said)
+    if not 0 < rate < math.inf:
+        raise UsageError(said)
+    if isinstance(intervals, (str, bytes)) or not hasattr(intervals, "__iter__"):
+        raise UsageTypeError(
+            f"intervals must be a list of poll intervals in seconds, such as (1, 5), got {got(intervals)}"
+        )
+    intervals = list(intervals)
     for interval in intervals:
         if seconds(interval, "each of intervals", ": how often a poller asks") == 0:
             raise UsageError("a poll interval of 0 s would ask without pause: give each of intervals more than 0")
+    if not isinstance(arrivals, str):
+        raise UsageTypeError(f"arrivals is 'random' or 'steady', got {got(arrivals)}")
     if arrivals not in ("random", "steady"):
         raise UsageError(f"arrivals is 'random' or 'steady', got {arrivals!r}")
+    flag(conditional, "conditional", "True sends If-None-Match, so an unchanged answer is a cheap 304")
+    if seed is not None:
+        whole(seed, "seed", "a whole number that makes the run repeatable, or None")
     rng = random.Random(seed)
     live = sorted(i for i in intervals if i <= duration / 3)
     compressed = sorted(i for i in intervals if i > duration / 3)

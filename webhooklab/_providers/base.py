@@ -16,17 +16,26 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .._checks import seconds
-from .._errors import SignatureError, UsageError
+from .._checks import event_value, flag, got, request_timeout, seconds, text, web_url
+from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.delivery import Attempt, Deliveries, Delivery, deliver_many, post
 from .._sending.retry import RetryPolicy
+from .arguments import (
+    DEFAULT_TOLERANCE,  # noqa: F401 (defined here before: code that reads it here still finds it)
+    WINDOW,
+    body_bytes,
+    lower_headers,
+    secrets_given,
+    sign_options,
+    tolerance_for,
+)
 from .explain import Explanation, _ago, _clip, _first_difference, _quote, _show, diagnose, mask
 from .resources import templates
 
-DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
 # A signed timestamp is whole unix seconds in ASCII digits. Twelve digits reach the year 33658; anything
 # longer is not a timestamp, and int() of thousands of digits is slow or refused outright.
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -57,8 +66,10 @@ class Payload(dict):
     """An event's payload: a plain dict that also remembers its event type, for the headers that need it."""
 
     def __init__(self, data: dict, event_type: str):
+        if not isinstance(data, Mapping):
+            raise UsageTypeError(f"a Payload holds an event's fields as a dict, got {got(data)}")
         super().__init__(data)
-        self.event_type = event_type
+        self.event_type = text(event_type, "event_type", "the event's type, a str such as 'push'", empty=True)
 
 
 class Provider:
@@ -73,7 +84,9 @@ class Provider:
     signs: str = "the body"  # what a signature covers: any of it changed after signing breaks the signature
     # What the schemes table (schemes.py) says of the scheme; a provider states its own.
     algorithm: str = "HMAC-SHA256"  # how the signature is made: HMAC-SHA256, HMAC-SHA1, Ed25519...
-    window: float | None = None  # seconds a signed timestamp may be old; None: the scheme signs no timestamp
+    # Seconds a signed timestamp is good for: the default tolerance of verify() and explain(), and what
+    # wl.schemes() shows. None: the scheme signs no timestamp (a custom one that does is checked with 300 s).
+    window: float | None = None
     replay_defence: str = ""  # what stops a captured request from being sent again, in a short phrase
     user_agent: str = ""
     timeout: float | tuple[float, float] = 10.0
@@ -86,9 +99,12 @@ class Provider:
     where_to_subscribe: str = ""
 
     def __init__(self, secret: str | list[str] | None = None):
-        secrets = [secret] if isinstance(secret, str) else list(secret or [self.new_secret()])
-        if not all(isinstance(s, str) and s for s in secrets):
-            raise ValueError(f"{self.title} needs a secret: a non-empty string, or a list of them for rotation")
+        if type(self) is Provider:
+            raise UsageTypeError(
+                "wl.Provider is the template every provider fills in, not a provider itself: use one, such as "
+                "wl.Stripe('whsec_...'), or subclass it (name, title, its header and what it signs) and register it"
+            )
+        secrets = secrets_given(self.title, secret) or [self.new_secret()]
         for s in secrets:
             self._key(s)  # a secret the scheme cannot use fails here, not at the first request
         self.secrets = secrets
@@ -111,11 +127,14 @@ class Provider:
 
     def at(self, url: str) -> Provider:
         """This provider, for requests to `url`: itself, unless its scheme signs the URL (Twilio's does)."""
+        web_url(url, "url")
         return self
 
     @classmethod
     def new_secret(cls) -> str:
-        raise NotImplementedError
+        """A fresh secret in this provider's format, for a provider made without one."""
+        raise UsageTypeError(f"{cls.__name__} makes no secret of its own: pass one, {cls.__name__}(secret='...'), "
+                             "or define the class method new_secret() that makes one")  # fmt: skip
 
     def _key(self, secret: str) -> bytes:
         return secret.encode("utf-8")
@@ -145,10 +164,11 @@ class Provider:
     def event(self, event_type: str, **overrides) -> Payload:
         """A realistic payload for `event_type`, with fresh ids and timestamps and your overrides."""
         known = templates(self.name)
+        text(event_type, "event_type", f"one of {self.title}'s event types, such as {min(known, default='ping')!r}")
         if event_type not in known:
-            raise ValueError(
-                f"{self.title} has no event type {event_type!r}. Known types: {', '.join(sorted(known))}"
-            )
+            listed = f"Known types: {', '.join(sorted(known))}" if known else (
+                "It has no payload templates: sign the event as a dict, or define event() on its class")  # fmt: skip
+            raise UsageError(f"{self.title} has no event type {event_type!r}. {listed}")
         payload = copy.deepcopy(known[event_type])
         self._refresh(payload, event_type)
         self._override(payload, event_type, overrides)
@@ -163,7 +183,7 @@ class Provider:
                 continue
             if key not in payload:
                 known = sorted({*self.friendly, *self._settable(payload)})
-                raise TypeError(
+                raise UsageTypeError(
                     f"{self.title} {event_type} has no field or option {key!r}. You can set: {', '.join(known)}"
                 )
             payload[key] = value
@@ -178,12 +198,17 @@ class Provider:
 
     def serialize(self, event) -> bytes:
         """The body bytes, written the way this provider writes them (str and bytes pass unchanged)."""
-        if isinstance(event, bytes):
-            return event
-        if isinstance(event, str):
-            return event.encode("utf-8")
-        return json.dumps(event, indent=self.json_indent, separators=None if self.json_indent else (",", ":"),
-                          ensure_ascii=False).encode("utf-8")  # fmt: skip
+        if isinstance(event_value(event, self.title), (bytes, bytearray)):
+            return bytes(event)
+        try:
+            text = event if isinstance(event, str) else json.dumps(
+                event, indent=self.json_indent, separators=None if self.json_indent else (",", ":"), ensure_ascii=False)
+            return text.encode("utf-8")
+        except (TypeError, ValueError) as error:  # a value JSON cannot write, a dict that holds itself, a lone surrogate
+            raise (UsageTypeError if isinstance(error, TypeError) else UsageError)(
+                f"{self.title} sends a JSON body in UTF-8: the event must be a payload from event(), a dict (of str, "
+                f"numbers, lists and dicts), or the body as bytes or str, and {got(event)} cannot be written ({error})"
+            ) from None
 
     # -- signing and verifying --------------------------------------------------------
 
@@ -197,10 +222,11 @@ class Provider:
         and a redelivery passes the original to keep it. `event_type` names the
         event where a header carries it (GitHub, Shopify) and `event` does not.
         """
+        timestamp, delivery_id, event_type = sign_options(timestamp, delivery_id, event_type)
         body = self.serialize(event)
         data = event if isinstance(event, dict) else parse_json(body, None)
-        payload = Payload(data if isinstance(data, dict) else {}, event_type or getattr(event, "event_type", ""))
-        timestamp = int(time.time()) if timestamp is None else int(timestamp)
+        payload = Payload(data if isinstance(data, dict) else {}, event_type or getattr(event, "event_type", "") or "")
+        timestamp = int(time.time()) if timestamp is None else timestamp
         header = Header([], timestamp, delivery_id or self.new_delivery_id())
         return body, self._headers(payload, body, self._signatures(body, header), timestamp, header.message_id)
 
@@ -216,23 +242,24 @@ class Provider:
         """Whether any signature the header carries is the body's under any secret, compared in constant time."""
         return any(_same(d, r) for d in self._signatures(body, header) for r in header.signatures)
 
-    def verify(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
+    def verify(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None):
         """The parsed event, if `body` carries a valid signature; otherwise SignatureError says why.
 
-        `now` (unix seconds) is the time to judge the timestamp by; by default, now.
+        `tolerance` is how many seconds old (or, where the scheme refuses those, in the future) a signed
+        timestamp may be: by default the provider's `window`; None skips the check. `now` (unix
+        seconds) is the time to judge the timestamp by; by default, now.
         """
         explanation = self.explain(body, headers, tolerance=tolerance, now=now)
         if not explanation.ok:
             raise SignatureError(explanation.reason, explanation.message)
         return explanation.payload
 
-    def explain(self, body: bytes | str, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None) -> Explanation:
+    def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None) -> Explanation:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
-        body = _as_bytes(body)
-        headers = _lower(headers)
+        body = body_bytes(body)
+        headers = lower_headers(headers)
         now = time.time() if now is None else seconds(now, "now", ": unix seconds, like time.time()", negative=True)
-        if tolerance is not None:
-            tolerance = seconds(tolerance, "tolerance", ": None skips the check", infinite=True)
+        tolerance = tolerance_for(self, tolerance)
         out = Explanation(self.title)
         try:
             header = self._read_header(headers)
@@ -296,11 +323,13 @@ class Provider:
 
     def send(self, event, to: str, *, timeout: float | tuple[float, float] | None = None, **sign_options) -> Attempt:
         """Sign `event` for `to` and POST it once there, with this provider's headers and timeout (or `timeout`)."""
+        timeout = request_timeout(timeout)
         body, headers = self.at(to).sign(event, **sign_options)
         return post(to, body, headers, timeout=timeout or self.timeout)
 
     def policy_for(self, event) -> RetryPolicy:
         """The retry policy this provider applies to `event`."""
+        event_value(event, self.title)
         return self.policy
 
     policy: RetryPolicy = RetryPolicy()
@@ -314,6 +343,7 @@ class Provider:
         With wl.VirtualClock() the waits take no time; every attempt is still a real POST.
         `background=True` returns at once; `.wait()` on the delivery for the end.
         """
+        background = flag(background, "background", "True returns at once, and .wait() waits for the end")
         delivery = self.delivery_class(self.at(to), event, to, policy=policy, clock=clock, on_attempt=on_attempt)
         return delivery.start() if background else delivery.run()
 
@@ -324,47 +354,6 @@ class Provider:
     def __repr__(self) -> str:
         secrets = ", ".join(mask(s) for s in self.secrets)
         return f"<{type(self).__name__} secret={secrets}>"
-
-
-def _as_bytes(body) -> bytes:
-    if isinstance(body, bytes):
-        return body
-    if isinstance(body, (bytearray, memoryview)):
-        return bytes(body)
-    if isinstance(body, str):
-        try:
-            return body.encode("utf-8")
-        except UnicodeEncodeError:
-            # Lone surrogates: bytes decoded with surrogateescape get their bytes back; any other such
-            # string cannot have travelled over HTTP, and is kept as it is so that it simply does not verify.
-            try:
-                return body.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError:
-                return body.encode("utf-8", "surrogatepass")
-    raise TypeError(
-        f"verify needs the raw body as received (bytes), but got a {type(body).__name__}. Parsing the JSON "
-        "first and passing the result loses the exact bytes the signature was made over: pass "
-        "request.get_data() instead."
-    )
-
-
-def _lower(headers) -> dict[str, str]:
-    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores."""
-    if headers is None:
-        return {}
-    try:
-        pairs = list(headers.items() if hasattr(headers, "items") else headers)
-        return {_text(name).lower(): _text(value).strip(" \t") for name, value in pairs}
-    except (TypeError, ValueError):
-        raise UsageError(
-            f"expected the headers as a dict or a list of (name, value) pairs, as request.headers gives them, "
-            f"but got {_clip(repr(headers), 80)}."
-        ) from None
-
-
-def _text(value) -> str:
-    # Header bytes are Latin-1 on the wire: that is how WSGI servers hand them over as str.
-    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def _same(a: str, b: str) -> bool:

@@ -10,6 +10,7 @@ import html
 import json
 from dataclasses import dataclass, field
 
+from .._checks import text
 from .._redact import mask
 
 WRAP = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"  # long values wrap inside the cell
@@ -25,15 +26,22 @@ class Explanation:
     message: str = "the signature is valid"
     payload: object = field(default=None, repr=False)  # the parsed event, once everything has checked out
 
+    def __post_init__(self):
+        text(self.provider, "provider", "the provider's title, such as 'Stripe'", empty=True)
+
     @property
     def ok(self) -> bool:
         return self.reason is None
 
     def add(self, step: str, value: str) -> None:
-        self.steps.append((step, value))
+        """One more row: the step's name and what it showed."""
+        self.steps.append((text(step, "step", "the step's name, such as 'signed content'", empty=True),
+                           text(value, "value", "what the step showed, as text", empty=True)))  # fmt: skip
 
     def fail(self, reason: str, message: str) -> Explanation:
-        self.reason, self.message = reason, message
+        """The verdict: the check that failed (a SignatureError reason, such as 'no_matching_signature') and why."""
+        self.reason = text(reason, "reason", "a SignatureError reason, such as 'no_matching_signature'", empty=True)
+        self.message = text(message, "message", "why the check failed, as a sentence", empty=True)
         return self
 
     def __str__(self) -> str:

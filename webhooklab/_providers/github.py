@@ -9,7 +9,8 @@ import re
 import secrets
 from datetime import datetime, timezone
 
-from .._errors import SignatureError
+from .._checks import got, text, whole
+from .._errors import SignatureError, UsageError, UsageTypeError
 from .._sending.retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
@@ -43,7 +44,7 @@ class GitHub(Provider):
 
     def __init__(self, secret: str | list[str] | None = None, *, hook_id: int = 520198316):
         super().__init__(secret)
-        self.hook_id = hook_id
+        self.hook_id = whole(hook_id, "hook_id", "the webhook's id, a whole number such as 520198316")
 
     @classmethod
     def recognise(cls, headers, payload):
@@ -114,9 +115,12 @@ class GitHub(Provider):
         elif key == "branch" and "ref" in payload:
             payload["ref"] = f"refs/heads/{value}"
         elif key == "commits" and "commits" in payload:
+            if not (isinstance(value, (list, tuple)) and all(isinstance(message, str) for message in value)):
+                raise UsageTypeError(f"commits is a list of commit messages, such as ['Fix typo'], got {got(value)}")
             _set_commits(payload, list(value))
         elif key == "sender":
-            _replace_text(payload, {payload["sender"]["login"]: value})
+            login = text(value, "sender", "a GitHub login, such as 'octocat'")
+            _replace_text(payload, {payload["sender"]["login"]: login})
             if "pusher" in payload:
                 payload["pusher"]["name"] = value
         elif key == "tag" and "release" in payload:
@@ -138,7 +142,7 @@ def _guess_event(payload: dict) -> str:
     for name, event in (("pull_request", "pull_request"), ("issue", "issues"), ("release", "release")):
         if name in payload:
             return event
-    raise ValueError(
+    raise UsageError(
         "cannot tell which GitHub event this payload is, for the X-GitHub-Event header: build it with "
         "GitHub().event(type), or pass sign(..., event_type='push')"
     )
@@ -160,9 +164,9 @@ def _set_commits(payload: dict, messages: list[str]) -> None:
 
 
 def _rename_repository(payload: dict, full_name: str) -> None:
-    owner, _, name = full_name.partition("/")
+    owner, _, name = text(full_name, "repository", "'owner/name', such as 'octo-org/shop'").partition("/")
     if not owner or not name:
-        raise ValueError(f"repository must be 'owner/name', got {full_name!r}")
+        raise UsageError(f"repository must be 'owner/name', got {full_name!r}")
     old = payload["repository"]["full_name"]
     old_owner, old_name = old.split("/")
     _replace_text(payload, {old: full_name})

@@ -7,6 +7,7 @@ provider is one class and one register() call.
 
 from __future__ import annotations
 
+from .._errors import UsageError, UsageTypeError
 from .._event import MAX_SNIFF_BYTES, Headers, parse_json
 from .base import Provider
 
@@ -15,14 +16,14 @@ PROVIDERS: dict[str, type[Provider]] = {}  # name -> class, in the order registe
 
 def register(cls: type[Provider]) -> type[Provider]:
     """Add a provider under its `name`; returns the class, so it also works as a class decorator."""
-    if not (isinstance(cls, type) and issubclass(cls, Provider) and cls.name):
-        raise TypeError(
+    if not (isinstance(cls, type) and issubclass(cls, Provider) and isinstance(cls.name, str) and cls.name):
+        raise UsageTypeError(
             f"register() takes a subclass of Provider with a `name`, such as 'acme', but got {cls!r}: "
             "subclass Provider and set name (and title) on the class."
         )
     taken = PROVIDERS.get(cls.name)
     if taken is not None and taken is not cls:
-        raise ValueError(
+        raise UsageError(
             f"a provider named {cls.name!r} is already registered ({taken.__module__}.{taken.__qualname__}), so "
             f"{cls.__qualname__} cannot take the name: unregister({cls.name!r}) first to replace it, or choose another."
         )
@@ -32,6 +33,8 @@ def register(cls: type[Provider]) -> type[Provider]:
 
 def unregister(name: str) -> None:
     """Remove a provider (by name), as a test does with the one it added; an unknown name is ignored."""
+    if not isinstance(name, str):
+        raise UsageTypeError(f"unregister() takes a provider's name, such as 'acme', got {name!r}")
     PROVIDERS.pop(name, None)
 
 

@@ -11,7 +11,8 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from .._errors import SignatureError
+from .._checks import got, text
+from .._errors import SignatureError, UsageError, UsageTypeError
 from .._sending.retry import RetryPolicy
 from .base import Header, Provider
 from .explain import _quote
@@ -53,7 +54,8 @@ class Shopify(Provider):
         api_version: str = "2025-10",
     ):
         super().__init__(secret)
-        self.shop, self.api_version = shop, api_version
+        self.shop = text(shop, "shop", "the shop's domain, such as 'webhooklab-demo.myshopify.com'")
+        self.api_version = text(api_version, "api_version", "an API version such as '2025-10'")
         self._next_order = 1001
 
     @classmethod
@@ -126,7 +128,7 @@ class Shopify(Provider):
                     if field in owner:
                         owner[field] = value
         elif key == "currency":
-            _set_currency(payload, value.upper())
+            _set_currency(payload, text(value, "currency", "a currency code such as 'EUR'").upper())
         else:
             return False
         return True
@@ -142,11 +144,18 @@ def _set_line_items(order: dict, wanted) -> None:
     by_sku = {item["sku"]: item for item in order["line_items"]}
     model = order["line_items"][0]
     items = []
+    shape = "a list of {'sku': ..., 'quantity': ...} dicts or (sku, quantity) pairs, such as [('MUG-001', 2)]"
+    if isinstance(wanted, (str, bytes, dict)) or not isinstance(wanted, (list, tuple)):
+        raise UsageTypeError(f"line_items must be {shape}, got {got(wanted)}")
     for entry in wanted:
+        if not isinstance(entry, (tuple, list, dict)):
+            raise UsageTypeError(f"line_items must be {shape}, got {got(entry)} among them")
         entry = dict(zip(("sku", "quantity"), entry)) if isinstance(entry, (tuple, list)) else dict(entry)
+        if isinstance(entry.get("quantity", 1), bool) or not isinstance(entry.get("quantity", 1), int):
+            raise UsageTypeError(f"a line item's quantity is a whole number, got {got(entry.get('quantity'))}")
         base = by_sku.get(entry.get("sku"))
         if base is None and not {"title", "price"} <= entry.keys():
-            raise ValueError(
+            raise UsageError(
                 f"unknown sku {entry.get('sku')!r}: known ones are {', '.join(by_sku)}; for a new product give "
                 "title and price too"
             )
@@ -154,7 +163,10 @@ def _set_line_items(order: dict, wanted) -> None:
         if base is None:
             item.update(product_id=_big_id(), variant_id=_big_id(), variant_title=None, name=entry["title"])
         item.update({k: v for k, v in entry.items() if k in item})
-        item["price"] = f"{Decimal(str(item['price'])):.2f}"
+        try:
+            item["price"] = f"{Decimal(str(item['price'])):.2f}"
+        except ArithmeticError:  # decimal's InvalidOperation: not a number
+            raise UsageError(f"a line item's price is a decimal amount such as '12.50', got {item['price']!r}") from None
         item["id"] = _big_id()
         item["admin_graphql_api_id"] = f"gid://shopify/LineItem/{item['id']}"
         for field in ("fulfillable_quantity", "current_quantity"):
@@ -195,7 +207,7 @@ def _set_currency(value, currency: str) -> None:
 
 
 def _no_topic():
-    raise ValueError(
+    raise UsageError(
         "which Shopify topic is this? Build the payload with Shopify().event(topic), or pass "
         "sign(..., event_type='orders/create')"
     )

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlencode
 from .._errors import SignatureError
 from .._sending.delivery import Attempt, Delivery
 from .._sending.retry import RetryPolicy
-from .base import DEFAULT_TOLERANCE, Header, Provider, _as_bytes, read_timestamp
+from .arguments import WINDOW, body_bytes
+from .base import Header, Provider, read_timestamp
 from .explain import _quote, mask
 from .registry import string_field
 
@@ -138,7 +139,7 @@ class Slack(Provider):
             )
         return None
 
-    def explain(self, body, headers, *, tolerance=DEFAULT_TOLERANCE, now=None):
+    def explain(self, body, headers, *, tolerance=WINDOW, now=None):
         """As for every provider; a slash command's body is form fields, which count as a valid payload."""
         out = super().explain(body, headers, tolerance=tolerance, now=now)
         if out.reason == "invalid_payload":
@@ -230,7 +231,7 @@ def _field(value) -> str:
 def _form(body) -> dict[str, str] | None:
     """A slash command's fields (the first value of each), or None when the body is not form fields."""
     try:
-        text = _as_bytes(body).decode("utf-8")
+        text = body_bytes(body).decode("utf-8")
         fields = parse_qs(text, keep_blank_values=True, strict_parsing=True)
     except (TypeError, UnicodeError, ValueError):
         return None

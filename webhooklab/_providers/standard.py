@@ -22,15 +22,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from .._errors import SignatureError, UsageError
+from .._checks import got, text
+from .._errors import SignatureError, UsageError, UsageTypeError
 from .._sending.retry import RetryPolicy
+from .arguments import DEFAULT_TOLERANCE, WINDOW, lower_headers
 from .base import (
-    DEFAULT_TOLERANCE,
     Header,
     Payload,
     Provider,
     _b64,
-    _lower,
     _same,
     read_timestamp,
 )
@@ -69,7 +69,7 @@ class StandardWebhooks(Provider):
     def __init__(self, secret: str | list[str] | None = None, *, prefix: str = "webhook"):
         """`secret`: a whsec_ secret, a whsk_ secret key (signs), a whpk_ public key (verifies only), or a list."""
         super().__init__(secret)
-        self.prefix = prefix
+        self.prefix = text(prefix, "prefix", "the header names' prefix: 'webhook', or 'svix' for Svix")
         self._keys = [_key_object(s, self._key(s)) for s in self.secrets]  # (version, key) for each secret
 
     @classmethod
@@ -101,7 +101,7 @@ class StandardWebhooks(Provider):
             return _ed25519_bytes(secret)
         key = _decode(secret.removeprefix(SYMMETRIC))
         if not 24 <= len(key) <= 64:
-            raise ValueError(
+            raise UsageError(
                 f"a Standard Webhooks secret is 'whsec_' followed by base64 of 24 to 64 random bytes, but "
                 f"{mask(secret)} is not ({len(key)} bytes decoded). StandardWebhooks() with no secret makes one."
             )
@@ -180,10 +180,10 @@ class StandardWebhooks(Provider):
             compared = compared or (digest if version == first else None)
         return compared
 
-    def explain(self, body, headers, *, tolerance: float | None = DEFAULT_TOLERANCE, now: float | None = None):
+    def explain(self, body, headers, *, tolerance: float | None = WINDOW, now: float | None = None):
         out = super().explain(body, headers, tolerance=tolerance, now=now)
         if out.reason == "no_matching_signature" and not any(step == "body as signed" for step, _ in out.steps):
-            cause = self._likely_cause(_lower(headers))  # a re-serialised body, when diagnosed, says so instead
+            cause = self._likely_cause(lower_headers(headers))  # a re-serialised body, when diagnosed, says so instead
             if cause:
                 out.fail(out.reason, cause)
         return out
@@ -233,6 +233,9 @@ class StandardWebhooks(Provider):
 
         The types in event_types() come with example data; for any other, pass yours.
         """
+        text(event_type, "event_type", "the event's type, such as 'invoice.paid' (any type: pass its data too)")
+        if data is not None and not isinstance(data, dict):
+            raise UsageTypeError(f"data is the event's data, a dict such as {{'id': 'inv_1'}}, got {got(data)}")
         example = templates(self.name).get(event_type, {}).get("data", {})
         body = {**example, **(data or {}), **fields}
         stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -261,7 +264,7 @@ def _ed25519_bytes(secret: str) -> bytes:
     kind = "public key is 'whpk_' followed by base64 of the 32-byte key" if public else (
         "secret key is 'whsk_' followed by base64 of the 32-byte Ed25519 seed (or of the 64 bytes of seed "
         "and public key)")  # fmt: skip
-    raise ValueError(
+    raise UsageError(
         f"a Standard Webhooks {kind}, but {mask(secret)} is not ({len(raw)} bytes decoded). "
         "StandardWebhooks.keypair() makes a matching pair."
     )

@@ -7,7 +7,8 @@ import secrets
 import string
 import time
 
-from .._errors import SignatureError
+from .._checks import event_value, got
+from .._errors import SignatureError, UsageTypeError
 from .._sending.retry import RetryPolicy
 from .base import Header, Provider, read_timestamp
 from .explain import _quote, mask
@@ -51,6 +52,7 @@ class Stripe(Provider):
 
     def policy_for(self, event) -> RetryPolicy:
         """Live-mode events retry for up to three days; test-mode events three times over a few hours."""
+        event_value(event, self.title)
         return RetryPolicy.stripe(live=bool(isinstance(event, dict) and event.get("livemode")))
 
     @classmethod
@@ -139,7 +141,7 @@ class Stripe(Provider):
     def _apply(self, payload: dict, key: str, value) -> bool:
         obj = payload["data"]["object"]
         if key == "amount":
-            _set_amount(obj, int(value))
+            _set_amount(obj, _amount(value))
         elif key == "currency":
             _set_everywhere(obj, {"currency"}, str(value).lower())
         elif key == "email":
@@ -147,6 +149,8 @@ class Stripe(Provider):
         elif key == "customer":
             _set_everywhere(obj, {"customer"}, value)
         elif key == "metadata":
+            if not isinstance(value, dict):
+                raise UsageTypeError(f"metadata is a dict of str to str, such as {{'order': '42'}}, got {got(value)}")
             obj["metadata"] = {**obj.get("metadata", {}), **value}
         elif key == "livemode":
             payload["livemode"] = obj["livemode"] = bool(value)
@@ -158,6 +162,16 @@ class Stripe(Provider):
 
     def _settable(self, payload: dict):
         return payload["data"]["object"].keys()
+
+
+def _amount(value) -> int:
+    """An amount in the smallest currency unit (2000 is 20.00), as a whole number, or a str of digits."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UsageTypeError(
+            f"amount is in the smallest currency unit, a whole number such as 2000 for 20.00, got {got(value)}"
+        ) from None
 
 
 def _set_amount(obj: dict, amount: int) -> None:

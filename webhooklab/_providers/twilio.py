@@ -20,13 +20,16 @@ import copy
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from email.utils import formatdate
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from .._errors import SignatureError, UsageError
+from .._checks import got, seconds, text
+from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.retry import RetryPolicy
-from .base import DEFAULT_TOLERANCE, Provider, _as_bytes, _lower, _same
+from .arguments import WINDOW, body_bytes, lower_headers, sign_options, tolerance_for
+from .base import Provider, _same
 from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
 from .registry import string_field
 from .twilio_urls import differences, port_forms, url_variants
@@ -122,7 +125,15 @@ class Twilio(Provider):
 
     def signature(self, url: str, params, secret: str | None = None) -> str:
         """The X-Twilio-Signature of `params` (a dict or (name, value) pairs) posted to `url`."""
-        content = signed_content(url, params.items() if isinstance(params, dict) else params)
+        text(url, "url", "the full URL Twilio requested, a str such as 'https://example.com/sms'")
+        if secret is not None:
+            text(secret, "secret", "an Auth Token, a str (None signs with this Twilio's own)", empty=True)
+        try:
+            content = signed_content(url, params.items() if isinstance(params, Mapping) else params)
+        except (TypeError, ValueError):  # not pairs at all
+            raise UsageTypeError(
+                f"params must be the POST parameters as a dict, or as (name, value) pairs, got {got(params)}"
+            ) from None
         return _b64(hmac.new(self._key(secret or self.secret), content, hashlib.sha1).digest())
 
     def sign(self, event, *, url: str | None = None, delivery_id: str | None = None, timestamp: int | None = None,
@@ -131,6 +142,7 @@ class Twilio(Provider):
 
         `timestamp` and `event_type` are accepted for a common interface: Twilio signs no time and names no type.
         """
+        _, delivery_id, _ = sign_options(timestamp, delivery_id, event_type)
         url = _checked_url(url) if url is not None else self._url()
         body = self.serialize(event)
         return body, {
@@ -158,7 +170,7 @@ class Twilio(Provider):
 
     # -- verifying --------------------------------------------------------------------
 
-    def verify(self, body, headers, *, url: str | None = None, tolerance: float | None = DEFAULT_TOLERANCE,
+    def verify(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
                now: float | None = None):  # fmt: skip
         """The parameters (a dict; a repeated name gives a list), or the JSON body; else SignatureError says why.
 
@@ -171,10 +183,13 @@ class Twilio(Provider):
             raise SignatureError(explanation.reason, explanation.message)
         return explanation.payload
 
-    def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = DEFAULT_TOLERANCE,
+    def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
                 now: float | None = None) -> Explanation:  # fmt: skip
         """Every step: the URL, the signed string, the token, both digests, and why they differ."""
-        body, headers = _as_bytes(body), _lower(headers)
+        body, headers = body_bytes(body), lower_headers(headers)
+        tolerance_for(self, tolerance)  # checked as every scheme checks them, though no timestamp is signed
+        if now is not None:
+            seconds(now, "now", ": unix seconds, like time.time()", negative=True)
         source = "as given"
         if url is not None:
             url = _checked_url(url)
@@ -282,6 +297,9 @@ def signed_content(url: str, pairs) -> bytes:
 
 
 def _checked_url(url) -> str:
+    if not isinstance(url, str):
+        raise UsageTypeError(f"expected the full URL Twilio requested, a str like 'https://example.com/sms?x=1', "
+                             f"but got {_quote(repr(url), 100)}.")  # fmt: skip
     if isinstance(url, str):
         try:
             parts = urlsplit(url)

@@ -12,6 +12,7 @@ verifiers.py   the secret each endpoint checks signatures with; the URL a reques
 urls.py        the URL a request arrived at, as this receiver saw it (what a scheme that signs URLs needs)
 handlers.py    functions run for each verified event (rx.on), with deduplication
 store.py       SQLite, with the schema made from Event's fields; pages, batches and the pandas table
+queries.py     what the store can be asked: its filters and cursors, checked, as the SQL they make
 server.py      a WSGI app in a daemon thread: start, stop, a URL; a taken port is a clear error
 transport.py   waitress, adapted: headers as sent, bodies capped, refused requests still recorded, TLS
 guard.py       the page and the API answer only the local user, and a proxy on this machine is believed

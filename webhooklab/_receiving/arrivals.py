@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from .._errors import EventNotFound, UsageTypeError
 from .._event import Event
 
 BATCH = 500  # events read at a time when iterating
@@ -48,12 +49,15 @@ class Arrivals(Sequence):
             return self._read(start, max(stop - start, 0))[::step]
         if not isinstance(index, int) and hasattr(index, "__index__"):
             index = index.__index__()  # numpy's integers
-        position = index + self._count if isinstance(index, int) and index < 0 else index
-        if not isinstance(position, int) or not 0 <= position < self._count:
-            raise IndexError(f"arrivals index {index!r} out of range: {self._count} event(s) arrived")
+        if not isinstance(index, int):
+            raise UsageTypeError(f"arrivals are read by position, arrived[0] or arrived[-1] (a whole number or a "
+                                 f"slice), got {index!r}; an event's id goes to rx.event(id)")  # fmt: skip
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise EventNotFound(f"arrivals index {index!r} out of range: {self._count} event(s) arrived")
         found = self._read(position, 1)
         if not found:
-            raise IndexError(f"event {index} of these arrivals is no longer stored (was the receiver cleared?)")
+            raise EventNotFound(f"event {index} of these arrivals is no longer stored (was the receiver cleared?)")
         return found[0]
 
     def __iter__(self) -> Iterator[Event]:

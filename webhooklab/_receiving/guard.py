@@ -19,6 +19,9 @@ import ipaddress
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .._checks import got, text
+from .._errors import UsageTypeError
+
 HEADER = "X-Webhooklab"  # sent by the inspector page with every change it asks for
 READS = ("GET", "HEAD", "OPTIONS")
 FORWARDED = ("HTTP_X_FORWARDED_PREFIX", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO")
@@ -76,13 +79,24 @@ def behind_local_proxy(wsgi_app):
     return app
 
 
+def host_names(allowed_hosts) -> tuple[str, ...]:
+    """allowed_hosts, checked: a list of names; one name alone would be read as its letters."""
+    if isinstance(allowed_hosts, (str, bytes)) or not isinstance(allowed_hosts, (list, tuple, set, frozenset)):
+        raise UsageTypeError(
+            f"allowed_hosts must be a list of host names, such as ['my-tunnel.example'], got {got(allowed_hosts)}"
+        )
+    for name in allowed_hosts:
+        text(name, "each of allowed_hosts", "a host name such as 'my-tunnel.example'")
+    return tuple(allowed_hosts)
+
+
 def guard(app: Flask, allowed_hosts=(), *, owner_by_path: bool = False) -> None:
     """Refuse requests to the page and the API from other hosts and other sites, with a reason.
 
     `owner_by_path`: whoever reaches the app owns it (a class server's bin, whose path holds a secret
     token), so changes may come from any machine; the header and same-origin rules still hold.
     """
-    names = {"localhost", *(name.lower() for name in allowed_hosts)}
+    names = {"localhost", *(name.lower() for name in host_names(allowed_hosts))}
     app.extensions["webhooklab.hosts"] = names  # grows when a proxy's own name is learnt (Colab's)
     app.wsgi_app = behind_local_proxy(app.wsgi_app)
 

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Callable
 
+from .._checks import endpoint_name, flag, function, text
 from .._event import Event
 
 
@@ -33,6 +34,10 @@ class Handler:
     skipped_duplicates: int = 0
     _seen: set[str] = field(default_factory=set, repr=False)
 
+    def __post_init__(self):
+        function(self.function, "@rx.on(...)", "a function to run for each event: def handle(event): ...")
+        options(self.event_type, self.endpoint, self.dedupe, self.background)
+
     @property
     def name(self) -> str:
         return getattr(self.function, "__name__", repr(self.function))
@@ -44,6 +49,15 @@ class Handler:
             and (self.endpoint is None or self.endpoint == event.endpoint)
             and fnmatchcase(event.event_type or "", self.event_type)
         )
+
+
+def options(event_type, endpoint, dedupe, background) -> None:
+    """rx.on()'s options, checked when it is called, before the function it decorates."""
+    text(event_type, "event_type", "an event type or a pattern such as 'payment_intent.*' ('*': every type)")
+    if endpoint is not None:
+        endpoint_name(endpoint)
+    flag(dedupe, "dedupe", "True runs the function once per delivery id")
+    flag(background, "background", "True answers first and runs the function afterwards")
 
 
 @dataclass(frozen=True)

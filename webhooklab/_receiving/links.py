@@ -15,7 +15,7 @@ import string
 import sys
 from urllib.parse import urlsplit
 
-from .._errors import UsageError
+from .._errors import UsageError, UsageTypeError
 
 ENVIRONMENT = "WEBHOOKLAB_LINK"
 HUB = "{JUPYTERHUB_SERVICE_PREFIX}proxy/{port}/"
@@ -65,6 +65,19 @@ def _colab(port: int | None) -> str:
 
     url = str(eval_js(f"google.colab.kernel.proxyPort({int(port or 0)})"))
     return url if url.endswith("/") else url + "/"
+
+
+def origins(extra) -> tuple[str, ...]:
+    """frame_ancestors as given to a receiver, checked now (a source that would break the policy) as a tuple."""
+    if isinstance(extra, (str, bytes)) or not isinstance(extra, (list, tuple)):
+        raise UsageTypeError(
+            f"frame_ancestors must be a list of origins, such as ['https://hub.example.org'], got {extra!r}"
+        )
+    for source in extra:
+        if not isinstance(source, str):
+            raise UsageTypeError(f"a frame ancestor is one origin such as https://hub.example.org, got {source!r}")
+    frame_ancestors(tuple(extra))
+    return tuple(extra)
 
 
 def frame_ancestors(extra: tuple[str, ...] = ()) -> str:

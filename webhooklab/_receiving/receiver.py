@@ -8,15 +8,16 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from .._checks import endpoint_name, got, whole
-from .._errors import ReceiverError, UsageError, WaitTimeout
+from .._checks import endpoint_name, flag, function, got, whole
+from .._errors import ReceiverError, UsageError, UsageTypeError, WaitTimeout
 from .._event import Event
 from .._providers import Provider
 from . import links
 from .app import create_app
 from .arrivals import Arrivals
 from .contract import AnyReceiver, wait_arguments
-from .handlers import Handler, Handlers
+from .guard import host_names
+from .handlers import Handler, Handlers, options
 from .inspector import InspectorView
 from .remote import RemoteReceiver
 from .rules import Responses, Rule
@@ -74,13 +75,14 @@ class Receiver(BackgroundServer, AnyReceiver):
     ):
         super().__init__(None, host=host, port=port, ssl_context=ssl_context, max_body=max_body)  # checks them
         if not isinstance(reject_invalid, bool):
-            raise UsageError(f"reject_invalid must be True or False, got {got(reject_invalid)}")
+            raise UsageTypeError(f"reject_invalid must be True or False, got {got(reject_invalid)}")
         verifiers = Verifiers(secrets)
         if link is not None and not isinstance(link, str):
-            raise UsageError(f"link is a URL template such as '{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/', got {got(link)}")
+            raise UsageTypeError(f"link is a URL template such as '{{JUPYTERHUB_SERVICE_PREFIX}}proxy/{{port}}/', got {got(link)}")
         self.link = link
-        frame_ancestors = tuple(frame_ancestors)
-        links.frame_ancestors(frame_ancestors)  # a source that would break the policy is an error now, not later
+        frame_ancestors = links.origins(frame_ancestors)  # a source that would break the policy is an error now
+        allowed_hosts = host_names(allowed_hosts)
+        flag(show_expected, "show_expected", "False hides the expected signatures in the page's explanations")
         self.store = EventStore(db)  # opened only once every argument has been checked
         self.responses = Responses()
         self._arrived = threading.Condition()
@@ -164,6 +166,7 @@ class Receiver(BackgroundServer, AnyReceiver):
         function once per delivery id (for GitHub and Shopify an unsigned header:
         it stops honest redeliveries, not replays); `background=True` answers first.
         """
+        options(event_type, endpoint, dedupe, background)  # a wrong option is an error here, not at the decorator
 
         def register(function):
             self.handlers.add(Handler(function, event_type, endpoint, dedupe, background))
@@ -267,11 +270,11 @@ class Receiver(BackgroundServer, AnyReceiver):
 
     def listen(self, callback) -> None:
         """Call `callback()` after each event is stored (from the server's thread: keep it quick)."""
-        self._listeners.append(callback)
+        self._listeners.append(function(callback, "callback", "a function to call after each event, with no argument"))
 
     def unlisten(self, callback) -> None:
         """Stop calling `callback`; one that was never given is ignored."""
-        if callback in self._listeners:
+        if function(callback, "callback", "a function that listen() was given") in self._listeners:
             self._listeners.remove(callback)
 
     def _notify(self) -> None:

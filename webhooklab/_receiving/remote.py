@@ -27,7 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from .. import _redact
 from .._checks import endpoint_name, got, seconds, whole
-from .._errors import EventNotFound, ReceiverError, UsageError, WaitTimeout
+from .._errors import EventNotFound, ReceiverError, UsageError, UsageTypeError, WaitTimeout
 from .._event import Event
 from .arrivals import Arrivals
 from .contract import AnyReceiver, wait_arguments
@@ -59,7 +59,7 @@ class RemoteReceiver(AnyReceiver):
 
     def __init__(self, bin_url: str, *, history: bool = False, timeout: float = REQUEST_TIMEOUT):
         if not isinstance(bin_url, str):
-            raise UsageError(f"a bin URL is a str such as 'http://192.168.1.20:8000/b/<token>/', got {got(bin_url)}")
+            raise UsageTypeError(f"a bin URL is a str such as 'http://192.168.1.20:8000/b/<token>/', got {got(bin_url)}")
         parts = urlsplit(bin_url.strip())
         found = BIN_PATH.match(parts.path)
         if parts.scheme not in ("http", "https") or not parts.hostname or not found:
@@ -68,7 +68,7 @@ class RemoteReceiver(AnyReceiver):
                 f"got one {_outline(parts)}"
             )
         if not isinstance(history, bool):
-            raise UsageError(f"history is True (all the bin holds) or False (from now on), got {got(history)}")
+            raise UsageTypeError(f"history is True (all the bin holds) or False (from now on), got {got(history)}")
         self._timeout = seconds(timeout, "timeout", ": seconds to wait for one answer from the class server")
         self._token = found["token"]
         self.server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
@@ -175,7 +175,7 @@ class RemoteReceiver(AnyReceiver):
     def event(self, event_id: int = -1) -> Event:
         """One full record (headers, raw body, parsed JSON, the answer given); -1 is the newest."""
         if isinstance(event_id, bool) or not isinstance(event_id, numbers.Integral):
-            raise UsageError(
+            raise UsageTypeError(
                 "an event id is a whole number, from the index of rx.events() (-1 is the newest, -2 the one "
                 f"before), got {got(event_id)}"
             )

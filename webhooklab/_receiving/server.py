@@ -7,13 +7,14 @@ first makes a taken port or a bad host a clear error, never a crash.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import ssl
 import threading
 from typing import Self
 
 from .._checks import got, whole
-from .._errors import ReceiverError, UsageError
+from .._errors import ReceiverError, UsageError, UsageTypeError
 from .transport import HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
@@ -32,7 +33,7 @@ class BackgroundServer:
     def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, ssl_context=None,
                  max_body: int = DEFAULT_MAX_BODY):  # fmt: skip
         if not isinstance(host, str) or not host.strip():
-            raise UsageError(
+            raise (UsageError if isinstance(host, str) else UsageTypeError)(
                 "host must be the address to listen on, such as '127.0.0.1' (this machine only) or "
                 f"'0.0.0.0' (every network interface), got {got(host)}"
             )
@@ -54,6 +55,7 @@ class BackgroundServer:
                 f"max_body must be at least 1 byte, got {max_body}: it is the largest body the receiver "
                 "accepts (25 MB by default, GitHub's cap on a webhook payload)"
             )
+        _tls_option(ssl_context)
         self.app = app
         self.host = host
         self.requested_port = port
@@ -115,15 +117,19 @@ class BackgroundServer:
         return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
 
 
+def _tls_option(option) -> None:
+    """ssl_context as given: None, an ssl.SSLContext, or (certificate file, key file), each a path."""
+    if option is None or isinstance(option, ssl.SSLContext):
+        return
+    pair = isinstance(option, (tuple, list)) and len(option) == 2
+    if not pair or not all(isinstance(part, (str, os.PathLike)) for part in option):
+        raise UsageTypeError(f"ssl_context must be (certificate file, key file) or an ssl.SSLContext, got {got(option)}")
+
+
 def _tls_context(option) -> ssl.SSLContext | None:
     if option is None or isinstance(option, ssl.SSLContext):
         return option
-    try:
-        certificate, key = option
-    except (TypeError, ValueError):
-        raise UsageError(
-            f"ssl_context must be (certificate file, key file) or an ssl.SSLContext, got {option!r}"
-        ) from None
+    certificate, key = option
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
         context.load_cert_chain(certificate, key)

@@ -13,8 +13,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Iterator
 
-from .._errors import EventNotFound, ReceiverError, UsageError
+from .._checks import whole
+from .._errors import EventNotFound, ReceiverError, UsageError, UsageTypeError
 from .._event import COLUMNS, SUMMARY, Event
+from .queries import answer, fields_given, newest_first, number_of
+from .queries import where as _where
 
 # Everything below follows from Event's fields: the schema, the INSERT, the table's SELECT.
 SUMMARY_COLUMNS = ["received_at" if c == "time" else c for c in SUMMARY]
@@ -31,6 +34,8 @@ SCHEMA = "\n".join([
 ])  # fmt: skip
 STORED = [(name, column) for name, column, _ in COLUMNS if name != "id"]  # id is assigned by SQLite
 ROW = itemgetter(*(name for name, _ in STORED))  # a captured request's fields, in the INSERT's order
+OPTIONAL = ("verified", "reason", "verification", "duplicate_of")  # the fields add() may leave out
+REQUIRED = tuple(name for name, _ in STORED if name not in OPTIONAL)
 # The fields SQLite keeps in another form, by their place in the INSERT: the time as ISO 8601 text, headers as JSON.
 CONVERTED = [([name for name, _ in STORED].index(name), name, convert) for name, convert in
              (("received_at", datetime.isoformat), ("header_pairs", json.dumps), ("response_header_pairs", json.dumps))]
@@ -53,7 +58,7 @@ class EventStore:
         webhooklab's SQLite) or a ReceiverError (read-only, locked); both name the path.
         """
         if path is not None and not (isinstance(path, (str, os.PathLike)) and isinstance(os.fspath(path), str)):
-            raise UsageError(
+            raise UsageTypeError(
                 "db must be a file path (a str or pathlib.Path), or None to keep the events in memory, "
                 f"got {path!r} (type {type(path).__name__})"
             )
@@ -98,13 +103,14 @@ class EventStore:
 
     def add(self, **fields) -> Event:
         """Store one captured request, given as Event's fields but id and duplicate_of, and return it."""
+        fields_given(fields, REQUIRED, OPTIONAL)
+        fields = {**dict.fromkeys(OPTIONAL), **fields}
         with self._lock:
             if fields.get("delivery_id"):
                 fields["duplicate_of"] = self._db.execute(
                     "SELECT min(id) FROM events WHERE endpoint = ? AND delivery_id = ?",
                     (fields["endpoint"], fields["delivery_id"]),
                 ).fetchone()[0]
-            fields.setdefault("duplicate_of", None)
             row = list(ROW(fields))
             for index, name, to_column in CONVERTED:
                 row[index] = to_column(fields[name])
@@ -113,6 +119,9 @@ class EventStore:
 
     def set_response(self, event: Event, status: int, headers: dict, body: bytes, *, note: str) -> Event:
         """Record the whole answer, when it is not the one first stored (a handler failed after the insert)."""
+        if not isinstance(event, Event):
+            raise UsageTypeError(f"event must be a wl.Event from this store, got {event!r}")
+        answer(status, headers, body, note)
         pairs = tuple(headers.items())
         with self._lock:
             self._db.execute(
@@ -142,7 +151,7 @@ class EventStore:
         anything else is a UsageError, and an id no event has is EventNotFound.
         """
         if isinstance(event_id, bool) or not isinstance(event_id, numbers.Integral):
-            raise UsageError(
+            raise UsageTypeError(
                 "an event id is a whole number, from the index of rx.events() (-1 is the newest, -2 the one "
                 f"before), got {event_id!r}" + ("" if event_id is None else f" (type {type(event_id).__name__})")
             )
@@ -189,10 +198,13 @@ class EventStore:
         cursors (after, before) and the offset, and counts what the filters select
         at the same moment as the page is read: nothing can arrive in between.
         """
+        limit = number_of(limit, "limit", "how many events one page holds", least=1)
+        offset = number_of(offset, "offset", "how many events to skip first")
         before = filters.pop("before", None)
         where, params = _where(endpoint, after, before=before, **filters)
         counted, counted_params = _where(endpoint, **filters)
-        sql = f"SELECT {SUMMARY_SELECT} FROM events{where} ORDER BY id{' DESC' if newest else ''} LIMIT ? OFFSET ?"
+        order = " DESC" if newest_first(newest) else ""
+        sql = f"SELECT {SUMMARY_SELECT} FROM events{where} ORDER BY id{order} LIMIT ? OFFSET ?"
         with self._lock:
             rows = self._db.execute(sql, [*params, limit + 1, offset]).fetchall()
             total = self._db.execute(f"SELECT count(*) FROM events{counted}", counted_params).fetchone()[0]
@@ -205,8 +217,13 @@ class EventStore:
         Only events already stored when it starts are read, so it ends even while a burst arrives;
         the store is free for the receiver between batches.
         """
+        batch = number_of(batch, "batch", "how many events are read at a time", least=1)
+        _where(endpoint, **filters)  # a bad filter is an error here, not at the first event read
         with self._lock:
             last = self._db.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        return self._batches(endpoint, batch, last, filters)
+
+    def _batches(self, endpoint, batch: int, last: int, filters: dict) -> Iterator[Event]:
         after = 0
         while rows := self._select("*", endpoint, after, batch, before=last + 1, **filters):
             yield from map(_to_event, rows)
@@ -231,7 +248,8 @@ class EventStore:
 
         `since` keeps only events with a higher id; `limit` keeps the newest `limit` of them.
         """
-        where, params = _where(endpoint, since, **filters)
+        limit = number_of(limit, "limit", "how many of the newest events to show, or None for all", optional=True)
+        where, params = _where(endpoint, whole(since, "since", "an event id: only events after it (0: all)"), **filters)
         sql = f"SELECT {SUMMARY_SELECT} FROM events{where} ORDER BY id{'' if limit is None else ' DESC LIMIT ?'}"
         with self._lock:
             cursor = self._db.cursor()
@@ -249,8 +267,10 @@ class EventStore:
 
     def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None, *, newest=False, offset=0,
                 **filters):  # fmt: skip
+        limit = number_of(limit, "limit", "how many events to read, or None for all", optional=True)
+        offset = number_of(offset, "offset", "how many events to skip first")
         where, params = _where(endpoint, after, **filters)
-        sql = f"SELECT {columns} FROM events{where} ORDER BY id{' DESC' if newest else ''}"
+        sql = f"SELECT {columns} FROM events{where} ORDER BY id{' DESC' if newest_first(newest) else ''}"
         if limit is not None or offset:
             sql, params = sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset]
         with self._lock:
@@ -271,33 +291,6 @@ def to_frame(rows: list):
     if table.empty:  # nothing to infer the whole numbers from
         table = table.astype({"id": "int64", "status": "int64", "size": "int64"})
     return table.set_index("id")
-
-
-def _where(endpoint: str | None, after: int = 0, *, provider: str | None = None, event_type: str | None = None,
-           delivery_id: str | None = None, verified: bool | str | None = None, search: str | None = None,
-           ids=None, before: int | None = None, since: int = 0) -> tuple[str, list]:  # fmt: skip
-    after = max(after, since)  # since is a filter, after a cursor: both keep the ids above them
-    clauses, params = (["id > ?"], [after]) if after else ([], [])  # none at all: SQLite counts a table at once
-    if before is not None:
-        clauses.append("id < ?")
-        params.append(before)
-    for column, value in (("endpoint", endpoint), ("provider", provider), ("event_type", event_type),
-                          ("delivery_id", delivery_id)):  # fmt: skip
-        if value is not None:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    if verified == "unchecked":
-        clauses.append("verified IS NULL")
-    elif verified is not None:
-        clauses.append("verified = ?")
-        params.append(int(bool(verified)))
-    if search:
-        clauses.append("instr(body, ?) > 0")
-        params.append(search.encode("utf-8"))
-    if ids is not None:
-        clauses.append(f"id IN ({', '.join('?' * len(ids))})")
-        params.extend(ids)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def _to_event(row: sqlite3.Row) -> Event:

@@ -11,7 +11,7 @@ a request waitress refuses still handed to the app to record, and TLS.
 from __future__ import annotations
 
 import logging
-import resource
+import select
 import socket
 import ssl
 import threading
@@ -32,6 +32,7 @@ for _name in ("waitress", "waitress.queue"):
 
 THREADS = 16  # requests handled at once; each respond(delay=...) holds one while it waits
 CONNECTIONS = 2000  # open connections at once, fewer where the process may open fewer files
+SELECT_LIMIT = 512  # sockets select() can watch on Windows (FD_SETSIZE there), where there is no poll()
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
 # A streamed answer (an export) waits for the client once this much is queued for it: memory stays flat.
 OUTBUF_LIMIT = 2 * 1024**2
@@ -224,7 +225,15 @@ def _header_pairs(block: bytes) -> list[tuple[str, str]]:
 
 
 def _connection_limit() -> int:
-    """CONNECTIONS, or fewer where the process may not open that many files (a macOS kernel allows 256)."""
+    """CONNECTIONS, or fewer where the process may not open that many files (a macOS kernel allows 256).
+
+    Asked when a server starts, never at import: `resource` is Unix's. Without it (Windows), the limit is
+    what select() can watch, as waitress falls back on select() where there is no poll().
+    """
+    try:
+        import resource
+    except ImportError:
+        return CONNECTIONS if hasattr(select, "poll") else SELECT_LIMIT - 32  # room for the listener and its trigger
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return CONNECTIONS

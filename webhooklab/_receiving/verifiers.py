@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .._checks import endpoint_name, got
-from .._errors import UsageError
+from .._errors import UsageError, UsageTypeError
 from .._providers import PROVIDERS, Explanation, Provider
 from .._providers.registry import one_of
 
@@ -21,7 +21,7 @@ class Verifiers:
     def __init__(self, secrets: dict[str, str | list[str] | Provider] | None = None, *, default: str | None = None):
         """`default`: the secret of every endpoint not in `secrets` (a class server's bin has one for all)."""
         if secrets is not None and not isinstance(secrets, Mapping):
-            raise UsageError(
+            raise UsageTypeError(
                 "secrets must be a dict of endpoint name to secret, such as {'shop': 'whsec_...'}, "
                 f"got {got(secrets)}"
             )

@@ -7,7 +7,14 @@ nothing at all. Every attempt is still a real HTTP request.
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
+
+from .._checks import got, seconds
+from .._errors import UsageError, UsageTypeError
+
+UNIX = ": unix seconds, like time.time()"
 
 
 class RealClock:
@@ -17,6 +24,7 @@ class RealClock:
         return time.time()
 
     def wait_until(self, when: float) -> float:
+        when = seconds(when, "when", UNIX, negative=True)
         time.sleep(max(0.0, when - self.now()))
         return max(when, self.now())
 
@@ -32,13 +40,13 @@ class VirtualClock:
     """
 
     def __init__(self, start: float | None = None):
-        self.start = time.time() if start is None else start
+        self.start = time.time() if start is None else seconds(start, "start", UNIX, negative=True)
 
     def now(self) -> float:
         return self.start
 
     def wait_until(self, when: float) -> float:
-        return when
+        return seconds(when, "when", UNIX, negative=True)
 
     def __repr__(self) -> str:
         return "VirtualClock()"
@@ -48,16 +56,21 @@ class AcceleratedClock:
     """Real time sped up: speed=3600 plays one virtual hour per real second, for live animations."""
 
     def __init__(self, speed: float = 3600.0, start: float | None = None):
-        if speed <= 0:
-            raise ValueError(f"speed must be positive, got {speed}")
+        if isinstance(speed, bool) or not isinstance(speed, numbers.Real):
+            raise UsageTypeError(
+                f"speed must be a number: virtual seconds per real second, such as 3600, got {got(speed)}"
+            )
+        if not 0 < speed < math.inf:
+            raise UsageError(f"speed must be more than 0 and finite (3600 plays an hour a second), got {got(speed)}")
         self.speed = speed
-        self.start = time.time() if start is None else start
+        self.start = time.time() if start is None else seconds(start, "start", UNIX, negative=True)
         self._real_start = time.monotonic()
 
     def now(self) -> float:
         return self.start + (time.monotonic() - self._real_start) * self.speed
 
     def wait_until(self, when: float) -> float:
+        when = seconds(when, "when", UNIX, negative=True)
         time.sleep(max(0.0, (when - self.now()) / self.speed))
         return max(when, self.now())
 

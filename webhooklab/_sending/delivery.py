@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import random
 import threading
 import time
@@ -12,8 +13,11 @@ from email.utils import parsedate_to_datetime
 
 from werkzeug.datastructures import Headers
 
+from .._checks import event_value, flag, function, got, seconds, text, web_url, whole
+from .._errors import UsageError, UsageTypeError, WaitTimeout
 from .clock import RealClock
-from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, duration, tally, time_unit
+from .retry import RetryPolicy
+from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, axes, duration, tally, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,14 @@ class Delivery:
 
     def __init__(self, provider, event, to: str, *, policy=None, clock=None, delivery_id: str | None = None,
                  on_attempt=None):  # fmt: skip
-
+        sender(provider)
+        event_value(event, getattr(provider, "title", "") or "a provider")
+        web_url(to, "to")
+        options(policy, clock)
+        if delivery_id is not None:
+            text(delivery_id, "delivery_id", "the id every attempt carries, a str (None: a fresh one)")
+        if on_attempt is not None:
+            function(on_attempt, "on_attempt", "a function called with (delivery, row) after each attempt")
         self.provider, self.event, self.url = provider, event, to
         self.policy = policy or provider.policy_for(event)
         self.clock = clock or RealClock()
@@ -126,13 +137,21 @@ class Delivery:
 
     def start(self) -> Delivery:
         """Run in a daemon thread; `wait()` for the end."""
+        if self._thread is not None or self.log:
+            raise UsageError(f"this delivery has started already ({self.status}): wait() for its end, or deliver "
+                             "the event again for a new delivery")  # fmt: skip
         self._thread = threading.Thread(target=self.run, name=f"webhooklab-delivery-{self.delivery_id}", daemon=True)
         self._thread.start()
         return self
 
     def wait(self, timeout: float | None = None) -> Delivery:
+        """Block until the delivery ends; WaitTimeout after `timeout` seconds (None: as long as it takes)."""
+        if timeout is not None:
+            timeout = seconds(timeout, "timeout", ": how long to wait for the delivery to end, or None")
         if not self._done.wait(timeout):
-            raise TimeoutError(f"the delivery is still {self.status} after {timeout} s ({len(self.log)} attempts so far)")
+            raise WaitTimeout(
+                f"the delivery is still {self.status} after {timeout:g} s ({len(self.log)} attempts so far)"
+            )
         return self
 
     @property
@@ -142,9 +161,9 @@ class Delivery:
     def redeliver(self, *, after: float = 60.0) -> Attempt:
         """Send again by hand, `after` seconds (virtual or real) past the last attempt, with the same delivery id."""
         window = self.policy.redeliver_within
-        age = (self.log[-1]["offset"] if self.log else 0) + after
+        age = (self.log[-1]["offset"] if self.log else 0) + seconds(after, "after", ": how long after the last attempt")
         if window is not None and age > window:
-            raise ValueError(
+            raise UsageError(
                 f"{self.policy.name} keeps deliveries for {duration(window)} for a manual redelivery; "
                 f"this one would be {duration(age)} old"
             )
@@ -234,7 +253,7 @@ class Delivery:
         """Attempts over time: green for delivered, red for failed, on the span they took."""
         import matplotlib.pyplot as plt
 
-        if ax is None:
+        if axes(ax) is None:
             _, ax = plt.subplots(figsize=(9, 2))
         offsets = [row["offset"] for row in self.log]
         unit, label = time_unit(max(offsets, default=0))
@@ -261,6 +280,17 @@ class Delivery:
 class Deliveries(list):
     """Several deliveries, as from deliver_many(); `table()` shows one row each, in the order sent."""
 
+    def __init__(self, deliveries=()):
+        if isinstance(deliveries, (str, bytes)) or not hasattr(deliveries, "__iter__"):
+            raise UsageTypeError(
+                f"Deliveries holds wl.Delivery objects, as deliver_many() returns, got {got(deliveries)}"
+            )
+        deliveries = list(deliveries)
+        for one in deliveries:
+            if not isinstance(one, Delivery):
+                raise UsageTypeError(f"Deliveries holds wl.Delivery objects, as deliver_many() returns, got {got(one)}")
+        super().__init__(deliveries)
+
     def table(self):
         import pandas as pd
 
@@ -282,6 +312,24 @@ def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bo
     delivery id, as a retry after a lost answer would; `shuffle` mixes the order.
     """
 
+    if isinstance(events, (str, bytes, dict)) or not hasattr(events, "__iter__"):
+        raise UsageTypeError(
+            f"events must be a list of events, such as [stripe.event('charge.succeeded')], got {got(events)}"
+        )
+    events = [event_value(event, "each of events: a provider") for event in events]
+    sender(provider)
+    web_url(to, "to")
+    if whole(concurrency, "concurrency", "how many deliveries run at once, a whole number") < 1:
+        raise UsageError(f"concurrency must be at least 1, got {concurrency}: it is how many deliveries run at once")
+    flag(shuffle, "shuffle", "True mixes the order the events are sent in")
+    rate = f"duplicate_rate is the fraction of events sent twice, from 0 to 1, got {got(duplicate_rate)}"
+    if isinstance(duplicate_rate, bool) or not isinstance(duplicate_rate, numbers.Real):
+        raise UsageTypeError(rate)
+    if not 0 <= duplicate_rate <= 1:
+        raise UsageError(rate)
+    options(policy, clock)
+    if seed is not None:
+        whole(seed, "seed", "a whole number that makes the shuffle and the duplicates repeatable, or None")
     rng = random.Random(seed)
     jobs = []
     kind = getattr(provider, "delivery_class", Delivery)  # a provider whose retries say more (Slack's)
@@ -297,6 +345,21 @@ def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bo
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhooklab-deliver") as pool:
         list(pool.map(Delivery.run, jobs))
     return Deliveries(jobs)
+
+
+def sender(provider) -> None:
+    """Whatever signs a delivery: a provider such as wl.Stripe(), which signs, and says its retry policy."""
+    if not all(callable(getattr(provider, name, None)) for name in ("sign", "policy_for", "new_delivery_id")):
+        raise UsageTypeError(f"provider must be a provider such as wl.Stripe('whsec_...'), got {got(provider)}")
+
+
+def options(policy, clock) -> None:
+    if policy is not None and not isinstance(policy, RetryPolicy):
+        raise UsageTypeError(f"policy must be a wl.RetryPolicy, such as wl.RetryPolicy.stripe(), or None for the "
+                             f"provider's own, got {got(policy)}")  # fmt: skip
+    if clock is not None and not all(callable(getattr(clock, name, None)) for name in ("now", "wait_until")):
+        raise UsageTypeError(f"clock must be wl.RealClock(), wl.VirtualClock() or wl.AcceleratedClock(), or None "
+                             f"for real time, got {got(clock)}")  # fmt: skip
 
 
 def _retry_after(attempt: Attempt) -> float | None:

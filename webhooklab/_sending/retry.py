@@ -7,10 +7,21 @@ assumption, and the policy says so in its docstring, its repr and its table.
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
 from dataclasses import dataclass, field, replace
 
+from .._checks import flag, got, request_timeout, seconds, text, whole
+from .._errors import UsageError, UsageTypeError
 from .timeline import DAY, HOUR, MINUTE, duration, plot_policy
+
+FLAGS = {
+    "honours_retry_after": "True waits at least what a Retry-After header asks",
+    "gone_disables": "True ends the delivery, disabled, at a 410 Gone",
+    "disables_when_exhausted": "True ends it disabled after the last failure",
+    "resigns": "True signs each retry with a fresh timestamp",
+}
 
 
 @dataclass(frozen=True)
@@ -37,16 +48,41 @@ class RetryPolicy:
     seed: int | None = field(default=None, compare=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "delays", tuple(float(d) for d in self.delays))
-        if any(d < 0 for d in self.delays) or not 0 <= self.jitter < 1:
-            raise ValueError("delays cannot be negative, and jitter is a fraction from 0 to below 1")
+        if isinstance(self.delays, (str, bytes)) or not isinstance(self.delays, (list, tuple)):
+            raise UsageTypeError(f"delays must be a list of waits in seconds, such as [5, 300], got {got(self.delays)}")
+        waits = ": each is the wait before one retry"
+        object.__setattr__(self, "delays", tuple(seconds(d, "each of delays", waits) for d in self.delays))
+        text(self.name, "name", "what the policy is called, such as 'custom'")
+        object.__setattr__(self, "timeout", request_timeout(self.timeout))
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, numbers.Real):
+            raise UsageTypeError(f"jitter must be a number, a fraction from 0 to below 1, got {got(self.jitter)}")
+        if not 0 <= self.jitter < 1:
+            raise UsageError(
+                f"jitter is a fraction from 0 to below 1 (0.1 spreads each wait by 10%), got {got(self.jitter)}"
+            )
+        for name, meaning in FLAGS.items():
+            flag(getattr(self, name), name, meaning)
+        header = self.abort_header
+        if header is not None:
+            if not (isinstance(header, (tuple, list)) and len(header) == 2 and all(isinstance(p, str) for p in header)):
+                raise UsageTypeError(f"abort_header must be (header name, value), such as ('X-Slack-No-Retry', '1'), "
+                                     f"or None, got {got(header)}")  # fmt: skip
+            object.__setattr__(self, "abort_header", tuple(header))
+        if self.redeliver_within is not None:
+            seconds(self.redeliver_within, "redeliver_within", ": how long a redelivery by hand stays possible",
+                    infinite=True)  # fmt: skip
+        for name in ("assumption", "note"):
+            if getattr(self, name) is not None:
+                text(getattr(self, name), name, "a sentence, or None", empty=True)
+        if self.seed is not None:
+            whole(self.seed, "seed", "a whole number that makes the jitter repeatable, or None")
 
     # -- the providers' policies ------------------------------------------------------
 
     @classmethod
     def stripe(cls, live: bool = True) -> RetryPolicy:
         """Stripe: live mode for up to 3 days with exponential backoff; test mode 3 retries over a few hours."""
-        if not live:
+        if not flag(live, "live", "False for test mode's schedule"):
             return cls((30 * MINUTE, HOUR, 2 * HOUR), name="Stripe (test mode)", resigns=True,
                        redeliver_within=15 * DAY,
                        assumption="Stripe publishes '3 retries over a few hours' in test mode; we wait 30 min, 1 h, 2 h")  # fmt: skip
@@ -64,7 +100,7 @@ class RetryPolicy:
         in the app's configuration stays (admin_api=False: the delivery ends exhausted).
         """
         unit = 4 * HOUR / (2**8 - 1)  # doubling waits that add up to exactly 4 h
-        if admin_api:
+        if flag(admin_api, "admin_api", "False for a subscription declared in the app's configuration"):
             name, note = "Shopify", (
                 "after 8 consecutive failures Shopify deletes a subscription created through the Admin API, "
                 "as here; subscriptions declared in the app's configuration stay")
@@ -135,6 +171,17 @@ class RetryPolicy:
     def exponential(cls, first: float, *, factor: float = 2.0, retries: int = 5, cap: float | None = None,
                     jitter: float = 0.0, seed: int | None = None) -> RetryPolicy:  # fmt: skip
         """`retries` waits, starting at `first` seconds and growing by `factor`, each at most `cap`."""
+        first = seconds(first, "first", ": the wait before the first retry")
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real):
+            raise UsageTypeError(f"factor must be a number, such as 2 to double each wait, got {got(factor)}")
+        if not 0 < factor < math.inf:
+            raise UsageError(f"factor must be more than 0 and finite (2 doubles each wait), got {got(factor)}")
+        if whole(retries, "retries", "a whole number of retries") < 0:
+            raise UsageError(
+                f"retries cannot be negative, got {retries}: it is how many retries follow the first attempt"
+            )
+        if cap is not None:
+            cap = seconds(cap, "cap", ": the longest wait", infinite=True)
         delays = [first * factor**i for i in range(retries)]
         return cls(tuple(min(d, cap) if cap else d for d in delays), name="exponential", jitter=jitter, seed=seed)
 
@@ -156,6 +203,12 @@ class RetryPolicy:
 
     def wait(self, retry: int, rng: random.Random) -> float:
         """The wait before retry number `retry` (1-based), with jitter applied."""
+        if not 1 <= whole(retry, "retry", "a whole number, 1 for the first retry") <= len(self.delays):
+            raise UsageError(
+                f"retry is from 1 to {len(self.delays)} ({self.name} has {len(self.delays)} retries), got {retry}"
+            )
+        if not isinstance(rng, random.Random):
+            raise UsageTypeError(f"rng must be a random.Random, such as random.Random(seed), got {got(rng)}")
         delay = self.delays[retry - 1]
         return delay * (1 + rng.uniform(-self.jitter, self.jitter)) if self.jitter else delay
 

@@ -7,8 +7,20 @@ neighbouring labels into one. matplotlib loads only when something is drawn.
 
 from __future__ import annotations
 
+from .._checks import got
+from .._errors import UsageTypeError
+
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SINGLE_ATTEMPT_AXIS = 10  # seconds shown for a policy with one attempt: enough room for its note
+
+
+def axes(ax):
+    """`ax` as given to a plot: None (a new figure) or a matplotlib Axes to draw on."""
+    if ax is not None and not all(hasattr(ax, name) for name in ("scatter", "set_xlim", "annotate")):
+        raise UsageTypeError(
+            f"ax must be a matplotlib Axes to draw on, such as plt.subplots()[1], or None, got {got(ax)}"
+        )
+    return ax
 
 
 def plot_policy(policy, ax=None):
@@ -19,7 +31,7 @@ def plot_policy(policy, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    if axes(ax) is None:
         _, ax = plt.subplots(figsize=(9, 1.8))
     offsets = policy.offsets()
     ax.set_yticks([])

@@ -24,3 +24,9 @@ from ._report import Report
 from ._scenarios import SCENARIOS, Scenario
 
 __all__ = ["SCENARIOS", "Challenge", "Failure", "Outage", "Report", "Scenario"]
+
+# Each exported name says where a learner finds it: webhooklab.grader.Challenge, not a private module.
+for _value in map(globals().get, __all__):
+    if callable(_value):
+        _value.__module__ = __name__
+del _value

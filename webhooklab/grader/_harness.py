@@ -30,6 +30,8 @@ from requests.structures import (
     CaseInsensitiveDict,  # what a learner's handler gets: a dict, any case
 )
 
+from .._checks import seconds
+from .._errors import UsageError, UsageTypeError
 from .._providers import Stripe
 from .._providers.base import mask
 from .._receiving.server import BackgroundServer
@@ -64,8 +66,10 @@ class Challenge:
     """
 
     def __init__(self, *, secret: str | None = None, timeout: float = DEFAULT_TIMEOUT, slow: float = DEFAULT_SLOW):
+        seconds(timeout, "timeout", ": how long the challenge's sender waits for an answer")
+        seconds(slow, "slow", ": how long the slow ledger call takes")
         if not 0 < timeout < slow:
-            raise ValueError(f"timeout must be positive and shorter than slow (got timeout={timeout}, slow={slow})")
+            raise UsageError(f"timeout must be positive and shorter than slow (got timeout={timeout}, slow={slow})")
         self._sender = Stripe(secret)
         self.timeout, self.slow = float(timeout), float(slow)
         self.balances: dict[str, int] = {}  # customer -> cents, changed only by credit()
@@ -94,7 +98,7 @@ class Challenge:
     def handler(self, function: Callable[[bytes, dict], int]):
         """Decorator: grade `function(body: bytes, headers: dict) -> int` from now on (it replaces any earlier one)."""
         if not callable(function):
-            raise TypeError(f"@challenge.handler goes on a function (body, headers) -> status, not on {function!r}")
+            raise UsageTypeError(f"@challenge.handler goes on a function (body, headers) -> status, not on {function!r}")
         self._handler = function
         return function
 
@@ -106,9 +110,9 @@ class Challenge:
         """
         self._unless_down()
         if not isinstance(customer, str) or not customer:
-            raise TypeError(f"credit(customer, amount): customer is the intent's 'customer' id (cus_...), got {customer!r}")
+            raise UsageTypeError(f"credit(customer, amount): customer is the intent's 'customer' id (cus_...), got {customer!r}")
         if isinstance(amount, bool) or not isinstance(amount, int):
-            raise TypeError(
+            raise UsageTypeError(
                 f"credit(customer, amount): amount is in cents as an int, like intent['amount'], got {amount!r}"
             )
         with self._cond:
@@ -136,7 +140,7 @@ class Challenge:
             extra = (" Did you write enqueue(challenge.credit(...))? That calls credit now and enqueues its result; "
                      "pass the function and its arguments separately: enqueue(challenge.credit, customer, amount)."
                      if function is None else "")  # fmt: skip
-            raise TypeError(f"enqueue needs a function to call later, then its arguments; got {function!r}.{extra}")
+            raise UsageTypeError(f"enqueue needs a function to call later, then its arguments; got {function!r}.{extra}")
         self._unless_down()
         with self._cond:
             self._pending += 1

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import html
 
+from .._checks import got
+from .._errors import UsageError, UsageTypeError
 from .._sending.delivery import Attempt
 from ._records import Call
+
+COLUMNS = ("scenario", "passed", "what happened", "hint")
 
 
 class Report:
@@ -14,8 +18,12 @@ class Report:
     def __init__(self, rows: list[dict], handler: str | None):
         import pandas as pd
 
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and set(COLUMNS) <= r.keys() for r in rows):
+            raise UsageTypeError(f"rows must be a list of dicts with the keys {', '.join(COLUMNS)}, got {got(rows)}")
+        if handler is not None and not isinstance(handler, str):
+            raise UsageTypeError(f"handler must be the graded function's name, a str, or None, got {got(handler)}")
         self.handler = handler
-        self.table = pd.DataFrame(rows, columns=["scenario", "passed", "what happened", "hint"])
+        self.table = pd.DataFrame(rows, columns=list(COLUMNS))
         self.table.index = range(1, len(self.table) + 1)
 
     @property
@@ -36,10 +44,21 @@ class Report:
         return list(self.table.loc[~self.table["passed"], "scenario"])
 
     def hint(self, scenario: str) -> str:
-        return str(self.table.set_index("scenario").at[scenario, "hint"])
+        """The hint of one scenario's row, by its name."""
+        return str(self._row(scenario)["hint"])
 
     def happened(self, scenario: str) -> str:
-        return str(self.table.set_index("scenario").at[scenario, "what happened"])
+        """What happened in one scenario, by its name."""
+        return str(self._row(scenario)["what happened"])
+
+    def _row(self, scenario: str):
+        names = list(self.table["scenario"])
+        if not isinstance(scenario, str):
+            raise UsageTypeError(f"scenario must be a scenario's name, such as {names[0] if names else 'valid event'!r}, "
+                                 f"got {got(scenario)}")  # fmt: skip
+        if scenario not in names:
+            raise UsageError(f"no scenario {scenario!r} in this report: its scenarios are {', '.join(map(repr, names))}")
+        return self.table.set_index("scenario").loc[scenario]
 
     @property
     def score_line(self) -> str:
@@ -55,7 +74,6 @@ class Report:
 
         The score, the total and each scenario's name and verdict are sent; your code is not.
         """
-        from .._errors import UsageError
         from .._receiving.joining import joined
         from .._receiving.remote import RemoteReceiver
 
@@ -67,7 +85,7 @@ class Report:
         if isinstance(to, str):
             to = RemoteReceiver(to)
         if not isinstance(to, RemoteReceiver):
-            raise UsageError(
+            raise (UsageError if callable(getattr(to, "url", None)) else UsageTypeError)(
                 "a report is submitted to your bin on a class server: report.submit(rx) with rx from "
                 f"wl.workshop_receiver() after wl.join_class(bin_url), got {type(to).__name__}: a receiver on "
                 "this machine has no instructor to show it to"

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .._checks import function, seconds, text
 from .._errors import SignatureError
 from .._sending.delivery import Attempt
 from ._records import Call, Outage
@@ -35,8 +36,14 @@ class Scenario:
     expects: str
     run: Callable[..., tuple[bool, str, str]] = field(repr=False, compare=False)
 
+    def __post_init__(self):
+        for name in ("name", "sends", "expects"):
+            text(getattr(self, name), name, "a sentence, a str, as the report shows it")
+        function(self.run, "run", "a function (challenge) -> (passed, what happened, hint) that plays the scenario")
+
     def must(self, timeout: float) -> str:
         """What the handler must do, with the challenge's own timeout in place of the default 0.5 s."""
+        timeout = seconds(timeout, "timeout", ": the challenge's timeout")
         return self.expects.replace("0.5 s", f"{timeout:g} s")
 
 

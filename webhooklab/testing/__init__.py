@@ -53,3 +53,9 @@ from ._sender import Response, Sender
 from ._transports import Server
 
 __all__ = ["Response", "Sender", "Server", "Webhooks", "pytest_report_header", "webhook"]
+
+# Each exported name says where a learner finds it: webhooklab.testing.Sender, not a private module.
+for _value in map(globals().get, __all__):
+    if callable(_value):
+        _value.__module__ = __name__
+del _value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from .._checks import got
-from .._errors import UsageError
+from .._errors import UsageError, UsageTypeError
 from .._providers.base import Provider
 from .._providers.registry import PROVIDERS, one_of
 from ._sender import Sender
@@ -80,7 +80,7 @@ def _provider(provider, secret) -> Provider:
     elif isinstance(provider, type) and issubclass(provider, Provider):
         cls = provider
     else:
-        raise UsageError(f"expected a provider: a name such as 'stripe', a wl.Provider class or instance; got {got(provider)}")
+        raise UsageTypeError(f"expected a provider: a name such as 'stripe', a wl.Provider class or instance; got {got(provider)}")
     if secret is None:
         raise UsageError(
             f"{cls.title} signs with a secret your app also holds: pass secret=..., the one your app verifies "

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from werkzeug.datastructures import Headers
 
-from .._errors import UsageError
+from .._checks import got, seconds, whole
+from .._errors import UsageError, UsageTypeError
 from .._providers.base import Provider
 from .._providers.explain import mask
 from .._sending.clock import VirtualClock
@@ -95,8 +96,16 @@ class Sender:
     """
 
     def __init__(self, transport, provider: Provider, path: str = "/"):
+        if not (callable(getattr(transport, "post", None)) and hasattr(transport, "base_url")):
+            raise UsageTypeError(
+                f"transport must be what webhook(target, ...) makes for an app or a URL, got {got(transport)}"
+            )
+        if not isinstance(provider, Provider):
+            raise UsageTypeError(f"provider must be a provider such as wl.Stripe('whsec_test'), got {got(provider)}")
         if not isinstance(path, str) or (path and not path.startswith("/")):
-            raise UsageError(f"path must be the endpoint's path, starting with '/', such as '/webhooks/stripe', got {path!r}")
+            raise (UsageError if isinstance(path, str) else UsageTypeError)(
+                f"path must be the endpoint's path, starting with '/', such as '/webhooks/stripe', got {path!r}"
+            )
         self.transport, self.provider, self.path = transport, provider, path
 
     @property
@@ -130,6 +139,10 @@ class Sender:
 
     def post(self, body: bytes, headers: dict[str, str], *, case: str = "as given", event_type: str = "") -> Response:
         """POST these exact bytes and headers to the endpoint, for a case the other methods do not make."""
+        if not isinstance(body, bytes):
+            raise UsageTypeError(f"body must be bytes, exactly as they are to arrive, got {got(body)}")
+        if not hasattr(headers, "items"):
+            raise UsageTypeError(f"headers must be a dict of name to value, got {got(headers)}")
         attempt = self.transport.post(self.path, body, headers, timeout=self.provider.timeout)
         if attempt.status is None:
             raise ConnectionError(f"{self.provider.title} could not deliver to {attempt.url}: {attempt.error}")
@@ -179,7 +192,7 @@ class Sender:
                 f"ago verifies exactly like a fresh one: there is no stale case to test. Its replay defence is "
                 f"{defence}; test it with duplicate()."
             )
-        age = window + STALE_MARGIN if age is None else age
+        age = window + STALE_MARGIN if age is None else seconds(age, "age", ": how long ago the request was signed")
         event = self._event(event, fields)
         body, headers = self._sign(self.provider, event, timestamp=int(time.time() - age))
         return self._send(event, body, headers, f"signed {age:g} s ago; the window is {window:g} s")
@@ -204,6 +217,8 @@ class Sender:
         has a fresh timestamp; elsewhere the bytes are identical. Expect a 2xx each
         time and the work done once.
         """
+        if whole(times, "times", "a whole number of deliveries") < 1:
+            raise UsageError(f"times must be at least 1, got {times}: it is how many times the event is delivered")
         event = self._event(event, fields)
         delivery_id = self.provider.new_delivery_id()
         resigns = self.provider.policy_for(event).resigns

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from werkzeug.datastructures import Headers
 
 from .._checks import got
-from .._errors import ReceiverError, UsageError
+from .._errors import ReceiverError, UsageError, UsageTypeError
 from .._sending.delivery import Attempt, post
 
 # The address an app called in process believes it is served at: Starlette's test client's default.
@@ -36,7 +36,7 @@ def transport_for(target):
         return ASGITransport(target)
     if callable(target) and not isinstance(target, type):
         return WSGITransport(target)
-    raise UsageError(
+    raise UsageTypeError(
         f"expected the app to send webhooks to: a WSGI app (a Flask app, Django's get_wsgi_application()), an "
         f"ASGI app (a FastAPI or Starlette app) or a URL, but got {got(target)}. A factory must be called first: "
         "pass create_app(...), not create_app."
@@ -186,6 +186,11 @@ class Server:
     """An app served on 127.0.0.1 and a free port from a daemon thread: WSGI on waitress, ASGI on uvicorn."""
 
     def __init__(self, app):
+        if not callable(app) or isinstance(app, type):
+            raise UsageTypeError(
+                f"app must be a WSGI or ASGI app to serve, such as a Flask or FastAPI app object, got {got(app)}. "
+                "A factory must be called first: pass create_app(...), not create_app."
+            )
         self.app = app
         self._backend = None
 

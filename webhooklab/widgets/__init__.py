@@ -18,3 +18,9 @@ from ._lessons import PushPollRace, RetryTimeline
 
 __all__ = ["QUESTIONS", "Blueprint", "LiveTable", "PushPollRace", "Quiz", "RetryTimeline", "SendPanel",
            "SignatureExplainer", "blueprint"]  # fmt: skip
+
+# Each exported name says where a learner finds it: webhooklab.widgets.LiveTable, not a private module.
+for _value in map(globals().get, __all__):
+    if callable(_value):
+        _value.__module__ = __name__
+del _value

@@ -6,6 +6,8 @@ import html
 
 import ipywidgets as widgets
 
+from .._checks import got, whole
+from .._errors import UsageError, UsageTypeError
 from .._providers import PROVIDERS
 from ._capture import reported
 
@@ -53,6 +55,10 @@ class Quiz(widgets.VBox):
 
     def answer(self, index: int, chosen: str | None) -> bool:
         """Mark one answer; returns whether it was right."""
+        if not 0 <= whole(index, "index", "the question's place, from 0") < len(QUESTIONS):
+            raise UsageError(f"index is a question from 0 to {len(QUESTIONS) - 1}, got {index}")
+        if chosen is not None and not isinstance(chosen, str):
+            raise UsageTypeError(f"chosen must be one of the question's options (a str), or None, got {got(chosen)}")
         _, options, right, why = QUESTIONS[index]
         correct = chosen == options[right]
         mark = "✓ Right." if correct else "✗ Not quite."
@@ -155,6 +161,17 @@ def blueprint(triggers: list[tuple[str, str]], *, action: str | None = None) -> 
     A small Flask app: verify the raw body, answer 400 to a bad signature and act on nothing, store the
     event under a signed key (a duplicate is ignored) before acting, answer 2xx at once, work afterwards.
     """
+    shape = "a list of (provider, event type) pairs, such as [('stripe', 'payment_intent.succeeded')]"
+    if isinstance(triggers, (str, bytes)) or not isinstance(triggers, (list, tuple)) or not all(
+            isinstance(t, (list, tuple)) and len(t) == 2 and all(isinstance(part, str) for part in t) for t in triggers):
+        raise UsageTypeError(f"triggers must be {shape}, got {got(triggers)}")
+    unknown = sorted({provider for provider, _ in triggers} - set(PROVIDERS))
+    if unknown:
+        raise UsageError(
+            f"no provider named {unknown[0]!r} is registered: the triggers' providers are {', '.join(PROVIDERS)}"
+        )
+    if action is not None and not (isinstance(action, str) and action in ACTIONS):
+        raise UsageError(f"action is one of {', '.join(map(repr, ACTIONS))} or None, got {got(action)}")
     providers = sorted({provider for provider, _ in triggers})
     lines = [
         '"""Webhooks in, verified, stored once, answered fast; the work runs afterwards (a sketch to adapt)."""',

@@ -12,8 +12,8 @@ import time
 
 import ipywidgets as widgets
 
-from .._checks import overrides
-from .._errors import ReceiverError
+from .._checks import endpoint_name, got, overrides, text, whole
+from .._errors import ReceiverError, UsageError, UsageTypeError
 from .._providers import PROVIDERS
 from .._receiving.contract import AnyReceiver
 from .._sending.delivery import post
@@ -29,6 +29,11 @@ class LiveTable(widgets.VBox):
     COLUMNS = ["time", "endpoint", "method", "provider", "event_type", "status", "verified", "duplicate_of", "preview"]
 
     def __init__(self, rx: AnyReceiver, *, endpoint: str | None = None, rows: int = 10):
+        receiver_given(rx)
+        if endpoint is not None:
+            endpoint_name(endpoint)
+        if whole(rows, "rows", "how many of the newest events to show") < 1:
+            raise UsageError(f"rows must be at least 1, got {rows}: it is how many of the newest events to show")
         self.rx, self.endpoint, self.rows = rx, endpoint, rows
         self.title = widgets.HTML()
         self.table = widgets.HTML()
@@ -66,8 +71,9 @@ class LiveTable(widgets.VBox):
                 time.sleep(0.1)  # gather a burst of arrivals into one redraw
 
     def close(self) -> None:
-        self._closed.set()
-        self.rx.unlisten(self._changed.set)
+        if hasattr(self, "_closed"):  # not when the constructor refused its arguments
+            self._closed.set()
+            self.rx.unlisten(self._changed.set)
         super().close()
 
 
@@ -75,7 +81,8 @@ class SendPanel(widgets.VBox):
     """Send a signed event from a simulated provider to a receiver, optionally broken on purpose."""
 
     def __init__(self, rx: AnyReceiver, *, endpoint: str = "panel"):
-        self.rx, self.endpoint = rx, endpoint
+        receiver_given(rx)
+        self.rx, self.endpoint = rx, endpoint_name(endpoint)
         self.secrets = {name: cls.new_secret() for name, cls in PROVIDERS.items()}
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Provider")
         self.event_type = widgets.Dropdown(description="Event")
@@ -129,6 +136,8 @@ class SignatureExplainer(widgets.VBox):
     """Pick a captured event and a secret; see every step of verifying it."""
 
     def __init__(self, rx: AnyReceiver, *, secret: str = ""):
+        receiver_given(rx)
+        text(secret, "secret", "the secret to check with, a str ('' until you type one)", empty=True)
         self.rx = rx
         self.event = widgets.Dropdown(description="Event", layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="0"))
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Scheme")
@@ -167,6 +176,12 @@ class SignatureExplainer(widgets.VBox):
             return None
         self.output.value = f"<div style='{WRAP}'>{explanation._repr_html_()}</div>"
         return explanation
+
+
+def receiver_given(rx) -> None:
+    """A widget's `rx`: the notebook's receiver (on this machine or a class bin), not None or a URL."""
+    if not isinstance(rx, AnyReceiver):
+        raise UsageTypeError(f"rx must be a receiver, such as rx = wl.Receiver().start(), got {got(rx)}")
 
 
 def event_choice(event) -> str:

@@ -3,24 +3,45 @@
 from __future__ import annotations
 
 import html
+import math
+import numbers
 import statistics
 import threading
 import time
 
 import ipywidgets as widgets
 
+from .._checks import event_value, function, got, web_url
+from .._errors import UsageError, UsageTypeError
 from .._experiments.polling import Poller, ProviderAPI
 from .._experiments.push_vs_poll import delays, produce, stored_at
+from .._providers import Provider
 from .._receiving.receiver import Receiver
 from .._sending.clock import AcceleratedClock
+from .._sending.retry import RetryPolicy
 from .._sending.timeline import duration, label_runs
 from ._capture import TABLE_STYLE, reported
+
+
+def positive(value, name: str, meaning: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise UsageTypeError(f"{name} must be a number{meaning}, got {got(value)}")
+    if not 0 < value < math.inf:
+        raise UsageError(f"{name} must be more than 0 and finite{meaning}, got {got(value)}")
+    return value
 
 
 class RetryTimeline(widgets.VBox):
     """A delivery on accelerated time: planned attempts in grey, done ones green or red, and a moving now."""
 
     def __init__(self, provider, event, to: str, *, policy=None, seconds: float = 10.0):
+        if not isinstance(provider, Provider):
+            raise UsageTypeError(f"provider must be a provider such as wl.Stripe(), got {got(provider)}")
+        event_value(event, provider.title)
+        web_url(to, "to")
+        if policy is not None and not isinstance(policy, RetryPolicy):
+            raise UsageTypeError(f"policy must be a wl.RetryPolicy, or None for the provider's own, got {got(policy)}")
+        positive(seconds, "seconds", " (how long the whole schedule takes to play)")
         self.provider, self.event, self.url = provider, event, to
         self.policy = policy or provider.policy_for(event)
         span = self.policy.offsets()[-1] or 1.0
@@ -76,6 +97,7 @@ class RetryTimeline(widgets.VBox):
 
     def number_labels(self, x) -> list[tuple[str, float]]:
         """(text, x) of the attempt numbers: the early, crowded ones share a label such as "1–4"."""
+        function(x, "x", "a function from an attempt's offset in seconds to its place on the picture")
         positions = [x(offset) for offset in self.policy.offsets()]
 
         def label(first, last):
@@ -101,6 +123,9 @@ class PushPollRace(widgets.VBox):
     """
 
     def __init__(self, *, rate: float = 0.5, interval: float = 1.0, duration: float = 10.0):
+        positive(rate, "rate", " (events per second)")
+        positive(interval, "interval", " (seconds between the poller's requests)")
+        positive(duration, "duration", " (seconds the race lasts)")
         self.rate, self.interval, self.duration = rate, interval, duration
         self.board = widgets.HTML()
         self.button = widgets.Button(description="Start the race", button_style="primary", icon="flag-checkered")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 
+from ..._checks import whole
+from ..._errors import UsageError
 from ..links import frame_ancestors
 
 STATIC = Path(__file__).parent / "static"
@@ -61,6 +63,10 @@ class InspectorView:
 
     url: str
     height: int = 600
+
+    def __post_init__(self):
+        if whole(self.height, "height", "the page's height in pixels, such as 600") < 1:
+            raise UsageError(f"height must be at least 1 pixel (600 shows the page well), got {self.height}")
 
     def _repr_html_(self) -> str:
         url = html.escape(self.url, quote=True)
