@@ -3,6 +3,7 @@ import os
 import pytest
 import requests
 from lab_under_test import chromium
+from receivers import Shared
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
 
@@ -11,17 +12,15 @@ import webhooklab as wl
 
 @pytest.fixture(scope="session")
 def running_receiver():
-    receiver = wl.Receiver().start()
-    yield receiver
-    receiver.close()
+    shared = Shared(wl.Receiver())
+    yield shared
+    shared.close()
 
 
 @pytest.fixture
 def rx(running_receiver):
-    """One real receiver for the whole run, emptied and reset to plain 200s for each test."""
-    running_receiver.clear()
-    running_receiver.responses.reset()
-    return running_receiver
+    """One real receiver for the whole run, put back as new for each test (see receivers.py)."""
+    return running_receiver.reset()
 
 
 @pytest.fixture

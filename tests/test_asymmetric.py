@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from receivers import Shared
 
 import webhooklab as wl
 from webhooklab import _cli as cli
@@ -209,15 +210,19 @@ def test_svix_header_names_carry_v1a_too(pair):
 
 
 @pytest.fixture(scope="module")
-def keyed_receiver(pair):
-    with wl.Receiver(secrets={"keys": pair[1]}) as rx:
-        yield rx
-    rx.close()
+def keyed_shared(pair):
+    shared = Shared(wl.Receiver(secrets={"keys": pair[1]}))
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def keyed_receiver(keyed_shared):
+    return keyed_shared.reset()
 
 
 def test_a_receiver_given_a_whpk_key_verifies_what_the_sender_sends(keyed_receiver, pair):
     rx = keyed_receiver
-    rx.clear()
     sender = wl.StandardWebhooks(pair[0])
     assert sender.send(sender.event("invoice.paid"), to=rx.url("keys")).status == 200
     forger = wl.StandardWebhooks(wl.StandardWebhooks.keypair()[0])
@@ -229,7 +234,6 @@ def test_a_receiver_given_a_whpk_key_verifies_what_the_sender_sends(keyed_receiv
 
 def test_retries_on_a_virtual_clock_are_each_re_signed_and_verified(keyed_receiver, pair):
     rx = keyed_receiver
-    rx.clear()
     rx.respond("keys", fail_first=2)
     sender = wl.StandardWebhooks(pair[0])
     delivery = sender.deliver(sender.event("invoice.paid"), to=rx.url("keys"), clock=wl.VirtualClock())
@@ -242,7 +246,6 @@ def test_retries_on_a_virtual_clock_are_each_re_signed_and_verified(keyed_receiv
 
 def test_the_command_line_sends_with_a_secret_key_and_refuses_a_public_one(keyed_receiver, pair, capsys):
     rx = keyed_receiver
-    rx.clear()
     assert cli.main(["send", "standard", "invoice.paid", "--secret", pair[0], "--to", rx.url("keys")]) == 0
     assert rx.wait_for(1, endpoint="keys")[-1].verified is True
     assert cli.main(["send", "standard", "invoice.paid", "--secret", pair[1], "--to", rx.url("keys")]) == 1

@@ -9,6 +9,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from receivers import Shared
 from twilio.request_validator import RequestValidator
 
 import webhooklab as wl
@@ -33,15 +34,14 @@ def params_of(body: bytes) -> dict:
 
 @pytest.fixture(scope="module")
 def twilio_rx():
-    with wl.Receiver(secrets={"sms": TOKEN, "calls": TOKEN}) as receiver:
-        yield receiver
+    shared = Shared(wl.Receiver(secrets={"sms": TOKEN, "calls": TOKEN}))
+    yield shared
+    shared.close()
 
 
 @pytest.fixture
 def trx(twilio_rx):
-    twilio_rx.clear()
-    twilio_rx.responses.reset()
-    return twilio_rx
+    return twilio_rx.reset()
 
 
 # -- the scheme ---------------------------------------------------------------------------------
