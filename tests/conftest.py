@@ -2,12 +2,22 @@ import os
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 from lab_under_test import chromium
 from receivers import Shared
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
 
 import webhooklab as wl
+
+# One budget for every property test, in one place: examples per property (each fuzzed scheme is one property).
+# No deadline: on a loaded machine a slow example is not a bug. Failing examples are kept in .hypothesis/ and tried
+# first next time.
+settings.register_profile(
+    "webhooklab", max_examples=500, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.load_profile("webhooklab")
 
 
 @pytest.fixture(scope="session")

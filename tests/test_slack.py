@@ -1,4 +1,7 @@
-"""Slack: the documented vector, slack_sdk both ways, the url_verification handshake, retries, recognition, fuzz."""
+"""Slack: the documented vector, slack_sdk both ways, the url_verification handshake, retries, recognition.
+
+Whatever arrives, verify() raises only SignatureError: see the fuzz of every scheme, test_signature_fuzz.py.
+"""
 
 import hashlib
 import hmac
@@ -8,8 +11,6 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
 import webhooklab as wl
@@ -132,27 +133,6 @@ def test_a_signed_body_that_is_neither_json_nor_form_fields_is_refused():
     with pytest.raises(wl.SignatureError, match="neither JSON .* nor form fields") as caught:
         wl.Slack(SECRET).verify(body, headers, now=NOW)
     assert caught.value.reason == "invalid_payload"
-
-
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    body=st.binary(max_size=120) | st.text(max_size=60) | st.just(DOC_BODY),
-    signature=st.one_of(st.just(DOC_SIGNATURE), st.text(max_size=70), st.text("0123456789abcdef", max_size=66).map("v0=".__add__)),
-    timestamp=st.one_of(st.just(str(DOC_TIMESTAMP)), st.text(max_size=20), st.integers(13, 5000).map(lambda n: "9" * n),
-                        st.text("0123456789٣²", min_size=1, max_size=12)),
-    drop=st.sampled_from([None, "X-Slack-Signature", "X-Slack-Request-Timestamp"]),
-    extra=st.dictionaries(st.text(max_size=20), st.text(max_size=30), max_size=3),
-    tolerance=st.sampled_from([300, None, 0, 10**9, float("inf")]),
-    now=st.sampled_from([DOC_TIMESTAMP, NOW, 0]),
-)
-def test_verify_raises_only_signature_error_on_any_input(body, signature, timestamp, drop, extra, tolerance, now):
-    headers = {**extra, "X-Slack-Signature": signature, "X-Slack-Request-Timestamp": timestamp}
-    headers.pop(drop, None)
-    try:
-        wl.Slack(SECRET).verify(body, headers, tolerance=tolerance, now=now)
-    except wl.SignatureError as error:
-        assert error.reason in {"missing_header", "malformed_header", "no_matching_signature", "timestamp_too_old",
-                                "timestamp_too_new", "invalid_payload"}  # fmt: skip
 
 
 # -- payloads and what goes on the wire ------------------------------------------------------------
