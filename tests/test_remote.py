@@ -59,6 +59,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def rx(server):
+    """The learner's bin, attached: it sees only what arrives from now on; every endpoint answers a plain 200."""
+    for each in server.server.bins.values():
+        each.app.extensions["webhooklab"].responses.reset()  # what an earlier test's respond() chose
     return wl.Receiver.attach(server.bin_url())
 
 
