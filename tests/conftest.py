@@ -2,26 +2,35 @@ import os
 
 import pytest
 import requests
+from hypothesis import HealthCheck, settings
 from lab_under_test import chromium
+from receivers import Shared
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
 
 import webhooklab as wl
 
+# One budget for every property test, in one place: examples per property (each fuzzed scheme is one property).
+# No deadline: on a loaded machine a slow example is not a bug. Failing examples are kept in .hypothesis/ and tried
+# first next time.
+settings.register_profile(
+    "webhooklab", max_examples=500, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+settings.load_profile("webhooklab")
+
 
 @pytest.fixture(scope="session")
 def running_receiver():
-    receiver = wl.Receiver().start()
-    yield receiver
-    receiver.close()
+    shared = Shared(wl.Receiver())
+    yield shared
+    shared.close()
 
 
 @pytest.fixture
 def rx(running_receiver):
-    """One real receiver for the whole run, emptied and reset to plain 200s for each test."""
-    running_receiver.clear()
-    running_receiver.responses.reset()
-    return running_receiver
+    """One real receiver for the whole run, put back as new for each test (see receivers.py)."""
+    return running_receiver.reset()
 
 
 @pytest.fixture

@@ -39,10 +39,40 @@ NOTEBOOK_STATE = """() => {
     return state;
 }"""
 
-# Elements of the explainer whose content is wider than their box: clipped text, or a hidden scroll.
-OVERFLOWING = """root => [...root.querySelectorAll('*')]
-    .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
-    .map(e => `${e.tagName.toLowerCase()}.${e.className}: scrollWidth ${e.scrollWidth} > clientWidth ${e.clientWidth}`)"""
+# What a reader sees, asked so that the answer does not depend on the fonts installed (no pixel width is compared
+# with a number). Text in a box that grows with it, or that may wrap, must never be wider than its box: the box or
+# the wrapping makes room in any font. Text kept on one line in a box of its own width, which cuts what does not fit
+# (a label, a button, the dropdown's face), must fit with a tenth of its room to spare, so that a font a tenth wider
+# than this machine's (DejaVu Sans on Debian, among the widest) fits too. A dropdown's face shows the chosen option,
+# cut at its edge, and its list shows every option whole: the face must show the event's number, time and endpoint.
+SPARE = 0.9
+READING = """root => {
+    const single = e => { const s = getComputedStyle(e);
+                          return (['nowrap', 'pre'].includes(s.whiteSpace) && (s.overflowX !== 'visible' ||
+                                  s.textOverflow === 'ellipsis')) || e.matches('button, select'); };
+    const room = e => { const s = getComputedStyle(e);
+                        return e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); };
+    const described = e => `${e.tagName.toLowerCase()}.${e.className} ${JSON.stringify(e.innerText || '')}`;
+    const clipped = [], cramped = [];
+    for (const e of root.querySelectorAll('*')) {
+        if (e.clientWidth === 0 || e.closest('select')) continue;
+        if (e.matches('select')) {
+            const shown = e.options[e.selectedIndex]?.text.split(' · ').slice(0, 3).join(' · ') || '';
+            const canvas = document.createElement('canvas').getContext('2d');
+            canvas.font = getComputedStyle(e).font;
+            const width = canvas.measureText(shown).width;
+            if (width > SPARE * room(e)) cramped.push(`${described(e)} shows ${JSON.stringify(shown)} in ${room(e)}px`);
+        } else if (single(e) && e.innerText.trim()) {
+            const range = document.createRange();
+            range.selectNodeContents(e);
+            const width = range.getBoundingClientRect().width;
+            if (width > SPARE * room(e)) cramped.push(`${described(e)} needs ${Math.round(width)}px of ${room(e)}px`);
+        } else if (!single(e) && e.scrollWidth > e.clientWidth + 1) {
+            clipped.push(`${described(e).slice(0, 200)}: ${e.scrollWidth}px of content in ${e.clientWidth}px`);
+        }
+    }
+    return {clipped, cramped};
+}""".replace("SPARE", str(SPARE))
 
 
 @pytest.fixture
@@ -100,8 +130,9 @@ def test_notebook_03_runs_all_in_jupyterlab_and_its_signature_explainer_reads_we
 
         text = explainer.inner_text()
         assert "Stripe signature" in text and "verdict" in text, text[:500]  # the newest event, explained
-        overflowing = explainer.evaluate(OVERFLOWING)
-        assert not overflowing, f"text in the signature explainer is clipped: {overflowing}"
+        reading = explainer.evaluate(READING)
+        assert not reading["clipped"], f"text in the signature explainer is clipped: {reading['clipped']}"
+        assert not reading["cramped"], f"a label, button or dropdown of the explainer is cut short: {reading['cramped']}"
         box, cell = explainer.bounding_box(), explainer.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]").bounding_box()
         assert box["x"] + box["width"] <= cell["x"] + cell["width"] + 1, (box, cell)
 

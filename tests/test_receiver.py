@@ -6,11 +6,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from receivers import Shared, state, woken_only_by_notify
 
 import webhooklab as wl
 
@@ -129,19 +129,36 @@ def test_2000_requests_from_16_threads_are_all_stored_once(rx):
     assert len(set(ids)) == 2000
 
 
+@pytest.mark.timeout(60)
 def test_wait_for_is_woken_by_the_arrival(rx):
-    def send_later():
-        time.sleep(0.3)
+    found = []
+    with woken_only_by_notify(rx) as asleep:
+        waiter = threading.Thread(target=lambda: found.extend(rx.wait_for(1, endpoint="late", timeout=30)), daemon=True)
+        waiter.start()
+        assert asleep.wait(10)
         requests.post(rx.url("late"), data=b"here", timeout=5)
+        waiter.join(20)  # it can no longer look again by itself: only the arrival can wake it
+        assert not waiter.is_alive(), "wait_for slept through the arrival: nothing woke it"
+    assert [e.body for e in found] == [b"here"]
 
-    sender = threading.Thread(target=send_later)
-    started = time.monotonic()
-    sender.start()
-    events = rx.wait_for(1, endpoint="late", timeout=30)
-    waited = time.monotonic() - started
-    sender.join()
-    assert [e.body for e in events] == [b"here"]
-    assert waited < 10  # returned on arrival, far before the timeout
+
+def test_a_shared_receiver_is_put_back_as_new(http):
+    shared = Shared(wl.Receiver())
+    rx = shared.receiver
+    rx.respond("shop", status=503, fail_first=1, headers={"X-Note": "a"})
+    rx.on("*", endpoint="shop")(lambda event: 1 / 0)
+    rx.listen(lambda: None)
+    rx.link = "https://proxy.example/{port}/"
+    rx.app.extensions["webhooklab.hosts"].add("proxy.example")
+    assert http.post(rx.url("shop"), json={"type": "a"}, timeout=5).status_code == 500 and rx.errors
+    rx.stop()
+    assert state(rx) != shared.started
+
+    rx = shared.reset()
+    assert state(rx) == shared.started and rx.running
+    assert http.post(rx.url("shop"), json={"type": "a"}, timeout=5).status_code == 200  # no rule, no handler
+    assert rx.errors == [] and [e.status for e in rx.events().itertuples()] == [200]
+    shared.close()
 
 
 def test_wait_for_counts_only_the_endpoint_asked_for(rx, http):

@@ -173,11 +173,6 @@ def test_exports_of_many_events_stream_and_stay_valid(rx, tmp_path):
 
 # -- the page, in a real browser ----------------------------------------------------------------
 
-LONG_TASKS = """
-window.longTasks = [];
-new PerformanceObserver((found) => window.longTasks.push(...found.getEntries().map((e) => e.duration)))
-  .observe({ type: "longtask", buffered: true });
-"""
 # Scroll through the whole list and read the ids of the rows on the page at each stop.
 READ_THE_LIST = """async () => {
   const list = document.getElementById("list");
@@ -216,7 +211,6 @@ def test_the_page_keeps_up_with_a_burst(rx, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.add_init_script(LONG_TASKS)
     page.goto(rx.base_url + "/")
     page.locator("#empty").wait_for()
     send(rx, 3000)
@@ -227,8 +221,7 @@ def test_the_page_keeps_up_with_a_burst(rx, browser):
         stored += [e["id"] for e in get(rx, "/api/events", before=stored[-1], limit=1000)["events"]]
     read_the_list(page, stored)
     assert page.locator("#count").inner_text() == "3000 request(s)"
-    assert [round(d) for d in page.evaluate("window.longTasks") if d > 200] == []
-    assert errors == []
+    assert errors == []  # how long the burst holds the page's main thread: benchmarks/inspector.py
 
 
 @needs_browser

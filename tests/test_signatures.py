@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 import standardwebhooks
 import stripe
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import webhooklab as wl
@@ -307,29 +307,6 @@ def test_repr_masks_the_secret():
 
 # -- nothing but SignatureError escapes verify -----------------------------------------------
 
-header_names = st.sampled_from(
-    ["Stripe-Signature", "X-Hub-Signature-256", "X-Shopify-Hmac-Sha256", "webhook-id", "webhook-timestamp",
-     "webhook-signature", "svix-id", "svix-timestamp", "svix-signature", "Content-Type"]
-)  # fmt: skip
-header_values = st.one_of(
-    st.text(max_size=80),
-    st.from_regex(r"t=\d{1,12}(,v[01]=[0-9a-f]{0,64})*", fullmatch=True),
-    st.from_regex(r"(v1,[A-Za-z0-9+/=]{0,50} ?)*", fullmatch=True),
-    st.from_regex(r"sha256=[0-9a-f]{60,66}", fullmatch=True),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(body=st.binary(max_size=300), headers=st.dictionaries(header_names, header_values, max_size=6))
-def test_arbitrary_input_raises_only_signature_error(body, headers):
-    for provider in providers():
-        try:
-            provider.verify(body, headers)
-        except wl.SignatureError as error:
-            assert error.reason in {"missing_header", "malformed_header", "no_matching_signature",
-                                    "timestamp_too_old", "timestamp_too_new", "invalid_payload"}  # fmt: skip
-
-
 # -- hostile input: each case here once escaped verify as something other than SignatureError ----------
 
 ARABIC_INDIC = "١٧٠٠٠٠٠٠٠٠"  # 1700000000 in Arabic-Indic digits: str.isdigit() says yes, int() agrees, Stripe never sends it
@@ -506,7 +483,6 @@ def test_mask_shows_at_most_the_kind_and_the_last_four(secret, shown):
     assert wl._providers.base.mask(secret) == shown
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(min_size=1, max_size=40))
 def test_mask_keeps_at_least_twelve_characters_hidden(secret):
     shown = wl._providers.base.mask(secret)

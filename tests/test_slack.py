@@ -1,4 +1,7 @@
-"""Slack: the documented vector, slack_sdk both ways, the url_verification handshake, retries, recognition, fuzz."""
+"""Slack: the documented vector, slack_sdk both ways, the url_verification handshake, retries, recognition.
+
+Whatever arrives, verify() raises only SignatureError: see the fuzz of every scheme, test_signature_fuzz.py.
+"""
 
 import hashlib
 import hmac
@@ -8,8 +11,6 @@ import time
 from urllib.parse import parse_qs
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from slack_sdk.signature import SignatureVerifier
 
 import webhooklab as wl
@@ -134,27 +135,6 @@ def test_a_signed_body_that_is_neither_json_nor_form_fields_is_refused():
     assert caught.value.reason == "invalid_payload"
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    body=st.binary(max_size=120) | st.text(max_size=60) | st.just(DOC_BODY),
-    signature=st.one_of(st.just(DOC_SIGNATURE), st.text(max_size=70), st.text("0123456789abcdef", max_size=66).map("v0=".__add__)),
-    timestamp=st.one_of(st.just(str(DOC_TIMESTAMP)), st.text(max_size=20), st.integers(13, 5000).map(lambda n: "9" * n),
-                        st.text("0123456789٣²", min_size=1, max_size=12)),
-    drop=st.sampled_from([None, "X-Slack-Signature", "X-Slack-Request-Timestamp"]),
-    extra=st.dictionaries(st.text(max_size=20), st.text(max_size=30), max_size=3),
-    tolerance=st.sampled_from([300, None, 0, 10**9, float("inf")]),
-    now=st.sampled_from([DOC_TIMESTAMP, NOW, 0]),
-)
-def test_verify_raises_only_signature_error_on_any_input(body, signature, timestamp, drop, extra, tolerance, now):
-    headers = {**extra, "X-Slack-Signature": signature, "X-Slack-Request-Timestamp": timestamp}
-    headers.pop(drop, None)
-    try:
-        wl.Slack(SECRET).verify(body, headers, tolerance=tolerance, now=now)
-    except wl.SignatureError as error:
-        assert error.reason in {"missing_header", "malformed_header", "no_matching_signature", "timestamp_too_old",
-                                "timestamp_too_new", "invalid_payload"}  # fmt: skip
-
-
 # -- payloads and what goes on the wire ------------------------------------------------------------
 
 
@@ -233,7 +213,8 @@ def test_retries_carry_their_number_and_reason(rx):
     sender = wl.Slack(SECRET)
     delivery = sender.deliver(sender.event("message"), rx.url("slack"), clock=wl.VirtualClock())
     assert delivery.status == "delivered" and len(delivery.log) == 4
-    assert [round(row["offset"]) for row in delivery.log][1:] == [1, 61, 361]
+    took = [sum(row["elapsed"] for row in delivery.log[:i]) for i in range(len(delivery.log))]  # each wait starts then
+    assert [row["offset"] - t for row, t in zip(delivery.log, took)][1:] == pytest.approx([1, 61, 361], abs=1e-3)
     sent = [event.headers for event in rx.wait_for(4)]
     assert "X-Slack-Retry-Num" not in sent[0]
     assert [h["X-Slack-Retry-Num"] for h in sent[1:]] == ["1", "2", "3"]

@@ -5,6 +5,7 @@ import time
 
 import pytest
 import requests
+from receivers import Shared
 
 import webhooklab as wl
 
@@ -24,15 +25,14 @@ SENDERS = {
 
 @pytest.fixture(scope="module")
 def verifying_receiver():
-    with wl.Receiver(secrets=SECRETS) as rx:
-        yield rx
-    rx.close()
+    shared = Shared(wl.Receiver(secrets=SECRETS))
+    yield shared
+    shared.close()
 
 
 @pytest.fixture
 def vrx(verifying_receiver):
-    verifying_receiver.clear()
-    return verifying_receiver
+    return verifying_receiver.reset()
 
 
 @pytest.mark.parametrize("name", SENDERS)
