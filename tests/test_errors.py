@@ -394,8 +394,7 @@ def _url_transport():
 @pytest.fixture(scope="module")
 def made(running_receiver):
     """The running receiver, and what one request to it left: the arrivals and the event."""
-    rx = running_receiver
-    rx.clear()
+    rx = running_receiver.reset()
     requests.post(rx.url("errors"), json={"id": "evt_1"}, timeout=5)
     yield {"rx": rx, "arrived": rx.wait_for(1, endpoint="errors")}
 
