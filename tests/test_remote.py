@@ -134,7 +134,7 @@ def test_event_counts_back_from_the_newest_and_says_when_there_is_none(rx):
     assert [rx.event(i).json["n"] for i in (-1, -2, -3)] == [2, 1, 0]
     with pytest.raises(wl.EventNotFound, match="3 event"):
         rx.event(-4)
-    missing = r"GET http://127\.0\.0\.2:\d+/b/…\w{4}/api/events/999999 answered 404: 'no event with id 999999"
+    missing = r"GET http://127\.0\.0\.2:\d+/b/…[\w-]{4}/api/events/999999 answered 404: 'no event with id 999999"
     with pytest.raises(wl.EventNotFound, match=missing):
         rx.event(999999)
     with pytest.raises(wl.UsageError, match="an event id is a whole number"):
@@ -291,7 +291,7 @@ def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it
     with wl.Receiver() as local, pytest.raises(wl.UsageError, match="submitted to your bin on a class server"):
         report.submit(local)
     refused = Report([row("x" * 300, True, "", "")], None)
-    said = r"POST http://127\.0\.0\.2:\d+/b/…\w{4}/api/challenge answered 400: 'each scenario"
+    said = r"POST http://127\.0\.0\.2:\d+/b/…[\w-]{4}/api/challenge answered 400: 'each scenario"
     with pytest.raises(wl.ReceiverError, match=said):
         refused.submit(rx)
 
