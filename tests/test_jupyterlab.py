@@ -43,8 +43,9 @@ NOTEBOOK_STATE = """() => {
 # with a number). Text in a box that grows with it, or that may wrap, must never be wider than its box: the box or
 # the wrapping makes room in any font. Text kept on one line in a box of its own width, which cuts what does not fit
 # (a label, a button, the dropdown's face), must fit with a tenth of its room to spare, so that a font a tenth wider
-# than this machine's (DejaVu Sans on Debian, among the widest) fits too. A dropdown's face shows the chosen option,
-# cut at its edge, and its list shows every option whole: the face must show the event's number, time and endpoint.
+# than this machine's fits too. A dropdown's face shows the chosen option, cut at its edge, and its list shows every
+# option whole (the option texts tell the events apart, below): the face must show the event's number, time and
+# endpoint.
 SPARE = 0.9
 READING = """root => {
     const single = e => { const s = getComputedStyle(e);
