@@ -1,7 +1,7 @@
 """One receiver contract: a receiver on this machine and a bin on a class server answer the same calls alike.
 
-The class server is webhooklab's own (_classroom.ClassServer) on 127.0.0.1. The widgets and every exercise
-check that takes a receiver run with a bin attached to it, as they do for a learner who joined a class.
+The class server is webhooklab's own (_classroom.ClassServer) on 127.0.0.2, a loopback address. The widgets and
+every exercise check that takes a receiver run with a bin attached to it, as they do for a learner who joined a class.
 """
 
 import importlib
@@ -12,11 +12,11 @@ import time
 import pandas as pd
 import pytest
 import requests
+from class_under_test import Classroom
 from lab_under_test import run_solution
 
 import webhooklab as wl
 from webhooklab import exercises, widgets
-from webhooklab._classroom import ClassFolder, ClassServer, numbered
 from webhooklab._providers import PROVIDERS
 from webhooklab._receiving import arrivals, remote
 from webhooklab._receiving.contract import AnyReceiver
@@ -24,27 +24,6 @@ from webhooklab._receiving.remote import RemoteReceiver
 
 MEMBERS = sorted(AnyReceiver.__abstractmethods__)
 ATTRIBUTES = sorted(AnyReceiver.__annotations__)
-
-
-class Classroom:
-    """A running class server with one learner on loopback; `requests` counts what reached it."""
-
-    def __init__(self, folder):
-        self.server = ClassServer(ClassFolder(folder, numbered(1)), host="127.0.0.1")
-        (self.learner,) = self.server.folder.learners
-        self.requests = 0
-        dispatch = self.server.app
-
-        def counted(environ, start_response):
-            self.requests += 1
-            return dispatch(environ, start_response)
-
-        self.server.app = counted
-        self.server.start()
-
-    def attach(self) -> RemoteReceiver:
-        """The learner's bin, as `wl.Receiver.attach(<the URL on the handout>)` gives it: empty from now on."""
-        return wl.Receiver.attach(self.server.bin_url(self.learner))
 
 
 @pytest.fixture(scope="module")

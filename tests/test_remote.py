@@ -16,38 +16,16 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
+from class_under_test import Classroom
 from nbclient import NotebookClient
 
 import webhooklab as wl
-from webhooklab._classroom import ClassFolder, ClassServer, numbered
 from webhooklab._receiving.joining import CLASS_FILE
 from webhooklab._receiving.remote import FIRST_PAUSE, MAX_PAUSE, RemoteReceiver
 from webhooklab.grader._report import Report, row
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 WRONG = "Tm8tc3VjaC1iaW4taW4tdGhpcy1jbGFzcy0w"  # a token of the right shape that no learner has
-
-
-class Classroom:
-    """A running class server with two learners; `requests` counts what reached it."""
-
-    def __init__(self, folder):
-        self.server = ClassServer(ClassFolder(folder, numbered(2)), host="127.0.0.2")
-        self.learner, self.other = self.server.folder.learners
-        self.requests = 0
-        dispatch = self.server.app
-
-        def counted(environ, start_response):
-            self.requests += 1
-            return dispatch(environ, start_response)
-
-        self.server.app = counted
-        self.server.start()
-        self.store = self.server.bins[self.learner.token].store
-        self.base_url = self.server.class_url
-
-    def bin_url(self, token: str | None = None) -> str:
-        return f"{self.base_url}/b/{token or self.learner.token}/"
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +38,7 @@ def server(tmp_path_factory):
 @pytest.fixture
 def rx(server):
     """The learner's bin, attached: it sees only what arrives from now on; every endpoint answers a plain 200."""
-    for each in server.server.bins.values():
-        each.app.extensions["webhooklab"].responses.reset()  # what an earlier test's respond() chose
-    return wl.Receiver.attach(server.bin_url())
+    return server.attach()
 
 
 def post(url, **kwargs):
