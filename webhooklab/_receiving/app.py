@@ -96,7 +96,9 @@ def capture(endpoint: str, rest: str = ""):
         note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
                            "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
     provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
-    verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs, body, request.url)
+    url = request.url if parts.verifiers.checks(endpoint) else None  # a scheme that signs the URL is handed it
+    verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs,
+                                                                                              body, url)  # fmt: skip
     if verified is False and parts.reject_invalid:
         status, answer, headers, delay = 400, json_bytes({"error": "signature check failed", "reason": reason,
                                                           "why": verification}), JSON, 0.0  # fmt: skip

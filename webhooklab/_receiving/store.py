@@ -36,6 +36,7 @@ STORED = [(name, column) for name, column, _ in COLUMNS if name != "id"]  # id i
 ROW = itemgetter(*(name for name, _ in STORED))  # a captured request's fields, in the INSERT's order
 OPTIONAL = ("verified", "reason", "verification", "duplicate_of")  # the fields add() may leave out
 REQUIRED = tuple(name for name, _ in STORED if name not in OPTIONAL)
+NEEDED, ALLOWED = frozenset(REQUIRED), frozenset(REQUIRED + OPTIONAL)  # what add() checks its fields against
 # The fields SQLite keeps in another form, by their place in the INSERT: the time as ISO 8601 text, headers as JSON.
 CONVERTED = [([name for name, _ in STORED].index(name), name, convert) for name, convert in
              (("received_at", datetime.isoformat), ("header_pairs", json.dumps), ("response_header_pairs", json.dumps))]
@@ -103,7 +104,7 @@ class EventStore:
 
     def add(self, **fields) -> Event:
         """Store one captured request, given as Event's fields but id and duplicate_of, and return it."""
-        fields_given(fields, REQUIRED, OPTIONAL)
+        fields_given(fields, NEEDED, ALLOWED)
         fields = {**dict.fromkeys(OPTIONAL), **fields}
         with self._lock:
             if fields.get("delivery_id"):

@@ -43,12 +43,16 @@ class Verifiers:
         self._default = default
         self._schemes: dict[tuple[str, str], Provider] = {}
 
+    def checks(self, endpoint: str) -> bool:
+        """Whether requests to `endpoint` are checked: it has a secret, or every endpoint has one."""
+        return endpoint in self._secrets or self._default is not None
+
     def explain(self, endpoint: str, provider: str | None, headers, body: bytes,
                 url: str | None = None) -> Explanation | None:  # fmt: skip
         """Every step of checking this request, which arrived at `url`, with the endpoint's secret; None without one."""
-        secret, key = self._secrets.get(endpoint), endpoint
-        if secret is None and self._default is None:
+        if not self.checks(endpoint):
             return None
+        secret, key = self._secrets.get(endpoint), endpoint
         if secret is None:
             secret, key = self._default, None  # one scheme per provider, however many endpoint names arrive
         if isinstance(secret, Provider):
