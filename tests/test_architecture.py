@@ -11,7 +11,7 @@ README = PACKAGE.parent / "README.md"
 
 # Lowest first: a module may import its own layer and the ones before it, never a later one.
 LAYERS = [
-    ("base", ("_errors", "_checks", "_event", "_redact", "_workshop", "_version")),
+    ("base", ("_errors", "_checks", "_event", "_redact", "_workshop", "_exports", "_version")),
     ("sending", ("_sending",)),
     ("providers", ("_providers",)),
     ("receiving", ("_receiving",)),

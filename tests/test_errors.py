@@ -539,6 +539,18 @@ def test_every_exported_name_says_the_package_it_is_exported_from(package):
         assert all(getattr(wl, name).__module__ == "webhooklab" for name in wl.__all__ if name != "__version__")
 
 
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_exported_class_keeps_annotations_that_resolve(package):
+    """Renamed to its package, a class's string annotations still resolve (typing, dataclasses, pydantic read them)."""
+    import typing
+
+    module = importlib.import_module(package)
+    classes = [getattr(module, name) for name in module.__all__ if isinstance(getattr(module, name), type)]
+    assert classes
+    for cls in classes:
+        typing.get_type_hints(cls)
+
+
 def test_a_traceback_names_the_error_as_a_learner_imports_it():
     import traceback
 

@@ -26,6 +26,7 @@ from ._errors import (
 from ._event import Event
 from ._experiments.polling import Poller, ProviderAPI
 from ._experiments.push_vs_poll import PushPollResult, push_vs_poll
+from ._exports import claim as _claim
 from ._providers import (
     Explanation,
     GitHub,
@@ -87,12 +88,7 @@ __all__ = [
     "workshop_receiver",
 ]
 
-# A traceback, a repr and help() name each public class and function where a learner finds it:
-# webhooklab.UsageError, not webhooklab._errors.UsageError (as httpx does for its own names).
-for _name in __all__:
-    if not _name.startswith("__"):
-        globals()[_name].__module__ = __name__
-del _name
+_claim(globals(), __name__)  # a traceback says webhooklab.UsageError, not webhooklab._errors.UsageError
 
 
 def __getattr__(name: str):

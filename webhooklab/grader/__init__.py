@@ -18,6 +18,7 @@ What lives where:
 The exercise checks of chapter 6 (check_status_codes, check_report) are in webhooklab.exercises.ch06.
 """
 
+from .._exports import claim as _claim
 from ._harness import Challenge
 from ._records import Failure, Outage
 from ._report import Report
@@ -25,8 +26,4 @@ from ._scenarios import SCENARIOS, Scenario
 
 __all__ = ["SCENARIOS", "Challenge", "Failure", "Outage", "Report", "Scenario"]
 
-# Each exported name says where a learner finds it: webhooklab.grader.Challenge, not a private module.
-for _value in map(globals().get, __all__):
-    if callable(_value):
-        _value.__module__ = __name__
-del _value
+_claim(globals(), __name__)  # each name says where a learner finds it, not a private module

@@ -48,14 +48,11 @@ raises it (Flask with TESTING, httpx's ASGITransport always); over real HTTP it 
 With Django, allow the host 'testserver' in ALLOWED_HOSTS for the tests.
 """
 
+from .._exports import claim as _claim
 from ._plugin import Webhooks, pytest_report_header, webhook
 from ._sender import Response, Sender
 from ._transports import Server
 
 __all__ = ["Response", "Sender", "Server", "Webhooks", "pytest_report_header", "webhook"]
 
-# Each exported name says where a learner finds it: webhooklab.testing.Sender, not a private module.
-for _value in map(globals().get, __all__):
-    if callable(_value):
-        _value.__module__ = __name__
-del _value
+_claim(globals(), __name__)  # each name says where a learner finds it, not a private module

@@ -12,6 +12,7 @@ that tests and notebooks can call directly; a button only calls them.
 Everything a request carried is shown escaped: it is data, never markup.
 """
 
+from .._exports import claim as _claim
 from ._blueprint import QUESTIONS, Blueprint, Quiz, blueprint
 from ._capture import LiveTable, SendPanel, SignatureExplainer
 from ._lessons import PushPollRace, RetryTimeline
@@ -19,8 +20,4 @@ from ._lessons import PushPollRace, RetryTimeline
 __all__ = ["QUESTIONS", "Blueprint", "LiveTable", "PushPollRace", "Quiz", "RetryTimeline", "SendPanel",
            "SignatureExplainer", "blueprint"]  # fmt: skip
 
-# Each exported name says where a learner finds it: webhooklab.widgets.LiveTable, not a private module.
-for _value in map(globals().get, __all__):
-    if callable(_value):
-        _value.__module__ = __name__
-del _value
+_claim(globals(), __name__)  # each name says where a learner finds it, not a private module
