@@ -1,4 +1,5 @@
 import os
+import signal
 
 import pytest
 import requests
@@ -7,6 +8,11 @@ from lab_under_test import chromium
 from receivers import Shared
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render off screen
+# The command-line tests stop a server with Ctrl-C (SIGINT). A shell starts a background job (`pytest &`, a CI
+# step run with `&`) with SIGINT ignored, and every process started from it inherits that: its servers would never
+# stop. The tests' own processes take the default back, so what they start does too.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import webhooklab as wl
 
