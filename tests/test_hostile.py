@@ -61,6 +61,18 @@ CRASHERS = {
 }
 
 
+@pytest.mark.parametrize("line", ["GET /café HTTP/1.1", "POST /hooks/café HTTP/1.1"])
+def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_and_its_connection_freed(rx, line):
+    """Unanswered, each such connection stayed open for good: a few hundred would use up the process's files."""
+    with socket.create_connection(("127.0.0.1", rx.port), timeout=10) as sock:
+        sock.sendall(f"{line}\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+        reply = b""
+        while chunk := sock.recv(65536):  # until the server closes: a timeout here fails the test
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request"), reply[:200]
+    assert answers_normally(rx)
+
+
 @pytest.mark.parametrize("name", CRASHERS)
 def test_a_malformed_request_ten_times_leaves_the_receiver_answering(rx, name):
     with ThreadPoolExecutor(10) as clients:  # ten at once: some wait for bytes that never come; each client gives up

@@ -154,8 +154,12 @@ class _Task(WSGITask):
 
 
 def _rejection(channel, request):
-    """A request the HTTP layer refused: still given to the app (to record and answer) when its path is known."""
-    if getattr(request, "command", None) is None:
+    """A request the HTTP layer refused: still given to the app (to record and answer) when its path is known.
+
+    A request line waitress could not split (a raw non-ASCII byte in it: GET /café) has a method but no
+    path: it gets waitress's own 400, and its connection is closed, never left waiting for an answer.
+    """
+    if getattr(request, "command", None) is None or getattr(request, "path", None) is None:
         return ErrorTask(channel, request)
     task = _Task(channel, request)
     task.rejected = (request.error.code, f"{request.error.reason}: {request.error.body}")
