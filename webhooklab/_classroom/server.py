@@ -2,7 +2,7 @@
 
 One WSGI app dispatches by path:
 
-    /b/<token>/...        a learner's bin: a whole receiver app (_app.create_app) over the learner's own
+    /b/<token>/...        a learner's bin: a whole receiver app (create_app) over the learner's own
                           store, mounted at /b/<token>. Its page is /b/<token>/, its API /b/<token>/api/...,
                           webhooks go to /b/<token>/hooks/<endpoint>. The token is the capability.
     /teacher/<admin>/...  the dashboard (dashboard.py): everyone's counts, challenge scores, class exports.

@@ -300,17 +300,16 @@ def _checked_url(url) -> str:
     if not isinstance(url, str):
         raise UsageTypeError(f"expected the full URL Twilio requested, a str like 'https://example.com/sms?x=1', "
                              f"but got {_quote(repr(url), 100)}.")  # fmt: skip
-    if isinstance(url, str):
-        try:
-            parts = urlsplit(url)
-            ok = parts.scheme in ("http", "https") and bool(parts.netloc)
-        except ValueError:
-            ok = False
-        if ok:
-            return url
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.netloc)
+    except ValueError:
+        ok = False
+    if ok:
+        return url
     raise UsageError(
         f"expected the full URL Twilio requested, with scheme and host, like 'https://example.com/sms?x=1', but got "
-        f"{_quote(repr(url) if not isinstance(url, str) else url, 100)}. Twilio signs the whole URL, so a path "
+        f"{_quote(url, 100)}. Twilio signs the whole URL, so a path "
         "alone cannot be checked."
     )
 

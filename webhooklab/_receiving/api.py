@@ -38,7 +38,7 @@ SECRET_STEPS = ("expected", "first difference")
 
 
 def parts():
-    """The receiver's store, answers, verifiers and handlers: see _app.Parts."""
+    """The receiver's store, answers, verifiers and handlers: see app.Parts."""
     return current_app.extensions["webhooklab"]
 
 

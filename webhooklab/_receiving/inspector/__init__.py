@@ -19,7 +19,7 @@ from ..links import frame_ancestors
 
 STATIC = Path(__file__).parent / "static"
 # Scripts and styles only from this server; nothing inline; nothing else at all. Shown inside
-# another page only where a notebook is served (see _links.frame_ancestors), for rx.inspector().
+# another page only where a notebook is served (see links.frame_ancestors), for rx.inspector().
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors "
