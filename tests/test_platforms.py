@@ -80,11 +80,11 @@ def test_the_connection_limit_falls_back_to_what_select_can_watch(monkeypatch):
     from webhooklab._receiving import transport
 
     monkeypatch.setitem(sys.modules, "resource", None)
-    assert transport._connection_limit() == (
+    assert transport.connection_limit_for_files() == (
         transport.CONNECTIONS if hasattr(select, "poll") else transport.SELECT_LIMIT - 32
     )
     monkeypatch.delattr(select, "poll", raising=False)
-    assert transport._connection_limit() == transport.SELECT_LIMIT - 32
+    assert transport.connection_limit_for_files() == transport.SELECT_LIMIT - 32
 
 
 def test_webhooklab_lab_runs_jupyterlab_as_a_child_where_there_is_no_exec(tmp_path):

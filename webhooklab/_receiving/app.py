@@ -21,7 +21,7 @@ from .api import REPLAYS_IN_FLIGHT, api, problem
 from .guard import guard
 from .handlers import Handlers
 from .inspector import page
-from .rules import Responses, json_bytes
+from .rules import Responses, Rule, json_bytes
 from .server import DEFAULT_MAX_BODY
 from .store import EventStore
 from .verifiers import Verifiers
@@ -48,6 +48,7 @@ class Parts:
     # come from any machine (still with the header, from the page's own origin) and expected digests are shown.
     owner_by_path: bool = False
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
+    max_delay: float = Rule.MAX_DELAY  # the longest respond(delay=...) the API sets (a class server's is shorter)
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
 
@@ -121,8 +122,11 @@ def capture(endpoint: str, rest: str = ""):
             status, headers, answer = 500, JSON, json_bytes({"error": raised, "event": event.id})
             parts.store.set_response(event, status, headers, answer, note=raised)
     parts.on_stored()
-    if delay:
-        time.sleep(delay)  # a slow handler: the event is already stored, the answer comes late
+    if delay:  # a slow handler: the event is already stored, the answer comes late
+        if "webhooklab.hold" in request.environ:
+            request.environ["webhooklab.hold"] = delay  # the server's event loop waits: no thread is held
+        else:
+            time.sleep(delay)  # under another WSGI server
     return Response(answer, status=status, headers=headers)
 
 

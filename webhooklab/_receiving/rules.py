@@ -25,8 +25,8 @@ class Rule:
     next request.
     """
 
-    # Each waiting request holds one of the server's threads, and every sender has long given up
-    # (GitHub after 10 s): an hour is far more than any lesson needs.
+    # Every sender has long given up by then (GitHub after 10 s): an hour is far more than any lesson needs,
+    # and each waiting answer keeps its connection open.
     MAX_DELAY: ClassVar[float] = 3600.0
 
     status: int = 200
@@ -48,7 +48,7 @@ class Rule:
         if self.delay > self.MAX_DELAY:
             raise UsageError(
                 f"delay can be at most {self.MAX_DELAY:g} s (an hour), got {self.delay:g}: every sender has given "
-                "up long before that (GitHub waits 10 s), and each waiting request holds one of the receiver's threads"
+                "up long before that (GitHub waits 10 s), and each waiting answer keeps a connection open"
             )
         self.fail_first = whole(self.fail_first, "fail_first", "a whole number of requests (0 or more)")
         if self.fail_first < 0:
@@ -85,7 +85,9 @@ class Responses:
     def answer(self, endpoint: str) -> tuple[int, bytes, dict[str, str], float]:
         """(status, body, headers, delay) for the next request to `endpoint`."""
         with self._lock:
-            rule = self._rules.get(endpoint) or self._rules.setdefault(endpoint, Rule())  # a Rule only when new
+            rule = self._rules.get(endpoint)
+            if rule is None:  # an endpoint nobody set answers 200, and is not remembered: names are the sender's to choose
+                return 200, json_bytes({"received": True, "endpoint": endpoint}), dict(ACKNOWLEDGED), 0.0
             rule.answered += 1
             attempt = rule.answered
         if attempt <= rule.fail_first:
@@ -134,6 +136,9 @@ def encode_answer(body, endpoint: str) -> tuple[bytes, str]:
         f"body must be None (a small JSON acknowledgement), str (sent as UTF-8 text), bytes (sent as they are), "
         f"or a dict or list (sent as JSON), got {got(body)}{hint}"
     )
+
+
+ACKNOWLEDGED = {"Content-Type": "application/json"}
 
 
 def json_bytes(value) -> bytes:

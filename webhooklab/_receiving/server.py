@@ -15,7 +15,7 @@ from typing import Self
 
 from .._checks import got, whole
 from .._errors import ReceiverError, UsageError, UsageTypeError
-from .transport import HTTPServer
+from .transport import Admission, HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
 
@@ -70,7 +70,7 @@ class BackgroundServer:
             raise ReceiverError(f"this {self.kind} is already running at {self.base_url}; call stop() first")
         tls = _tls_context(self.ssl_context)
         listener = _listen(self.host, self.requested_port)
-        self._server = HTTPServer(self.app, listener, tls, self.max_body)
+        self._server = HTTPServer(self.app, listener, tls, self.max_body, self.admission(), self.connection_limit())
         self._thread = threading.Thread(
             target=self._server.run,
             name=f"webhooklab-{self.kind}-{self.port}",
@@ -78,6 +78,14 @@ class BackgroundServer:
         )
         self._thread.start()
         return self
+
+    def admission(self) -> Admission | None:
+        """What decides, as each request's headers arrive, whether it may go on (none: every request may)."""
+        return None
+
+    def connection_limit(self) -> int | None:
+        """Connections open at once (None: as many as the process may open files, less a margin)."""
+        return None
 
     def stop(self) -> None:
         """Stop serving and free the port."""
