@@ -1,6 +1,7 @@
 """A whole class against one class server, measured in one run.
 
     python benchmarks/classroom.py [--learners 100] [--events 100] [--failing 0.1] [--senders 16]
+    python benchmarks/classroom.py --fairness [--learners 100] [--events 20]
 
 The class server runs as the instructor would run it (`webhooklab classroom`, in a process of its
 own, on 127.0.0.2: the "LAN"). This process plays the learners: each delivers `--events` signed
@@ -9,6 +10,12 @@ virtual clock (GitHub never retries: a failed delivery is redelivered by hand, w
 A tenth of the bins answer their first two requests per endpoint with a 500. Then it checks that
 nothing was lost and nothing landed in another learner's bin, and times the dashboard with every
 event stored: its JSON, and (when Chromium is installed) the page until every learner's row shows.
+
+--fairness measures the same class twice in one run, quiet and then loud: in the loud round one
+learner holds respond(delay=...) with 50 requests sent at once, another fills their quota, another
+keeps 16 downloads of a 20 MB event open without reading them, and a stranger on 127.0.0.3 keeps
+1,000 connections trickling. The other learners' latency, the dashboard's load time and the
+server's threads, memory and open files are reported for both rounds side by side.
 """
 
 from __future__ import annotations
@@ -18,10 +25,12 @@ import base64
 import json
 import random
 import re
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -112,13 +121,137 @@ def dashboard_times(dashboard: str, learners: int, rounds: int = 5) -> tuple[flo
     return statistics.median(json_times), statistics.median(page_times) if page_times else None, total
 
 
+def server_use(pid: int) -> dict:
+    """The class server's threads, resident memory (MB) and open files, read from /proc (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    threads = int(re.search(r"Threads:\s+(\d+)", status)[1])
+    rss = int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024
+    return {"threads": threads, "rss_mb": rss, "files": len(list(Path(f"/proc/{pid}/fd").iterdir()))}
+
+
+class Trouble:
+    """The careless learners and the stranger of the loud round, started and stopped together."""
+
+    def __init__(self, bins: list[str], port: int):
+        self.bins, self.port, self.sockets, self.stop = bins, port, [], threading.Event()
+        self.report: dict = {}
+
+    def start(self) -> None:
+        slow, filler, hoarder = self.bins[:3]
+        change = {"X-Webhooklab": "1"}
+        refused = requests.put(slow + "api/endpoints/slow", json={"delay": 3600}, headers=change, timeout=10)
+        self.report["delay=3600"] = refused.status_code
+        requests.put(slow + "api/endpoints/slow", json={"delay": 60}, headers=change, timeout=10)
+        path = slow.split("/", 3)[3]
+        held = [self._raw(f"POST /{path}hooks/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{{}}", LAN)
+                for _ in range(50)]  # fmt: skip
+        codes = [requests.post(filler + "hooks/fill", data=b"x" * 4 * 1024 * 1024, timeout=60).status_code
+                 for _ in range(30)]  # fmt: skip
+        self.report["quota: 4 MB bodies stored, refused"] = (codes.count(200), codes.count(507))
+        requests.post(hoarder + "hooks/big", data=json.dumps({"blob": "x" * 20 * 1024 * 1024}), timeout=60)
+        path = hoarder.split("/", 3)[3]
+        for _ in range(16):
+            sock = self._raw(f"GET /{path}api/export.json HTTP/1.1\r\nHost: {LAN}\r\n\r\n", LAN)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        time.sleep(1)
+        self.report["slow: answered at once (429)"] = sum(1 for sock in held if _answered(sock))
+        for _ in range(1000):
+            self._raw("GET /b/", "127.0.0.3")
+        threading.Thread(target=self._trickle, daemon=True).start()
+
+    def _raw(self, text: str, source: str) -> socket.socket:
+        sock = socket.create_connection((LAN, self.port), timeout=10, source_address=(source, 0))
+        sock.sendall(text.encode())
+        self.sockets.append(sock)
+        return sock
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(2):
+            for sock in list(self.sockets[-1000:]):
+                try:
+                    sock.send(b"x")
+                except OSError:
+                    pass
+
+    def end(self) -> None:
+        self.stop.set()
+        for sock in self.sockets:
+            sock.close()
+
+
+def _answered(sock: socket.socket) -> bool:
+    sock.setblocking(False)
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK))
+    except (BlockingIOError, OSError):
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+def fairness(args) -> int:
+    """The class quiet, then loud (see the module docstring): the others' latency and the server's use, side by side."""
+    rows = {}
+    with tempfile.TemporaryDirectory() as folder:
+        process, dashboard = start(Path(folder) / "class", args.learners)
+        try:
+            roster = json.loads((Path(folder) / "class" / "roster.json").read_text())["learners"]
+            base = dashboard.split("/teacher/")[0]
+            urls = [f"{base}/b/{learner['token']}/" for learner in roster]
+            trouble = Trouble(urls, int(base.rsplit(":", 1)[1]))
+            for round_name in ("quiet", "loud"):
+                if round_name == "loud":
+                    trouble.start()
+                use = server_use(process.pid)
+                began = time.perf_counter()
+                with ThreadPoolExecutor(args.senders) as pool:
+                    results = list(pool.map(lambda i: learner_sends(roster[i], urls[i], args.events, i),
+                                            range(3, len(roster))))  # fmt: skip
+                wall = time.perf_counter() - began
+                peak = server_use(process.pid)
+                latencies = sorted(row["elapsed"] for chains in results for chain in chains for d in chain
+                                   for row in d.log)  # fmt: skip
+                lost = sum(chain[-1].status != "delivered" for chains in results for chain in chains)
+                json_time, page_time, _ = dashboard_times(dashboard, len(roster), rounds=3)
+                rows[round_name] = {
+                    "others' latency p50 (ms)": statistics.median(latencies) * 1000,
+                    "others' latency p95 (ms)": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
+                    "others' throughput (requests/s)": len(latencies) / wall,
+                    "others' deliveries not delivered": lost,
+                    "dashboard JSON (ms, median of 3)": json_time * 1000,
+                    "dashboard page, every row (ms, median of 3)": (page_time or 0) * 1000,
+                    "server threads (before / after)": f"{use['threads']} / {peak['threads']}",
+                    "server memory (MB, before / after)": f"{use['rss_mb']:.0f} / {peak['rss_mb']:.0f}",
+                    "server open files (before / after)": f"{use['files']} / {peak['files']}",
+                }
+            trouble.end()
+        finally:
+            process.send_signal(2)
+            process.communicate(timeout=60)
+    print(f"{args.learners} learners; {args.learners - 3} others deliver {args.events} events each, in both rounds")
+    print("| measure | quiet | loud | ratio |\n|---|---|---|---|")
+    for measure, quiet in rows["quiet"].items():
+        loud = rows["loud"][measure]
+        ratio = f"{loud / quiet:.2f}" if isinstance(quiet, float) and quiet else ""
+        show = (lambda v: f"{v:.1f}" if isinstance(v, float) else str(v))
+        print(f"| {measure} | {show(quiet)} | {show(loud)} | {ratio} |")
+    for what, value in trouble.report.items():
+        print(f"  {what}: {value}")
+    return 1 if rows["loud"]["others' deliveries not delivered"] else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
-    parser.add_argument("--events", type=int, default=100, help="events each learner delivers")
+    parser.add_argument("--events", type=int, default=None, help="events each learner delivers (100; 20 in --fairness)")
     parser.add_argument("--failing", type=float, default=0.1, help="share of bins that fail their first requests")
     parser.add_argument("--senders", type=int, default=16, help="learners sending at once")
+    parser.add_argument("--fairness", action="store_true", help="a quiet round, then a loud one (see above)")
     args = parser.parse_args()
+    if args.fairness:
+        args.events = args.events or 20
+        return fairness(args)
+    args.events = args.events or 100
     with tempfile.TemporaryDirectory() as folder:
         process, dashboard = start(Path(folder) / "class", args.learners)
         try:

@@ -125,6 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     classroom.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s, every network)")
     classroom.add_argument("--port", type=int, default=8000, help="0 picks a free port (default: %(default)s)")
     classroom.add_argument("--dir", default="webhooklab-class", help="the class folder (default: ./%(default)s)")
+    classroom.add_argument("--quota-mb", type=int, default=100, metavar="MB",
+                           help="bodies each bin may keep, in MB (default: %(default)s)")  # fmt: skip
     classroom.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                            help="also answer when learners reach this machine by NAME, e.g. teacher.local (repeatable)")
     classroom.set_defaults(command="classroom", run=_classroom)

@@ -2,7 +2,8 @@
 
     /                   the live page (static files in static/, strict CSP, relative URLs)
     /api/class          per learner: received, verified, failed signatures, duplicates, last activity,
-                        the latest challenge score and its failing scenarios, a link to the bin's page
+                        the latest challenge score and its failing scenarios, a link to the bin's page,
+                        and the bin's share of the server (limits.py): what it keeps and which limits it hit
     /api/export.csv     every learner's events in one table, with a `learner` column
     /api/export.json    every learner's events in full, each with a `learner` field
     /handout.html       the printable handout (every learner's secret: it stays behind the admin token)
@@ -17,7 +18,7 @@ from pathlib import Path
 from flask import Flask, Response, request
 
 from .._event import SUMMARY
-from .._receiving.api import problem
+from .._receiving.api import download, problem
 from .._receiving.export import csv_table, json_objects
 from .._receiving.guard import guard
 from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
@@ -48,13 +49,13 @@ def dashboard_app(server) -> Flask:
         for token, one in server.bins.items():
             name = one.learner.name
             learners.append({"name": name, "page": f"../../b/{token}/", **one.store.tally(),
-                             "challenge": scores.get(name)})  # fmt: skip
+                             "challenge": scores.get(name), "limits": server.limits.report(token)})  # fmt: skip
         return {"webhooklab": __version__, "learners": learners,
                 "events": sum(row["received"] for row in learners)}  # fmt: skip
 
     @app.get("/api/export.<kind>")
     def export(kind: str):
-        """Written bin by bin, a batch of events at a time: a big class never sits in memory whole."""
+        """Written bin by bin, a batch of events at a time, to a temporary file: a big class never sits in memory."""
         if kind not in EXPORTS:
             return problem(404, f"the class exports as csv or json, not {kind!r}", request.path)
         if kind == "csv":
@@ -63,8 +64,7 @@ def dashboard_app(server) -> Flask:
         else:
             text = json_objects({"learner": one.learner.name, **event.to_dict()}
                                 for one in server.bins.values() for event in one.store.iterate())  # fmt: skip
-        return Response(text, content_type=EXPORTS[kind],
-                        headers={"Content-Disposition": f"attachment; filename=webhooklab-class.{kind}"})  # fmt: skip
+        return download(text, EXPORTS[kind], f"webhooklab-class.{kind}")
 
     @app.get("/handout.html")
     def handout():

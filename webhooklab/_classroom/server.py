@@ -28,11 +28,14 @@ from .._receiving.api import problem
 from .._receiving.app import create_app
 from .._receiving.guard import behind_local_proxy
 from .._receiving.server import BackgroundServer
-from .._receiving.store import EventStore
+from .._receiving.transport import open_file_limit
 from .._receiving.verifiers import Verifiers
 from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
+from .limits import MAX_DELAY, MB, QUOTA, WRITES, ClassLimits
+from .shelf import FILES_PER_STORE, BinStore, Shelf
 
 DEFAULT_PORT = 8000
+RESERVED_FILES = 64  # for the interpreter, the listener, temporary files of bodies and downloads, class.db
 MAX_REPORT = 64 * 1024  # bytes of one challenge report
 MAX_SCENARIOS = 500
 NOT_HERE = "this is a class server: use the bin URL on your handout"
@@ -44,7 +47,7 @@ SAFE_HEADERS = [("Content-Type", "application/json"), ("X-Content-Type-Options",
 @dataclass
 class Bin:
     learner: Learner
-    store: EventStore
+    store: BinStore
     app: Flask
 
 
@@ -124,22 +127,30 @@ class ClassServer(BackgroundServer):
 
     kind = "class server"
 
-    def __init__(self, folder: ClassFolder, *, host: str = "127.0.0.1", port: int = 0, allowed_hosts=()):
+    def __init__(self, folder: ClassFolder, *, host: str = "127.0.0.1", port: int = 0, allowed_hosts=(),
+                 quota: int = QUOTA):  # fmt: skip
         super().__init__(None, host=host, port=port)
         from .dashboard import dashboard_app
 
         self.folder = folder
         self.allowed_hosts = tuple(allowed_hosts)  # names learners may use for this machine, besides its address
         self.challenges = Challenges(folder.path / "class.db")
+        self.files = open_file_limit()
+        # Half of the files left go to stores, half to connections; with no limit to read, every store stays open.
+        stores = len(folder.learners) if self.files is None else (self.files - RESERVED_FILES) // (2 * FILES_PER_STORE)
+        self.shelf = Shelf(min(len(folder.learners), stores))
+        self.limits = ClassLimits([learner.token for learner in folder.learners], folder.admin, folder.path,
+                                  quota=quota)  # fmt: skip
         self.bins: dict[str, Bin] = {}
         for learner in folder.learners:
-            store = EventStore(folder.store_file(learner))
+            store = BinStore(folder.store_file(learner), self.shelf)
             app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True,
-                             allowed_hosts=self.allowed_hosts)  # fmt: skip
+                             allowed_hosts=self.allowed_hosts, max_delay=MAX_DELAY)  # fmt: skip
             app.extensions["webhooklab.learner"] = learner.name
             app.extensions["webhooklab.challenges"] = self.challenges
             app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])
             self.bins[learner.token] = Bin(learner, store, app)
+            self._recount(learner.token)
         self.dashboard = dashboard_app(self)
         self.app = behind_local_proxy(self.dispatch)  # a proxy's prefix first, then the bin's or dashboard's mount
 
@@ -166,7 +177,22 @@ class ClassServer(BackgroundServer):
         environ["PATH_INFO"] = "/" + tail
         if "webhooklab.local_url" in environ:  # a replay goes back to this bin, by the socket it came in on
             environ["webhooklab.local_url"] += prefix
-        return app(environ, start_response)
+        answer = app(environ, start_response)
+        if kind == "b" and environ["REQUEST_METHOD"] in WRITES and not tail.startswith("hooks/"):
+            self._recount(token)  # the bin's own change (rx.clear()) may have freed room
+        return answer
+
+    def _recount(self, token: str) -> None:
+        store = self.bins[token].store
+        self.limits.count(token, store.kept_bytes(), store.endpoints())
+
+    def admission(self) -> ClassLimits:
+        return self.limits
+
+    def connection_limit(self) -> int | None:
+        if self.files is None:
+            return None
+        return max(16, self.files - RESERVED_FILES - FILES_PER_STORE * self.shelf.size)
 
     def _not_here(self, environ, start_response, path: str, kind: str):
         if kind in ("b", "teacher"):
@@ -208,7 +234,9 @@ class ClassServer(BackgroundServer):
 def run(args) -> int:
     """`webhooklab classroom`: start the class server, print where everything is, serve until Ctrl-C."""
     names = numbered(args.students) if args.students is not None else read_roster(args.roster) if args.roster else []
-    server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port, allowed_hosts=args.allow_host)
+    raise_file_limit()
+    server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port, allowed_hosts=args.allow_host,
+                         quota=args.quota_mb * MB)  # fmt: skip
     server.start()
     try:
         _announce(server)
@@ -219,6 +247,27 @@ def run(args) -> int:
     server.close()
     print(f"\nstopped; {total} event(s) kept in {server.folder.path / 'bins'}", flush=True)
     return 0
+
+
+def raise_file_limit(wanted: int = 65536) -> None:
+    """Let this process open as many files as its hard limit allows (Linux and macOS start most at 1,024 or 256).
+
+    A class server is a process of its own: every connection and every open store is a file.
+    Where the hard limit is lower too (`ulimit -n 256` sets both), the server fits itself into it.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit on sockets
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        for value in (target, 10240):  # macOS refuses more than its kern.maxfilesperproc
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, target), hard))
+                return
+            except (ValueError, OSError):
+                continue
 
 
 def _announce(server: ClassServer) -> None:

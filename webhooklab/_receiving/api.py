@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import tempfile
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
+from werkzeug.wsgi import wrap_file
 
 from .._checks import got
 from .._errors import UsageError
@@ -82,6 +84,14 @@ def list_events():
     else:
         following = {"after": events[-1]["id"] if events else after}
     return {"events": events, "total": total, "limit": limit, "has_more": more, "next": following}
+
+
+@api.delete("/events")
+def delete_events():
+    """Forget every event (ids are not reused): on a class server, what frees a bin's room."""
+    deleted = parts().store.count()
+    parts().store.clear()
+    return {"deleted": deleted}
 
 
 @api.get("/events/<int:event_id>")
@@ -177,24 +187,48 @@ def set_endpoint(name: str):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise UsageError(f"{key} must be a number, got {got(value)}")
     rule = Rule(numbers["status"], float(numbers["delay"]), numbers["fail_first"])
+    if rule.delay > parts().max_delay:
+        raise UsageError(
+            f"delay can be at most {parts().max_delay:g} s here, got {rule.delay:g}: this is a shared server, "
+            "and every sender has given up by then (GitHub after 10 s, Shopify after 5 s)"
+        )
     parts().responses.set(name, rule)
     return {"endpoint": name, "status": rule.status, "delay": rule.delay, "fail_first": rule.fail_first}
 
 
 @api.get("/export.<kind>")
 def export(kind: str):
-    """Every event the filters select, as a file written row by row while the store is read in batches."""
+    """Every event the filters select, written to a temporary file while the store is read in batches."""
     if kind not in EXPORTS:
         return {"error": f"export as json, jsonl, csv or har, not {kind!r}"}, 404
     content_type, write = EXPORTS[kind]
     events = parts().store.iterate(**filters(request.args))
-    return Response(stream_with_context(write(events, request.url_root)), content_type=content_type,
-                    headers={"Content-Disposition": f"attachment; filename=webhooklab-events.{kind}"})  # fmt: skip
+    return download(write(events, request.url_root), content_type, f"webhooklab-events.{kind}")
 
 
 @api.errorhandler(UsageError)
 def bad_input(error):
     return problem(400, str(error), request.full_path.rstrip("?"))
+
+
+def download(pieces, content_type: str, filename: str) -> Response:
+    """A file to download, written to a temporary file first: the server's event loop sends it as the client reads.
+
+    Streamed from a worker instead, a client that never reads would hold that worker for as long as it
+    keeps the socket open; here the worker is done once the file is written.
+    """
+    file = tempfile.TemporaryFile()
+    try:
+        for piece in pieces:
+            file.write(piece.encode("utf-8"))
+        size = file.tell()
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    return Response(wrap_file(request.environ, file), content_type=content_type, direct_passthrough=True,
+                    headers={"Content-Disposition": f"attachment; filename={filename}",
+                             "Content-Length": str(size)})  # fmt: skip
 
 
 def problem(status: int, error: str, arrived: str, hint: str | None = None) -> tuple[dict, int]:

@@ -238,6 +238,13 @@ class EventStore:
             last = self._db.execute(f"SELECT max(id) FROM events{where}", params).fetchone()[0]
         return count, last or 0
 
+    def kept_bytes(self) -> int:
+        """Bytes of the bodies kept, the requests' and the answers'."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT coalesce(sum(length(body)), 0) + coalesce(sum(length(response_body)), 0) FROM events"
+            ).fetchone()[0]
+
     def endpoints(self) -> dict[str, int]:
         """Each endpoint that has events, with how many."""
         with self._lock:

@@ -32,6 +32,11 @@ function draw(data) {
     const challenge = learner.challenge;
     cell(row, challenge ? `${challenge.score} / ${challenge.total}` : "", challenge && challenge.score === challenge.total ? "ok" : "");
     cell(row, challenge ? challenge.failing.join(", ") : "", "bad");
+    const limits = learner.limits;
+    const hit = Object.entries(limits.refused).map(([limit, times]) => `${limit} ×${times}`).join(", ");
+    const kept = `${(limits.stored_bytes / 1048576).toFixed(1)} of ${limits.quota_bytes / 1048576} MB`;
+    const share = cell(row, hit ? `${kept}; refused: ${hit}` : kept, hit ? "bad" : "");
+    if (limits.last_refused) share.title = limits.last_refused;
     const link = document.createElement("a");
     link.href = learner.page;  // relative: ../../b/<token>/
     link.target = "_blank";
