@@ -44,13 +44,14 @@ class Use:
 
     in_flight: int = 0
     downloads: int = 0
-    stored: int = 0  # bytes of bodies kept, as the store last said, plus those admitted since
+    stored: int = 0  # bytes of bodies kept, as the store last said, plus those stored since
+    arriving: int = 0  # bytes of bodies admitted and not yet stored: they wait in temporary files
     endpoints: set[str] = field(default_factory=set)
     refused: Counter = field(default_factory=Counter)  # limit -> requests refused by it
     last_refused: str | None = None  # what the last refusal said, and when
 
     def to_dict(self, quota: int) -> dict:
-        return {"in_flight": self.in_flight, "stored_bytes": self.stored, "quota_bytes": quota,
+        return {"in_flight": self.in_flight, "stored_bytes": self.stored + self.arriving, "quota_bytes": quota,
                 "endpoints": len(self.endpoints), "refused": dict(self.refused), "last_refused": self.last_refused}  # fmt: skip
 
 
@@ -94,9 +95,9 @@ class ClassLimits(Admission):
             use.in_flight += 1
             use.downloads += download
             if endpoint is not None:
-                use.stored += body
+                use.arriving += body
                 use.endpoints.add(endpoint)
-        return Ticket(tenant=token, on_release=lambda: self._done(use, download))
+        return Ticket(tenant=token, on_release=lambda: self._done(use, download, body if endpoint else 0))
 
     def _over(self, use: Use, method: str, endpoint: str | None, body: int,
               download: bool) -> tuple[str, int, str] | None:  # fmt: skip
@@ -119,9 +120,10 @@ class ClassLimits(Admission):
                 "endpoint you already use, or delete the bin's events (DELETE api/events, header X-Webhooklab: 1)")
         if method not in WRITES:
             return None
-        if use.stored + body > self.quota:
+        if use.stored + use.arriving + body > self.quota:
             return "stored", 507, (
-                f"your bin keeps {use.stored / MB:.1f} MB of its {self.quota / MB:g} MB, and this body is "
+                f"your bin keeps {use.stored / MB:.1f} MB of its {self.quota / MB:g} MB ({use.arriving / MB:.1f} MB "
+                f"more on its way), and this body is "
                 f"{body / MB:.1f} MB. Delete its events to make room (DELETE api/events on your bin, with the "
                 "header X-Webhooklab: 1); a loop sending without end is the usual cause")
         free = self._free_space()
@@ -137,10 +139,16 @@ class ClassLimits(Admission):
             self._free, self._free_at = shutil.disk_usage(self.folder).free, now
         return self._free
 
-    def _done(self, use: Use, download: bool) -> None:
+    def _done(self, use: Use, download: bool, body: int) -> None:
         with self._lock:
             use.in_flight -= 1
             use.downloads -= download
+            use.arriving -= body
+
+    def stored(self, token: str, size: int) -> None:
+        """A webhook's body has been stored in the bin."""
+        with self._lock:
+            self.uses[token].stored += size
 
     def report(self, token: str) -> dict:
         with self._lock:

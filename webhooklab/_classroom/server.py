@@ -24,6 +24,7 @@ from hmac import compare_digest
 from flask import Flask, current_app, request
 
 from .._checks import got
+from .._errors import ReceiverError
 from .._receiving.api import problem
 from .._receiving.app import create_app
 from .._receiving.guard import behind_local_proxy
@@ -36,6 +37,7 @@ from .shelf import FILES_PER_STORE, BinStore, Shelf
 
 DEFAULT_PORT = 8000
 RESERVED_FILES = 64  # for the interpreter, the listener, temporary files of bodies and downloads, class.db
+MIN_FILES = 128  # the reserve, a few bins' stores and a few dozen connections
 MAX_REPORT = 64 * 1024  # bytes of one challenge report
 MAX_SCENARIOS = 500
 NOT_HERE = "this is a class server: use the bin URL on your handout"
@@ -136,6 +138,12 @@ class ClassServer(BackgroundServer):
         self.allowed_hosts = tuple(allowed_hosts)  # names learners may use for this machine, besides its address
         self.challenges = Challenges(folder.path / "class.db")
         self.files = open_file_limit()
+        if self.files is not None and self.files < MIN_FILES:
+            raise ReceiverError(
+                f"this process may open only {self.files} files, and a class server needs at least {MIN_FILES}: "
+                "every connection and every open bin is one. Raise the limit in this terminal (ulimit -n 1024 on "
+                "macOS and Linux; ulimit -Hn shows how far it may go) and start again"
+            )
         # Half of the files left go to stores, half to connections; with no limit to read, every store stays open.
         stores = len(folder.learners) if self.files is None else (self.files - RESERVED_FILES) // (2 * FILES_PER_STORE)
         self.shelf = Shelf(min(len(folder.learners), stores))
@@ -178,8 +186,10 @@ class ClassServer(BackgroundServer):
         if "webhooklab.local_url" in environ:  # a replay goes back to this bin, by the socket it came in on
             environ["webhooklab.local_url"] += prefix
         answer = app(environ, start_response)
-        if kind == "b" and environ["REQUEST_METHOD"] in WRITES and not tail.startswith("hooks/"):
-            self._recount(token)  # the bin's own change (rx.clear()) may have freed room
+        if kind == "b" and tail.startswith("hooks/"):
+            self.limits.stored(token, min(int(environ.get("CONTENT_LENGTH") or 0), self.max_body))
+        elif kind == "b" and environ["REQUEST_METHOD"] in WRITES:
+            self._recount(token)  # the bin's own change (DELETE api/events) may have freed room
         return answer
 
     def _recount(self, token: str) -> None:
