@@ -61,16 +61,33 @@ CRASHERS = {
 }
 
 
-@pytest.mark.parametrize("line", ["GET /café HTTP/1.1", "POST /hooks/café HTTP/1.1"])
-def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_and_its_connection_freed(rx, line):
+@pytest.mark.parametrize(("line", "method", "endpoint"), [
+    ("GET /hooks/café HTTP/1.1".encode(), "GET", "café"),  # UTF-8, as curl sends what it is given
+    (b"POST /hooks/caf\xe9?x=\xe9 HTTP/1.1", "POST", "caf\ufffd"),  # latin-1, not UTF-8: shown as the URL decodes
+    ("GET /café HTTP/1.1".encode(), None, None),  # the page's side: answered, not stored
+])
+def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_stored_and_its_connection_freed(rx, line, method, endpoint):
     """Unanswered, each such connection stayed open for good: a few hundred would use up the process's files."""
     with socket.create_connection(("127.0.0.1", rx.port), timeout=10) as sock:
-        sock.sendall(f"{line}\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+        sock.sendall(line + b"\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}GET /hooks/next HTTP/1.1\r\n\r\n")
         reply = b""
         while chunk := sock.recv(65536):  # until the server closes: a timeout here fails the test
             reply += chunk
-    assert reply.startswith(b"HTTP/1.1 400 Bad Request"), reply[:200]
+    assert reply.upper().startswith(b"HTTP/1.1 400 BAD REQUEST"), reply[:200]
+    assert reply.count(b"HTTP/1.1 ") == 1  # the request after it on the connection is never answered
     assert answers_normally(rx)
+    stored = [event for event in rx.arrivals() if event.endpoint != "still-here"]
+    if endpoint is None:
+        assert stored == []
+        return
+    [event] = stored
+    assert (event.method, event.endpoint, event.status) == (method, endpoint, 400)
+    assert "raw non-ASCII" in event.note and "percent-encoded" in event.note, event.note
+
+
+def test_a_line_that_is_not_a_request_line_gets_waitress_own_400_and_is_not_stored(rx):
+    reply = raw(rx, b"\xff\xfe\r\nHost: 127.0.0.1\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 400") and rx.store.count() == 0
 
 
 @pytest.mark.parametrize("name", CRASHERS)

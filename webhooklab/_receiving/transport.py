@@ -16,10 +16,11 @@ import socket
 import ssl
 import threading
 import time
+from urllib.parse import quote_from_bytes
 
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser, get_header_lines, split_uri
+from waitress.parser import HTTPRequestParser, ParsingError, crack_first_line, get_header_lines, split_uri
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, WSGITask
 
@@ -36,6 +37,9 @@ SELECT_LIMIT = 512  # sockets select() can watch on Windows (FD_SETSIZE there), 
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
 # A streamed answer (an export) waits for the client once this much is queued for it: memory stays flat.
 OUTBUF_LIMIT = 2 * 1024**2
+ASCII_PRINTABLE = bytes(range(0x21, 0x7F))  # kept as sent when a raw request line is percent-encoded
+NON_ASCII = ("the request line holds raw non-ASCII bytes; HTTP wants them percent-encoded (/caf%C3%A9, not /café): "
+             "a client that sent the URL as typed")  # fmt: skip
 DRAIN_LIMIT = 1024**3  # an over-limit body is read and dropped up to here, so the sender can read our 413
 
 
@@ -99,20 +103,29 @@ class _Parser(HTTPRequestParser):
         try:
             super().parse_header(header_plus)
         except Exception:
-            self._recover_request_line(first_line)  # so the rejection can still be recorded
-            raise
+            if self._recover_request_line(first_line) and not first_line.isascii():
+                raise ParsingError(NON_ASCII) from None
+            raise  # recorded with waitress's reason, or answered by waitress alone
         if self.body_rcv is not None:
             self.body = self.body_rcv.buf = _CappedBuffer(self.body_rcv.buf, self.max_body + 1)
 
-    def _recover_request_line(self, line: bytes) -> None:
-        method, _, rest = line.partition(b" ")
-        target = rest.partition(b" ")[0]
+    def _recover_request_line(self, line: bytes) -> bool:
+        """Read the method and path of a refused request, so the rejection can still be recorded.
+
+        Raw non-ASCII bytes in the target (GET /hooks/café sent as UTF-8) are percent-encoded first,
+        as the client should have done: the path they spell is still known.
+        """
         try:
-            _, _, self.path, self.query, _ = split_uri(target)
+            method, target, _ = crack_first_line(line)
+            _, _, self.path, self.query, _ = split_uri(quote_from_bytes(target, safe=ASCII_PRINTABLE).encode())
         except Exception:
-            return  # not even a request line: answered by waitress alone
+            method = b""
+        if not method:
+            self.command = self.path = None
+            return False  # not even a request line: answered by waitress alone
         self.command, self.request_uri = method.decode("latin-1"), target.decode("latin-1")
         self.url_scheme = self.adj.url_scheme
+        return True
 
 
 class _CappedBuffer:
@@ -139,6 +152,11 @@ class _Task(WSGITask):
 
     rejected: tuple[int, str] | None = None
 
+    def build_response_header(self) -> bytes:
+        if self.close_on_finish:
+            self.set_close_on_finish()  # and say so: Connection: close
+        return super().build_response_header()
+
     def get_environment(self) -> dict:
         environ = super().get_environment()
         request = self.request
@@ -156,8 +174,8 @@ class _Task(WSGITask):
 def _rejection(channel, request):
     """A request the HTTP layer refused: still given to the app (to record and answer) when its path is known.
 
-    A request line waitress could not split (a raw non-ASCII byte in it: GET /café) has a method but no
-    path: it gets waitress's own 400, and its connection is closed, never left waiting for an answer.
+    A line that is not a request line has no path: it gets waitress's own 400. Either way the connection
+    is closed after the answer, never left waiting, and nothing after a framing error is read from it.
     """
     if getattr(request, "command", None) is None or getattr(request, "path", None) is None:
         return ErrorTask(channel, request)
