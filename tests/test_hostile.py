@@ -85,6 +85,16 @@ def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_stored_and_its_con
     assert "raw non-ASCII" in event.note and "percent-encoded" in event.note, event.note
 
 
+def test_content_length_beside_transfer_encoding_closes_the_connection_after_the_answer(rx):
+    """RFC 9112 6.3: the chunked framing wins, and the server closes: a front end may have read the other framing."""
+    smuggled = b"GET /hooks/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    reply = raw(rx, b"POST /hooks/both HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"2\r\n{}\r\n0\r\n\r\n" + smuggled)  # fmt: skip
+    assert reply.startswith(b"HTTP/1.1 200") and b"\r\nConnection: close\r\n" in reply, reply[:300]
+    assert reply.count(b"HTTP/1.1 ") == 1  # the request after it is never read
+    assert [(event.endpoint, event.body) for event in rx.arrivals()] == [("both", b"{}")]
+
+
 def test_a_line_that_is_not_a_request_line_gets_waitress_own_400_and_is_not_stored(rx):
     reply = raw(rx, b"\xff\xfe\r\nHost: 127.0.0.1\r\n\r\n")
     assert reply.startswith(b"HTTP/1.0 400") and rx.store.count() == 0

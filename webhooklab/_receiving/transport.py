@@ -91,6 +91,7 @@ class _Parser(HTTPRequestParser):
     """waitress's request parser, also keeping the headers exactly as sent and capping the kept body."""
 
     raw_headers: list[tuple[str, str]] = []  # names in the case and order they were sent
+    close_after = False  # the request's framing is in doubt: nothing after it on the connection is read
     body = None  # a _CappedBuffer once the headers announce a body
 
     def __init__(self, adj, max_body: int):
@@ -108,6 +109,9 @@ class _Parser(HTTPRequestParser):
             raise  # recorded with waitress's reason, or answered by waitress alone
         if self.body_rcv is not None:
             self.body = self.body_rcv.buf = _CappedBuffer(self.body_rcv.buf, self.max_body + 1)
+        # Content-Length beside Transfer-Encoding: the chunks frame the body, and the connection closes after the
+        # answer (RFC 9112 6.3), as a proxy in front may have framed it by the length and sent more after it.
+        self.close_after = self.chunked and any(name.lower() == "content-length" for name, _ in self.raw_headers)
 
     def _recover_request_line(self, line: bytes) -> bool:
         """Read the method and path of a refused request, so the rejection can still be recorded.
@@ -151,6 +155,10 @@ class _Task(WSGITask):
     """A WSGI call that also hands the app the raw headers, its own address, the full body size and any rejection."""
 
     rejected: tuple[int, str] | None = None
+
+    def __init__(self, channel, request):
+        super().__init__(channel, request)
+        self.close_on_finish = getattr(request, "close_after", False)
 
     def build_response_header(self) -> bytes:
         if self.close_on_finish:
