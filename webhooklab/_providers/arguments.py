@@ -66,12 +66,24 @@ def body_bytes(body) -> bytes:
 
 
 def lower_headers(headers) -> dict[str, str]:
-    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores."""
+    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores.
+
+    A name sent more than once keeps its first value: the copy identify() reads for the delivery id, and
+    werkzeug's Headers.get too, so the verifier and deduplication never read two different copies.
+    """
+    first: dict[str, str] = {}
+    for name, value in header_pairs(headers):
+        first.setdefault(name, value)
+    return first
+
+
+def header_pairs(headers) -> list[tuple[str, str]]:
+    """Every header as (name in lower case, value), in the order given: a repeated name keeps each copy."""
     if headers is None:
-        return {}
+        return []
     try:
         pairs = list(headers.items() if hasattr(headers, "items") else headers)
-        return {_text(name).lower(): _text(value).strip(" \t") for name, value in pairs}
+        return [(_text(name).lower(), _text(value).strip(" \t")) for name, value in pairs]
     except (TypeError, ValueError):
         raise UsageTypeError(
             f"expected the headers as a dict or a list of (name, value) pairs, as request.headers gives them, "

@@ -28,6 +28,7 @@ from .arguments import (
     DEFAULT_TOLERANCE,  # noqa: F401 (defined here before: code that reads it here still finds it)
     WINDOW,
     body_bytes,
+    header_pairs,
     lower_headers,
     secrets_given,
     sign_options,
@@ -78,6 +79,8 @@ class Provider:
     name: str = ""
     title: str = ""
     signature_header: str = ""
+    # The other headers the check or deduplication reads, each of which must come once: a signed timestamp, an id.
+    single_headers: tuple[str, ...] = ()
     event_header: str | None = None  # the header that names the event, where the provider sends one
     digest_encoding: str = "hex"  # or "base64"
     key_note: str = "the secret's UTF-8 bytes"
@@ -142,6 +145,23 @@ class Provider:
     def _read_header(self, headers: dict[str, str]) -> Header:
         """Parse the signature header(s); raise SignatureError for missing or malformed ones."""
         raise NotImplementedError
+
+    def _once(self, pairs: list[tuple[str, str]]) -> None:
+        """SignatureError if the signature header, or one of single_headers, came more than once.
+
+        Which copy was signed is then a guess, and deduplication could read another copy than the
+        check did: a copy added before the signed one gets a replay past both.
+        """
+        for name in (self.signature_header, *self.single_headers):
+            values = [value for key, value in pairs if key == name.lower()]
+            if len(values) > 1:
+                raise SignatureError(
+                    "malformed_header",
+                    f"expected one {name} header, but {len(values)} arrived: "
+                    f"{', '.join(_quote(value, 40) for value in values[:3])}. A proxy that adds its own copy, or "
+                    "a replay that added one beside the signed copy (so that deduplication reads another id than "
+                    "the signature covers), is the likely cause: refused rather than guess which copy was signed.",
+                )
 
     def _signed_content(self, body: bytes, header: Header) -> bytes:
         return body
@@ -257,11 +277,13 @@ class Provider:
     def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None) -> Explanation:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
         body = body_bytes(body)
-        headers = lower_headers(headers)
+        pairs = header_pairs(headers)
+        headers = lower_headers(pairs)
         now = time.time() if now is None else seconds(now, "now", ": unix seconds, like time.time()", negative=True)
         tolerance = tolerance_for(self, tolerance)
         out = Explanation(self.title)
         try:
+            self._once(pairs)
             header = self._read_header(headers)
         except SignatureError as error:
             return out.fail(error.reason, str(error))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._errors import UsageError, UsageTypeError
 from .._event import MAX_SNIFF_BYTES, Headers, parse_json
+from .arguments import lower_headers
 from .base import Provider
 
 PROVIDERS: dict[str, type[Provider]] = {}  # name -> class, in the order registered: the order requests are recognised
@@ -45,7 +46,7 @@ def identify(pairs: Headers, body: bytes, content_type: str | None):
     its own (by a header only it sends) and where its event type and the id to
     deduplicate on are; the first to claim it has it.
     """
-    headers = {name.lower(): value for name, value in reversed(pairs)}  # the first of a repeated header wins
+    headers = lower_headers(pairs)  # a repeated header's first copy: the one the signature check reads
     payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
     fields = payload if isinstance(payload, dict) else {}
     if not fields and (content_type or "").startswith("application/x-www-form-urlencoded") and len(body) <= MAX_SNIFF_BYTES:
