@@ -18,6 +18,7 @@ from flask import Flask, Response, request
 
 from .._event import SUMMARY
 from .._receiving.api import problem
+from .._receiving.app import StrictJSON
 from .._receiving.export import csv_table, json_objects
 from .._receiving.guard import guard
 from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
@@ -30,6 +31,7 @@ EXPORTS = {"json": "application/json", "csv": "text/csv"}
 def dashboard_app(server) -> Flask:
     """The dashboard's app over a ClassServer's bins and challenges."""
     app = Flask(__name__)
+    app.json = StrictJSON(app)
     guard(app, server.allowed_hosts)  # addressed to an IP address, localhost or an allowed name; no other sites
 
     static_page(app, STATIC, "dashboard")
