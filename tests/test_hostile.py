@@ -409,6 +409,36 @@ def test_a_replay_goes_only_to_a_webhook_endpoint(rx, options, error):
     assert rx.store.count() == 1
 
 
+# This machine, spelled every way a URL's host can spell it and an HTTP client still connects to it.
+OWN_ADDRESS_SPELLINGS = [
+    "127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "127.1", "2130706433", "0x7f000001", "0x7f.0.0.1",
+    "0177.0.0.1", "127.000.000.001", "127.0.0.1.", "LOCALHOST", "localhost.", "LocalHost.", "api.localhost",
+    "[::1]", "[0:0:0:0:0:0:0:1]", "[0000:0000::0001]", "0", "0.0.0.0", "[::]", "127.0.0.2",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", OWN_ADDRESS_SPELLINGS)
+def test_a_replay_to_this_receivers_api_is_refused_however_its_address_is_spelled(rx, host):
+    """Sent, such a replay would reach the API it came from: with /replay, it would replay itself again and again."""
+    requests.post(rx.url("shop"), data=b"1", timeout=5)
+    event = rx.event(-1).id
+    url = f"http://{host}:{rx.port}/api/events/{event}/replay"
+    reply = api(rx, f"/api/events/{event}/replay", "POST", json={"url": url}, headers={"X-Webhooklab": "1"})
+    assert reply.status_code == 400 and "a replay goes to a webhook endpoint" in reply.json()["error"], reply.text
+    assert rx.store.count() == 1
+
+
+def test_a_replay_to_a_name_that_resolves_to_this_machine_is_refused(rx):
+    name = socket.gethostname()  # most machines map their own name to a loopback address in /etc/hosts
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(name, rx.port, type=socket.SOCK_STREAM)}
+    except OSError:
+        resolved = set()
+    if not any(address.startswith("127.") or address == "::1" for address in resolved):
+        pytest.skip(f"this machine's name {name!r} does not resolve to a loopback address here ({resolved})")
+    test_a_replay_to_this_receivers_api_is_refused_however_its_address_is_spelled(rx, name)
+
+
 def test_a_captured_x_webhooklab_header_is_never_replayed(rx):
     requests.post(rx.url("shop"), data=b"1", headers={"X-Webhooklab": "1"}, timeout=5)
     api(rx, f"/api/events/{rx.event(-1).id}/replay", "POST", json={}, headers={"X-Webhooklab": "1"})

@@ -15,6 +15,7 @@ the receiver's job. Everything else answers only requests that
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -41,6 +42,52 @@ def on_this_machine(address: str | None) -> bool:
         return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
+
+
+def names_this_machine(host: str | None, port: int) -> bool:
+    """Whether a URL's host reaches this machine, however it is spelled or wherever its name points.
+
+    An HTTP client connects to 127.1, 2130706433, 0x7f000001 and 0177.0.0.1 (the legacy forms of
+    inet_aton), ::ffff:127.0.0.1, 0 and localhost. as readily as to 127.0.0.1; a name is asked of
+    the resolver, as the client would.
+    """
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if not name:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        addresses = [_address(name)]
+    except ValueError:
+        try:
+            addresses = [_address(info[4][0]) for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)]
+        except (OSError, UnicodeError, ValueError):
+            return False  # not a name the resolver knows: a client could not reach it either
+    return any(address.is_loopback or address.is_unspecified or _bindable(address) for address in addresses)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IP address in any spelling a client accepts; an IPv4-mapped IPv6 address as its IPv4 one."""
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])  # fe80::1%eth0: the zone is not part of the address
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            raise ValueError(f"{text!r} is not an IP address") from None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _bindable(address) -> bool:
+    """Whether `address` belongs to this machine: only its own addresses can be bound (a LAN one, say)."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((str(address), 0))
+    except OSError:
+        return False
+    return True
 
 
 def hostname(host_header: str) -> str:
