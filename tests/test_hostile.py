@@ -473,13 +473,39 @@ def test_expected_signatures_can_be_hidden_from_the_page():
         rx.close()
 
 
-def test_another_machine_can_neither_change_anything_nor_read_expected_signatures(store):
-    """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing."""
+def test_another_machine_can_neither_change_nor_read_anything_but_may_send_webhooks(store):
+    """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing.
+
+    A receiver on 0.0.0.0 is reached by every machine that can reach this one; its events hold whatever senders sent.
+    """
     from webhooklab._receiving.app import create_app
     from webhooklab._receiving.verifiers import Verifiers
 
     stripe = wl.Stripe("whsec_" + "c" * 32)
     client = create_app(store, verifiers=Verifiers({"pay": stripe})).test_client()
+    body, headers = stripe.sign(stripe.event("charge.succeeded"))
+    remote = {"REMOTE_ADDR": "192.0.2.10"}
+    sent = client.post("/hooks/pay", data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64},
+                       environ_base=remote)  # fmt: skip
+    assert sent.status_code == 200 and store.count() == 1  # webhooks are open to every machine
+    for path in ("/", "/api/events", "/api/events/1", "/api/events/1/inspect", "/api/export.json", "/inspector/app.js",
+                 "/api/nothing-here"):  # fmt: skip
+        refused = client.get(path, environ_base=remote)
+        assert refused.status_code == 403, path
+        assert refused.json["error"] == "this receiver's page and API answer only the machine it runs on"
+        assert "192.0.2.10" in refused.json["why"] and "share_page=True" in refused.json["why"]
+        assert b"charge.succeeded" not in refused.data
+    changed = client.put("/api/endpoints/pay", json={"status": 500}, headers={"X-Webhooklab": "1"}, environ_base=remote)
+    assert changed.status_code == 403 and "192.0.2.10" in changed.json["why"]
+    assert client.get("/api/events/1").status_code == 200  # from this machine, as before
+
+
+def test_a_shared_page_lets_another_machine_read_but_never_change_nor_see_expected_signatures(store):
+    from webhooklab._receiving.app import create_app
+    from webhooklab._receiving.verifiers import Verifiers
+
+    stripe = wl.Stripe("whsec_" + "c" * 32)
+    client = create_app(store, verifiers=Verifiers({"pay": stripe}), share_page=True).test_client()
     body, headers = stripe.sign(stripe.event("charge.succeeded"))
     client.post("/hooks/pay", data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64})
     remote = {"REMOTE_ADDR": "192.0.2.10"}
@@ -489,6 +515,27 @@ def test_another_machine_can_neither_change_anything_nor_read_expected_signature
     assert steps["expected (hex)"].startswith("hidden")
     local = dict(client.get("/api/events/1/inspect").json["explanation"]["steps"])
     assert re.fullmatch("[0-9a-f]{64}", local["expected (hex)"])
+
+
+def test_a_receiver_on_every_interface_still_answers_this_machine_over_http():
+    with wl.Receiver(host="0.0.0.0") as rx:
+        assert requests.post(f"http://127.0.0.1:{rx.port}/hooks/shop", data=b"1", timeout=5).status_code == 200
+        for address in ("127.0.0.1", "127.0.0.2"):  # any loopback address is this machine
+            with requests.Session() as session:
+                session.mount("http://", SourceAddress(address))
+                assert session.get(f"http://127.0.0.1:{rx.port}/api/events", timeout=5).json()["total"] == 1
+    rx.close()
+
+
+class SourceAddress(requests.adapters.HTTPAdapter):
+    """Connections from a chosen local address."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,9 @@ def dashboard_app(server) -> Flask:
     """The dashboard's app over a ClassServer's bins and challenges."""
     app = Flask(__name__)
     app.json = StrictJSON(app)
-    guard(app, server.allowed_hosts)  # addressed to an IP address, localhost or an allowed name; no other sites
+    # Addressed to an IP address, localhost or an allowed name; no other sites. The admin token in its path is the
+    # instructor's capability, so it answers the instructor on any machine.
+    guard(app, server.allowed_hosts, owner_by_path=True)
 
     static_page(app, STATIC, "dashboard")
 

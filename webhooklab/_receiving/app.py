@@ -48,6 +48,7 @@ class Parts:
     # A class server's bin (see _classroom/server.py): the token in its path is the owner's capability, so changes
     # come from any machine (still with the header, from the page's own origin) and expected digests are shown.
     owner_by_path: bool = False
+    share_page: bool = False  # other machines may read the page and the API (never change anything)
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
@@ -65,7 +66,7 @@ def create_app(store: EventStore, responses: Responses | None = None, *, allowed
     app = Flask(__name__)
     app.json = StrictJSON(app)
     app.extensions["webhooklab"] = parts = Parts(store, responses or Responses(), **options)
-    guard(app, allowed_hosts, owner_by_path=parts.owner_by_path)
+    guard(app, allowed_hosts, owner_by_path=parts.owner_by_path, share_page=parts.share_page)
     app.register_blueprint(api)
     app.register_blueprint(page)
     app.before_request(_refuse_rejected)
