@@ -30,6 +30,7 @@ from .arguments import (
     body_bytes,
     header_pairs,
     lower_headers,
+    only_once,
     secrets_given,
     sign_options,
     tolerance_for,
@@ -145,23 +146,6 @@ class Provider:
     def _read_header(self, headers: dict[str, str]) -> Header:
         """Parse the signature header(s); raise SignatureError for missing or malformed ones."""
         raise NotImplementedError
-
-    def _once(self, pairs: list[tuple[str, str]]) -> None:
-        """SignatureError if the signature header, or one of single_headers, came more than once.
-
-        Which copy was signed is then a guess, and deduplication could read another copy than the
-        check did: a copy added before the signed one gets a replay past both.
-        """
-        for name in (self.signature_header, *self.single_headers):
-            values = [value for key, value in pairs if key == name.lower()]
-            if len(values) > 1:
-                raise SignatureError(
-                    "malformed_header",
-                    f"expected one {name} header, but {len(values)} arrived: "
-                    f"{', '.join(_quote(value, 40) for value in values[:3])}. A proxy that adds its own copy, or "
-                    "a replay that added one beside the signed copy (so that deduplication reads another id than "
-                    "the signature covers), is the likely cause: refused rather than guess which copy was signed.",
-                )
 
     def _signed_content(self, body: bytes, header: Header) -> bytes:
         return body
@@ -283,7 +267,7 @@ class Provider:
         tolerance = tolerance_for(self, tolerance)
         out = Explanation(self.title)
         try:
-            self._once(pairs)
+            only_once(pairs, (self.signature_header, *self.single_headers))
             header = self._read_header(headers)
         except SignatureError as error:
             return out.fail(error.reason, str(error))

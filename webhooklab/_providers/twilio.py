@@ -28,7 +28,7 @@ from .._checks import got, seconds, text
 from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.retry import RetryPolicy
-from .arguments import WINDOW, body_bytes, header_pairs, lower_headers, sign_options, tolerance_for
+from .arguments import WINDOW, body_bytes, header_pairs, lower_headers, only_once, sign_options, tolerance_for
 from .base import Provider, _same
 from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
 from .registry import string_field
@@ -199,7 +199,7 @@ class Twilio(Provider):
             url, source = self.url, "the URL it is for: a receiver gives the one the request arrived at"
         out = Explanation(self.title)
         try:
-            self._once(pairs)
+            only_once(pairs, (self.signature_header, *self.single_headers))
         except SignatureError as error:
             return out.fail(error.reason, str(error))
         value = headers.get("x-twilio-signature")
