@@ -352,3 +352,15 @@ def test_learners_may_reach_the_class_by_a_name_the_instructor_allows(tmp_path):
             page = requests.get(f"{server.base_url}/b/{token}/api/events", headers={"Host": host}, timeout=5)
             board = requests.get(f"{server.base_url}/teacher/{folder.admin}/api/class", headers={"Host": host}, timeout=5)
             assert (page.status_code, board.status_code) == (expected, expected), page.text
+
+
+def test_the_class_export_stays_json_when_a_learner_receives_nan(klass):
+    learner = klass.folder.learners[0]
+    requests.post(klass.bin_url(learner) + "hooks/floats", data=b'{"amount": NaN}', timeout=10)
+    reply = requests.get(klass.dashboard_url + "api/export.json", timeout=10)
+    [event] = [e for e in json.loads(reply.text, parse_constant=refuse_constant) if e["endpoint"] == "floats"]
+    assert (event["json"], event["body_text"]) == (None, '{"amount": NaN}')
+
+
+def refuse_constant(constant):
+    raise ValueError(f"{constant} is not JSON")

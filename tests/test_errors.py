@@ -200,6 +200,7 @@ BAD: dict[str, list[Bad]] = {
                  Bad(lambda cls: cls(ssl_context="cert.pem"), T, "ssl_context must be"),
                  Bad(lambda cls: cls(allowed_hosts="tunnel.example"), T, "allowed_hosts must be"),
                  Bad(lambda cls: cls(show_expected="no"), T, "show_expected must be True or False"),
+                 Bad(lambda cls: cls(share_page=1), T, "share_page must be True or False"),
                  Bad(lambda cls: cls(link=5), T, "link is a URL template"),
                  Bad(lambda cls: cls(frame_ancestors="https://hub.example"), T, "frame_ancestors must be")],
     "Receiver.attach": [Bad(lambda cls: cls.attach(5), T, "a bin URL is a str"),

@@ -80,15 +80,36 @@ def test_on_colab_the_link_comes_from_colabs_kernel_proxy(receiver, monkeypatch)
     assert "https://colab.research.google.com" in ancestors and "https://*.googleusercontent.com" in ancestors
 
 
-def test_the_framing_policy_is_configurable_and_refuses_what_would_break_it(monkeypatch):
+def test_the_framing_policy_is_configurable_and_refuses_what_would_break_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))  # no Jupyter server running
     monkeypatch.setenv(_links.FRAME_ENVIRONMENT, "https://hub.example.org")
     with wl.Receiver(frame_ancestors=["https://lab.example.org"]) as rx:
         policy = requests.get(rx.base_url + "/", timeout=5).headers["Content-Security-Policy"]
-        assert policy.endswith("frame-ancestors 'self' http://127.0.0.1:* http://localhost:* https://127.0.0.1:* "
-                               "https://localhost:* vscode-webview: https://hub.example.org https://lab.example.org")
+        assert policy.endswith("frame-ancestors 'self' vscode-webview: https://hub.example.org https://lab.example.org")
     monkeypatch.delenv(_links.FRAME_ENVIRONMENT)
     with pytest.raises(wl.UsageError, match="one origin"):
         wl.Receiver(frame_ancestors=["https://ok.example; script-src *"])
+
+
+def test_the_page_may_be_framed_by_the_jupyter_servers_running_now_and_no_other_local_port(monkeypatch, tmp_path):
+    """Each Jupyter server lists itself in Jupyter's runtime folder while it runs; files that are odd are passed over."""
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    (tmp_path / "jpserver-11.json").write_text(json.dumps({"url": "http://localhost:8890/lab", "pid": 11}))
+    (tmp_path / "nbserver-12.json").write_text(json.dumps({"url": "https://127.0.0.1:9443/", "pid": 12}))
+    (tmp_path / "jpserver-13.json").write_text('{"url": "http://loc')  # half written
+    (tmp_path / "jpserver-14.json").write_text(json.dumps({"url": "http://a.example;script-src:1/"}))
+    (tmp_path / "jpserver-15.json").write_text(json.dumps(["not", "a", "server"]))
+    with wl.Receiver() as rx:
+        def ancestors():
+            return requests.get(rx.base_url + "/", timeout=5).headers["Content-Security-Policy"].split("frame-ancestors ")[1]
+
+        assert ancestors() == ("'self' http://localhost:8890 http://127.0.0.1:8890 https://127.0.0.1:9443 "
+                               "https://localhost:9443 vscode-webview:")  # fmt: skip
+        assert "*" not in ancestors() and f":{rx.port + 1}" not in ancestors()
+        (tmp_path / "jpserver-11.json").unlink()  # that server stopped
+        assert ancestors() == "'self' https://127.0.0.1:9443 https://localhost:9443 vscode-webview:"
+        monkeypatch.setitem(sys.modules, "jupyter_core.paths", None)  # installed without JupyterLab
+        assert ancestors() == "'self' vscode-webview:"
 
 
 def test_serve_prints_the_link_a_hubs_browser_can_open():
@@ -228,6 +249,34 @@ def test_through_the_hub_proxy_the_page_loads_updates_and_replays(hub, browser, 
 
 def test_the_notebooks_embedded_view_renders_inside_jupyterlab(hub, browser):
     base, root = hub
+    src, inside, problems = embedded_inspector(base, root, browser)
+    assert src.startswith(f"{PREFIX}proxy/") and src.endswith("/")
+    port = int(src.rstrip("/").rsplit("/", 1)[1])
+    requests.post(f"http://127.0.0.1:{port}/hooks/embedded", json={"hello": "hub"}, timeout=5)
+    inside.locator("#rows tr").first.wait_for(timeout=10_000)
+    assert "embedded" in inside.locator("#rows").inner_text()
+    assert [p for p in problems if "Refused" in p or "proxy" in p] == []
+
+
+def test_on_a_laptop_jupyterlab_embeds_the_page_from_another_port(tmp_path, monkeypatch, browser):
+    """The page allows framing by the Jupyter servers that run now, which the kernel finds in Jupyter's runtime folder."""
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine (CI installs it)")
+    for name in (_links.ENVIRONMENT, "JUPYTERHUB_SERVICE_PREFIX", "JUPYTER_RUNTIME_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    root = tmp_path / "work"
+    root.mkdir()
+    with jupyterlab(tmp_path, root, TOKEN) as base:
+        src, inside, problems = embedded_inspector(base, root, browser)
+        assert re.fullmatch(r"http://127\.0\.0\.1:[0-9]+/", src), src
+        requests.post(f"{src}hooks/embedded", json={"hello": "laptop"}, timeout=5)
+        inside.locator("#rows tr").first.wait_for(timeout=10_000)
+        assert "embedded" in inside.locator("#rows").inner_text()
+        assert [p for p in problems if "Refused" in p] == []
+
+
+def embedded_inspector(base: str, root, browser):
+    """Run rx.inspector() in a notebook in JupyterLab at `base`: the frame's src, the frame, and what went wrong."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     notebook.cells = [nbformat.v4.new_code_cell("import webhooklab as wl\nrx = wl.Receiver().start()\nrx.inspector()")]
@@ -239,16 +288,9 @@ def test_the_notebooks_embedded_view_renders_inside_jupyterlab(hub, browser):
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     frame = page.locator(".jp-OutputArea-output iframe")
     frame.wait_for(timeout=60_000)
-    src = frame.get_attribute("src")
-    assert src.startswith(f"{PREFIX}proxy/") and src.endswith("/")
     inside = page.frame_locator(".jp-OutputArea-output iframe")
     inside.locator("#empty").wait_for(timeout=30_000)  # the page rendered: not blocked, styled, scripted
-
-    port = int(src.rstrip("/").rsplit("/", 1)[1])
-    requests.post(f"http://127.0.0.1:{port}/hooks/embedded", json={"hello": "hub"}, timeout=5)
-    inside.locator("#rows tr").first.wait_for(timeout=10_000)
-    assert "embedded" in inside.locator("#rows").inner_text()
-    assert [p for p in problems if "Refused" in p or "proxy" in p] == []
+    return frame.get_attribute("src"), inside, problems
 
 
 def test_a_random_token_shows_no_kind_even_when_it_starts_like_one():

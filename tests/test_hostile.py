@@ -61,16 +61,43 @@ CRASHERS = {
 }
 
 
-@pytest.mark.parametrize("line", ["GET /café HTTP/1.1", "POST /hooks/café HTTP/1.1"])
-def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_and_its_connection_freed(rx, line):
+@pytest.mark.parametrize(("line", "method", "endpoint"), [
+    ("GET /hooks/café HTTP/1.1".encode(), "GET", "café"),  # UTF-8, as curl sends what it is given
+    (b"POST /hooks/caf\xe9?x=\xe9 HTTP/1.1", "POST", "caf\ufffd"),  # latin-1, not UTF-8: shown as the URL decodes
+    ("GET /café HTTP/1.1".encode(), None, None),  # the page's side: answered, not stored
+])
+def test_a_raw_non_ascii_byte_in_the_request_line_is_answered_stored_and_its_connection_freed(rx, line, method, endpoint):
     """Unanswered, each such connection stayed open for good: a few hundred would use up the process's files."""
     with socket.create_connection(("127.0.0.1", rx.port), timeout=10) as sock:
-        sock.sendall(f"{line}\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+        sock.sendall(line + b"\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}GET /hooks/next HTTP/1.1\r\n\r\n")
         reply = b""
         while chunk := sock.recv(65536):  # until the server closes: a timeout here fails the test
             reply += chunk
-    assert reply.startswith(b"HTTP/1.1 400 Bad Request"), reply[:200]
+    assert reply.upper().startswith(b"HTTP/1.1 400 BAD REQUEST"), reply[:200]
+    assert reply.count(b"HTTP/1.1 ") == 1  # the request after it on the connection is never answered
     assert answers_normally(rx)
+    stored = [event for event in rx.arrivals() if event.endpoint != "still-here"]
+    if endpoint is None:
+        assert stored == []
+        return
+    [event] = stored
+    assert (event.method, event.endpoint, event.status) == (method, endpoint, 400)
+    assert "raw non-ASCII" in event.note and "percent-encoded" in event.note, event.note
+
+
+def test_content_length_beside_transfer_encoding_closes_the_connection_after_the_answer(rx):
+    """RFC 9112 6.3: the chunked framing wins, and the server closes: a front end may have read the other framing."""
+    smuggled = b"GET /hooks/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    reply = raw(rx, b"POST /hooks/both HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n"
+                b"2\r\n{}\r\n0\r\n\r\n" + smuggled)  # fmt: skip
+    assert reply.startswith(b"HTTP/1.1 200") and b"\r\nConnection: close\r\n" in reply, reply[:300]
+    assert reply.count(b"HTTP/1.1 ") == 1  # the request after it is never read
+    assert [(event.endpoint, event.body) for event in rx.arrivals()] == [("both", b"{}")]
+
+
+def test_a_line_that_is_not_a_request_line_gets_waitress_own_400_and_is_not_stored(rx):
+    reply = raw(rx, b"\xff\xfe\r\nHost: 127.0.0.1\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 400") and rx.store.count() == 0
 
 
 @pytest.mark.parametrize("name", CRASHERS)
@@ -382,6 +409,36 @@ def test_a_replay_goes_only_to_a_webhook_endpoint(rx, options, error):
     assert rx.store.count() == 1
 
 
+# This machine, spelled every way a URL's host can spell it and an HTTP client still connects to it.
+OWN_ADDRESS_SPELLINGS = [
+    "127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "127.1", "2130706433", "0x7f000001", "0x7f.0.0.1",
+    "0177.0.0.1", "127.000.000.001", "127.0.0.1.", "LOCALHOST", "localhost.", "LocalHost.", "api.localhost",
+    "[::1]", "[0:0:0:0:0:0:0:1]", "[0000:0000::0001]", "0", "0.0.0.0", "[::]", "127.0.0.2",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("host", OWN_ADDRESS_SPELLINGS)
+def test_a_replay_to_this_receivers_api_is_refused_however_its_address_is_spelled(rx, host):
+    """Sent, such a replay would reach the API it came from: with /replay, it would replay itself again and again."""
+    requests.post(rx.url("shop"), data=b"1", timeout=5)
+    event = rx.event(-1).id
+    url = f"http://{host}:{rx.port}/api/events/{event}/replay"
+    reply = api(rx, f"/api/events/{event}/replay", "POST", json={"url": url}, headers={"X-Webhooklab": "1"})
+    assert reply.status_code == 400 and "a replay goes to a webhook endpoint" in reply.json()["error"], reply.text
+    assert rx.store.count() == 1
+
+
+def test_a_replay_to_a_name_that_resolves_to_this_machine_is_refused(rx):
+    name = socket.gethostname()  # most machines map their own name to a loopback address in /etc/hosts
+    try:
+        resolved = {info[4][0] for info in socket.getaddrinfo(name, rx.port, type=socket.SOCK_STREAM)}
+    except OSError:
+        resolved = set()
+    if not any(address.startswith("127.") or address == "::1" for address in resolved):
+        pytest.skip(f"this machine's name {name!r} does not resolve to a loopback address here ({resolved})")
+    test_a_replay_to_this_receivers_api_is_refused_however_its_address_is_spelled(rx, name)
+
+
 def test_a_captured_x_webhooklab_header_is_never_replayed(rx):
     requests.post(rx.url("shop"), data=b"1", headers={"X-Webhooklab": "1"}, timeout=5)
     api(rx, f"/api/events/{rx.event(-1).id}/replay", "POST", json={}, headers={"X-Webhooklab": "1"})
@@ -416,13 +473,39 @@ def test_expected_signatures_can_be_hidden_from_the_page():
         rx.close()
 
 
-def test_another_machine_can_neither_change_anything_nor_read_expected_signatures(store):
-    """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing."""
+def test_another_machine_can_neither_change_nor_read_anything_but_may_send_webhooks(store):
+    """Through the in-process client, so the other machine (192.0.2.10, an address for documentation) sends nothing.
+
+    A receiver on 0.0.0.0 is reached by every machine that can reach this one; its events hold whatever senders sent.
+    """
     from webhooklab._receiving.app import create_app
     from webhooklab._receiving.verifiers import Verifiers
 
     stripe = wl.Stripe("whsec_" + "c" * 32)
     client = create_app(store, verifiers=Verifiers({"pay": stripe})).test_client()
+    body, headers = stripe.sign(stripe.event("charge.succeeded"))
+    remote = {"REMOTE_ADDR": "192.0.2.10"}
+    sent = client.post("/hooks/pay", data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64},
+                       environ_base=remote)  # fmt: skip
+    assert sent.status_code == 200 and store.count() == 1  # webhooks are open to every machine
+    for path in ("/", "/api/events", "/api/events/1", "/api/events/1/inspect", "/api/export.json", "/inspector/app.js",
+                 "/api/nothing-here"):  # fmt: skip
+        refused = client.get(path, environ_base=remote)
+        assert refused.status_code == 403, path
+        assert refused.json["error"] == "this receiver's page and API answer only the machine it runs on"
+        assert "192.0.2.10" in refused.json["why"] and "share_page=True" in refused.json["why"]
+        assert b"charge.succeeded" not in refused.data
+    changed = client.put("/api/endpoints/pay", json={"status": 500}, headers={"X-Webhooklab": "1"}, environ_base=remote)
+    assert changed.status_code == 403 and "192.0.2.10" in changed.json["why"]
+    assert client.get("/api/events/1").status_code == 200  # from this machine, as before
+
+
+def test_a_shared_page_lets_another_machine_read_but_never_change_nor_see_expected_signatures(store):
+    from webhooklab._receiving.app import create_app
+    from webhooklab._receiving.verifiers import Verifiers
+
+    stripe = wl.Stripe("whsec_" + "c" * 32)
+    client = create_app(store, verifiers=Verifiers({"pay": stripe}), share_page=True).test_client()
     body, headers = stripe.sign(stripe.event("charge.succeeded"))
     client.post("/hooks/pay", data=body, headers={**headers, "Stripe-Signature": "t=1,v1=" + "0" * 64})
     remote = {"REMOTE_ADDR": "192.0.2.10"}
@@ -432,6 +515,27 @@ def test_another_machine_can_neither_change_anything_nor_read_expected_signature
     assert steps["expected (hex)"].startswith("hidden")
     local = dict(client.get("/api/events/1/inspect").json["explanation"]["steps"])
     assert re.fullmatch("[0-9a-f]{64}", local["expected (hex)"])
+
+
+def test_a_receiver_on_every_interface_still_answers_this_machine_over_http():
+    with wl.Receiver(host="0.0.0.0") as rx:
+        assert requests.post(f"http://127.0.0.1:{rx.port}/hooks/shop", data=b"1", timeout=5).status_code == 200
+        for address in ("127.0.0.1", "127.0.0.2"):  # any loopback address is this machine
+            with requests.Session() as session:
+                session.mount("http://", SourceAddress(address))
+                assert session.get(f"http://127.0.0.1:{rx.port}/api/events", timeout=5).json()["total"] == 1
+    rx.close()
+
+
+class SourceAddress(requests.adapters.HTTPAdapter):
+    """Connections from a chosen local address."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """A real receiver on a real socket: lifecycle, concurrency, waiting, persistence and limits."""
 
 import gzip
+import json
 import shutil
 import socket
 import subprocess
@@ -268,3 +269,28 @@ def test_an_https_receiver_with_a_self_signed_certificate(tmp_path):
             requests.post(rx.url("shop"), json={"a": 1}, timeout=5)
         assert [e.json for e in rx.store.list()] == [{"a": 1}]
     rx.close()
+
+
+def strict_json(text: str):
+    """json.loads as RFC 8259 reads JSON: NaN and Infinity are not numbers there, so a browser cannot read them."""
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_body_with_nan_is_stored_as_sent_shown_as_text_and_everything_served_stays_json(rx):
+    body = b'{"amount": NaN, "fee": -Infinity}'
+    requests.post(rx.url("floats"), data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    [event] = rx.wait_for(1)
+    assert (event.body, event.json) == (body, None)
+    assert "NaN or Infinity" in event.note and "RFC 8259" in event.note
+    api = rx.url("floats").split("/hooks/")[0] + "/api/"
+    shown = strict_json(requests.get(f"{api}events/{event.id}", timeout=5).text)
+    assert (shown["json"], shown["body_text"], shown["note"]) == (None, body.decode(), event.note)
+    assert strict_json(requests.get(api + "events", timeout=5).text)["total"] == 1
+    for kind in ("json", "har"):
+        strict_json(requests.get(f"{api}export.{kind}", timeout=5).text)
+    for line in requests.get(f"{api}export.jsonl", timeout=5).text.splitlines():
+        strict_json(line)

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import webhooklab as wl
+from webhooklab._providers import identify
 
 STRIPE_SECRET = "whsec_test_secret_for_webhooklab"
 SW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -491,3 +492,40 @@ def test_mask_keeps_at_least_twelve_characters_hidden(secret):
     kind, _, last = shown.partition("…")  # a kind is letters and "_", so the first "…" is the mask's own
     assert re.fullmatch(r"([A-Za-z]{1,6}_)?", kind) and secret.startswith(kind)
     assert last == secret[-4:] and len(secret) - len(kind) - 4 >= 12
+
+
+# -- a header the check reads, sent twice ---------------------------------------------------
+
+TWILIO_URL = "https://example.com/sms"
+EVERY_SCHEME = [wl.Stripe(STRIPE_SECRET), wl.GitHub("s"), wl.Shopify("hush"), wl.Slack("s"),
+                wl.StandardWebhooks(SW_SECRET), wl.Twilio("s", url=TWILIO_URL)]  # fmt: skip
+READ_ONCE = [(provider, name) for provider in EVERY_SCHEME for name in (provider.signature_header, *provider.single_headers)
+             if not name.startswith("svix-")]  # fmt: skip
+
+
+def signed_pairs(provider):
+    body, headers = provider.sign(provider.event(provider.first_event))
+    return body, list(headers.items())
+
+
+@pytest.mark.parametrize(("provider", "name"), READ_ONCE, ids=lambda x: getattr(x, "name", x))
+def test_a_header_the_check_reads_sent_twice_is_malformed_and_named(provider, name):
+    body, pairs = signed_pairs(provider)
+    assert provider.verify(body, pairs)
+    copy = name.swapcase()  # the same header, whatever the case of its name
+    with pytest.raises(wl.SignatureError, match=rf"(?i)expected one {name} header, but 2 arrived: 'added'.*a proxy that "
+                       "adds its own copy, or a replay") as caught:  # fmt: skip
+        provider.verify(body, [(copy, "added"), *pairs])  # an earlier copy: the signed one is still there
+    assert caught.value.reason == "malformed_header"
+    assert provider.explain(body, [*pairs, (copy, "added")]).reason == "malformed_header"  # or a later one
+
+
+def test_a_standard_webhooks_replay_with_an_earlier_id_is_refused_where_it_used_to_verify():
+    """The official library, reading the copy the signature covers, accepts the replay: only the copy counting stops it."""
+    sender = wl.StandardWebhooks(SW_SECRET)
+    body, headers = sender.sign(sender.event("invoice.paid"))
+    assert standardwebhooks.Webhook(SW_SECRET).verify(body, headers)  # the signed copy is genuine
+    replayed = [("webhook-id", "msg_fresh_id_for_the_replay"), *headers.items()]
+    with pytest.raises(wl.SignatureError, match="expected one webhook-id header, but 2 arrived"):
+        sender.verify(body, replayed)
+    assert identify(replayed, body, "application/json")[2] == "msg_fresh_id_for_the_replay"  # the copy the check read

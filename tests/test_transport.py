@@ -13,7 +13,7 @@ import pytest
 import requests
 
 import webhooklab as wl
-from webhooklab._receiving import transport
+from webhooklab._receiving import connection, transport
 
 
 def raw(port: int, data: bytes) -> socket.socket:
@@ -63,7 +63,7 @@ def test_a_sender_that_gives_up_on_a_late_answer_frees_its_connection():
 
 
 def test_headers_that_trickle_past_the_deadline_are_cut_off(monkeypatch):
-    monkeypatch.setattr(transport, "HEADER_TIMEOUT", 1)
+    monkeypatch.setattr(connection, "HEADER_TIMEOUT", 1)
     with wl.Receiver() as rx:
         sock = raw(rx.port, b"POST /hooks/x HTTP/1.1\r\n")
         for _ in range(3):  # a byte a second would keep waitress's idle timeout away for ever
@@ -76,7 +76,7 @@ def test_headers_that_trickle_past_the_deadline_are_cut_off(monkeypatch):
 
 
 def test_a_download_nobody_reads_is_closed_once_it_makes_no_progress(monkeypatch):
-    monkeypatch.setattr(transport, "IDLE_TIMEOUT", 1)
+    monkeypatch.setattr(connection, "IDLE_TIMEOUT", 1)
     with wl.Receiver() as rx:
         requests.post(rx.url("big"), data=b"x" * 8 * 1024 * 1024, timeout=30)
         sock = raw(rx.port, b"GET /api/export.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

@@ -1,6 +1,7 @@
 """End to end: a provider signs and sends over real HTTP; a receiver holding the secret verifies and stores."""
 
 import json
+import socket
 import time
 
 import pytest
@@ -86,6 +87,24 @@ def test_unsigned_requests_to_a_guarded_endpoint_are_still_stored(vrx):
     (event,) = vrx.wait_for(1, endpoint="github")
     assert (event.verified, event.reason) == (False, "missing_header")
     assert event.json == {"hello": "world"}
+
+
+def test_a_replay_with_an_earlier_id_header_is_refused_and_deduplicated_by_the_copy_the_check_read(vrx):
+    """The signature covers the last webhook-id; a copy added before it once passed both the check and dedupe."""
+    sender = wl.StandardWebhooks(SECRETS["standard"])
+    body, headers = sender.sign(sender.event("invoice.paid"))
+    assert sender.send(body, to=vrx.url("standard"), delivery_id=headers["webhook-id"]).status == 200
+    lines = [f"{name}: {value}" for name, value in {**headers, "Content-Length": str(len(body))}.items()]
+    request = "\r\n".join(["POST /hooks/standard HTTP/1.1", f"Host: 127.0.0.1:{vrx.port}", "Connection: close",
+                             "webhook-id: msg_a_fresh_id_for_the_replay", *lines, "", ""]).encode() + body  # fmt: skip
+    with socket.create_connection(("127.0.0.1", vrx.port), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    original, replay = vrx.wait_for(2)
+    assert (original.verified, original.delivery_id) == (True, headers["webhook-id"])
+    assert (replay.verified, replay.reason) == (False, "malformed_header")
+    assert "expected one webhook-id header, but 2 arrived" in replay.verification
+    assert replay.delivery_id == replay.header("webhook-id") == "msg_a_fresh_id_for_the_replay"
 
 
 def test_an_endpoint_without_a_secret_is_not_checked(vrx):

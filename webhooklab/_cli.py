@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: $WEBHOOKLAB_LINK, a JupyterHub's proxy, or the receiver's own address)")  # fmt: skip
     serve.add_argument("--frame-ancestor", action="append", default=[], metavar="ORIGIN",
                        help="also let pages of this origin embed the inspector (repeatable)")
+    serve.add_argument("--share-page", action="store_true",
+                       help="let other machines read the inspector and the API, never change anything "
+                       "(with --host 0.0.0.0; webhooks are open to every machine either way)")  # fmt: skip
     serve.set_defaults(command="serve", run=_serve)
 
     send = commands.add_parser("send", help="send a signed, realistic webhook, like `stripe trigger`")
@@ -144,7 +147,8 @@ def _serve(args, extra) -> int:
 
     secrets = dict(key_value(item, "ENDPOINT=SECRET") for item in args.secret)
     rx = Receiver(args.db, host=args.host, port=args.port, max_body=args.max_body or DEFAULT_MAX_BODY, secrets=secrets,
-                  allowed_hosts=args.allow_host, link=args.link, frame_ancestors=args.frame_ancestor)  # fmt: skip
+                  allowed_hosts=args.allow_host, link=args.link, frame_ancestors=args.frame_ancestor,
+                  share_page=args.share_page)  # fmt: skip
     rx.start()
     print(f"webhooklab receiver listening on {rx.base_url}")
     print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")

@@ -180,16 +180,40 @@ def decompress(body: bytes, encoding: str | None, limit: int = MAX_DECODED_BYTES
 
 
 def parse_json(body: bytes, content_type: str | None):
-    """Parse a JSON body, or the `payload` field GitHub sends with form encoding; None if neither."""
+    """Parse a JSON body, or the `payload` field GitHub sends with form encoding; None if neither.
+
+    Strictly, as RFC 8259 reads JSON: NaN and Infinity, which Python's json module accepts, make it not JSON.
+    """
     if (content_type or "").startswith("application/x-www-form-urlencoded"):
         try:
             body = parse_qs(body.decode("utf-8"), strict_parsing=True)["payload"][0].encode()
         except (UnicodeDecodeError, ValueError, KeyError):
             return None
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_not_json)
     except (ValueError, RecursionError):  # includes JSONDecodeError and UnicodeDecodeError; deep nesting
         return None
+
+
+def not_json_note(body: bytes, content_type: str | None) -> str | None:
+    """Why a body Python's json module reads is still not JSON (a NaN or an Infinity in it); None if it is not that."""
+    if b"NaN" not in body and b"Infinity" not in body or parse_json(body, content_type) is not None:
+        return None
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return ("its body holds NaN or Infinity, which Python's json module reads but JSON (RFC 8259) does not allow: "
+            "shown as text, not parsed. A sender that wrote a float with json.dumps' defaults is the likely cause")  # fmt: skip
+
+
+def dumps(value) -> str:
+    """JSON text that every parser reads: a NaN or an Infinity is refused (ValueError), never written."""
+    return json.dumps(value, allow_nan=False)
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
 
 
 def preview(body: bytes) -> str:

@@ -19,6 +19,7 @@ from flask import Flask, Response, request
 
 from .._event import SUMMARY
 from .._receiving.api import download, problem
+from .._receiving.app import StrictJSON
 from .._receiving.export import csv_table, json_objects
 from .._receiving.guard import guard
 from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
@@ -31,7 +32,10 @@ EXPORTS = {"json": "application/json", "csv": "text/csv"}
 def dashboard_app(server) -> Flask:
     """The dashboard's app over a ClassServer's bins and challenges."""
     app = Flask(__name__)
-    guard(app, server.allowed_hosts)  # addressed to an IP address, localhost or an allowed name; no other sites
+    app.json = StrictJSON(app)
+    # Addressed to an IP address, localhost or an allowed name; no other sites. The admin token in its path is the
+    # instructor's capability, so it answers the instructor on any machine.
+    guard(app, server.allowed_hosts, owner_by_path=True)
 
     static_page(app, STATIC, "dashboard")
 

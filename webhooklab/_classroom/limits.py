@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from hmac import compare_digest
 from pathlib import Path
 
-from .._receiving.transport import Admission, Ticket
+from .._receiving.admission import Admission, Ticket
 
 MB = 1024 * 1024
 IN_FLIGHT = 8  # half the server's workers: one bin never has all of them

@@ -25,6 +25,7 @@ from flask import Flask, current_app, request
 
 from .._checks import got
 from .._errors import ReceiverError
+from .._event import dumps
 from .._receiving.api import problem
 from .._receiving.app import create_app
 from .._receiving.guard import behind_local_proxy
@@ -211,7 +212,7 @@ class ClassServer(BackgroundServer):
         else:
             error, hint = NOT_HERE, "bins are at /b/<token>/ (your page, and webhooks at /b/<token>/hooks/<endpoint>)"
         answer, status = problem(404, error, path[:200], hint)
-        body = json.dumps(answer).encode()
+        body = dumps(answer).encode()
         start_response(f"{status} Not Found", [*SAFE_HEADERS, ("Content-Length", str(len(body)))])
         return [body]
 

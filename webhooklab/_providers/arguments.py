@@ -2,6 +2,8 @@
 
 Each check returns the value as the scheme uses it, or raises a UsageError (a
 UsageTypeError for a value of the wrong kind) that says what was expected.
+only_once is the one that judges what arrived rather than how it was called:
+a header read twice is a SignatureError, a failed check like any other.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import numbers
 from collections.abc import Iterable, Mapping
 
 from .._checks import got, seconds, text
-from .._errors import UsageError, UsageTypeError
-from .explain import _clip
+from .._errors import SignatureError, UsageError, UsageTypeError
+from .explain import _clip, _quote
 
 DEFAULT_TOLERANCE = 300  # seconds; Stripe's and Standard Webhooks' libraries both use five minutes
 
@@ -66,17 +68,47 @@ def body_bytes(body) -> bytes:
 
 
 def lower_headers(headers) -> dict[str, str]:
-    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores."""
+    """Header names in lower case (HTTP names are case-insensitive), values without the whitespace HTTP ignores.
+
+    A name sent more than once keeps its first value: the copy identify() reads for the delivery id, and
+    werkzeug's Headers.get too, so the verifier and deduplication never read two different copies.
+    """
+    first: dict[str, str] = {}
+    for name, value in header_pairs(headers):
+        first.setdefault(name, value)
+    return first
+
+
+def header_pairs(headers) -> list[tuple[str, str]]:
+    """Every header as (name in lower case, value), in the order given: a repeated name keeps each copy."""
     if headers is None:
-        return {}
+        return []
     try:
         pairs = list(headers.items() if hasattr(headers, "items") else headers)
-        return {_text(name).lower(): _text(value).strip(" \t") for name, value in pairs}
+        return [(_text(name).lower(), _text(value).strip(" \t")) for name, value in pairs]
     except (TypeError, ValueError):
         raise UsageTypeError(
             f"expected the headers as a dict or a list of (name, value) pairs, as request.headers gives them, "
             f"but got {_clip(repr(headers), 80)}."
         ) from None
+
+
+def only_once(pairs: list[tuple[str, str]], names) -> None:
+    """SignatureError if one of the headers `names` (a scheme's signature, timestamp and id headers) came twice.
+
+    Which copy was signed is then a guess, and deduplication could read another copy than the check
+    did: a copy added before the signed one gets a replay past both.
+    """
+    for name in names:
+        values = [value for key, value in pairs if key == name.lower()]
+        if len(values) > 1:
+            raise SignatureError(
+                "malformed_header",
+                f"expected one {name} header, but {len(values)} arrived: "
+                f"{', '.join(_quote(value, 40) for value in values[:3])}. A proxy that adds its own copy, or "
+                "a replay that added one beside the signed copy (so that deduplication reads another id than "
+                "the signature covers), is the likely cause: refused rather than guess which copy was signed.",
+            )
 
 
 def _text(value) -> str:

@@ -28,7 +28,9 @@ from .arguments import (
     DEFAULT_TOLERANCE,  # noqa: F401 (defined here before: code that reads it here still finds it)
     WINDOW,
     body_bytes,
+    header_pairs,
     lower_headers,
+    only_once,
     secrets_given,
     sign_options,
     tolerance_for,
@@ -78,6 +80,8 @@ class Provider:
     name: str = ""
     title: str = ""
     signature_header: str = ""
+    # The other headers the check or deduplication reads, each of which must come once: a signed timestamp, an id.
+    single_headers: tuple[str, ...] = ()
     event_header: str | None = None  # the header that names the event, where the provider sends one
     digest_encoding: str = "hex"  # or "base64"
     key_note: str = "the secret's UTF-8 bytes"
@@ -257,11 +261,13 @@ class Provider:
     def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None) -> Explanation:
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
         body = body_bytes(body)
-        headers = lower_headers(headers)
+        pairs = header_pairs(headers)
+        headers = lower_headers(pairs)
         now = time.time() if now is None else seconds(now, "now", ": unix seconds, like time.time()", negative=True)
         tolerance = tolerance_for(self, tolerance)
         out = Explanation(self.title)
         try:
+            only_once(pairs, (self.signature_header, *self.single_headers))
             header = self._read_header(headers)
         except SignatureError as error:
             return out.fail(error.reason, str(error))

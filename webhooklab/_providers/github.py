@@ -31,6 +31,7 @@ class GitHub(Provider):
     name = "github"
     title = "GitHub"
     signature_header = "X-Hub-Signature-256"
+    single_headers = ("X-GitHub-Delivery",)
     event_header = "X-GitHub-Event"
     window = None  # no timestamp is signed, so a captured delivery verifies forever
     replay_defence = "none signed: X-GitHub-Delivery is not covered; dedupe on a key from the body"

@@ -45,7 +45,9 @@ def identify(pairs: Headers, body: bytes, content_type: str | None):
     its own (by a header only it sends) and where its event type and the id to
     deduplicate on are; the first to claim it has it.
     """
-    headers = {name.lower(): value for name, value in reversed(pairs)}  # the first of a repeated header wins
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        headers.setdefault(name.lower(), value)  # a repeated header's first copy, the one the check reads (lower_headers)
     payload = parse_json(body, content_type) if len(body) <= MAX_SNIFF_BYTES else None
     fields = payload if isinstance(payload, dict) else {}
     if not fields and (content_type or "").startswith("application/x-www-form-urlencoded") and len(body) <= MAX_SNIFF_BYTES:

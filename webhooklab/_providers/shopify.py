@@ -31,6 +31,7 @@ class Shopify(Provider):
     name = "shopify"
     title = "Shopify"
     signature_header = "X-Shopify-Hmac-Sha256"
+    single_headers = ("X-Shopify-Webhook-Id",)
     event_header = "X-Shopify-Topic"
     digest_encoding = "base64"
     window = None  # no timestamp is signed; X-Shopify-Triggered-At is not covered

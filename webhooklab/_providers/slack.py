@@ -47,6 +47,7 @@ class Slack(Provider):
     name = "slack"
     title = "Slack"
     signature_header = "X-Slack-Signature"
+    single_headers = ("X-Slack-Request-Timestamp",)
     signs = "the body and the X-Slack-Request-Timestamp"
     algorithm = "HMAC-SHA256"
     window: float | None = 300.0

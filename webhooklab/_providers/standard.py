@@ -54,6 +54,7 @@ class StandardWebhooks(Provider):
     name = "standard"
     title = "Standard Webhooks"
     signature_header = "webhook-signature"
+    single_headers = ("webhook-id", "webhook-timestamp", "svix-id", "svix-timestamp", "svix-signature")
     digest_encoding = "base64"
     key_note = "the base64-decoded bytes after whsec_"
     signs = "the body, the webhook-id and the webhook-timestamp"
@@ -86,11 +87,10 @@ class StandardWebhooks(Provider):
 
     @classmethod
     def recognise(cls, headers, payload):
-        """webhook-id (svix-id from Svix) is the delivery; the envelope's type is the event."""
-        for prefix in ("webhook", "svix"):
-            if f"{prefix}-id" in headers:
-                return string_field(payload, "type"), headers[f"{prefix}-id"]
-        return None
+        """webhook-id (svix-id from Svix) is the delivery, read where the check reads it; the envelope's type is the event."""
+        if "webhook-id" not in headers and "svix-id" not in headers:
+            return None
+        return string_field(payload, "type"), headers.get(f"{_prefix(headers)}-id")
 
     @classmethod
     def new_secret(cls) -> str:
@@ -108,7 +108,7 @@ class StandardWebhooks(Provider):
         return key
 
     def _read_header(self, headers: dict[str, str]) -> Header:
-        prefix = "svix" if "svix-signature" in headers and "webhook-signature" not in headers else "webhook"
+        prefix = _prefix(headers)
         missing = [f"{prefix}-{part}" for part in ("id", "timestamp", "signature") if f"{prefix}-{part}" not in headers]
         if missing:
             raise SignatureError(
@@ -240,6 +240,15 @@ class StandardWebhooks(Provider):
         body = {**example, **(data or {}), **fields}
         stamp = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         return Payload({"type": event_type, "timestamp": stamp, "data": body}, event_type)
+
+
+def _prefix(headers: dict[str, str]) -> str:
+    """The header names in use, the specification's (webhook-) or Svix's (svix-): those of the signature, else the id's."""
+    for part in ("signature", "id"):
+        for prefix in ("webhook", "svix"):
+            if f"{prefix}-{part}" in headers:
+                return prefix
+    return "webhook"
 
 
 def _decode(text: str) -> bytes:

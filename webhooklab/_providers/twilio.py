@@ -28,7 +28,7 @@ from .._checks import got, seconds, text
 from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.retry import RetryPolicy
-from .arguments import WINDOW, body_bytes, lower_headers, sign_options, tolerance_for
+from .arguments import WINDOW, body_bytes, header_pairs, lower_headers, only_once, sign_options, tolerance_for
 from .base import Provider, _same
 from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
 from .registry import string_field
@@ -51,6 +51,7 @@ class Twilio(Provider):
     name = "twilio"
     title = "Twilio"
     signature_header = "X-Twilio-Signature"
+    single_headers = ("I-Twilio-Idempotency-Token",)
     algorithm = "HMAC-SHA1"
     digest_encoding = "base64"
     key_note = "the Auth Token's UTF-8 bytes"
@@ -186,7 +187,8 @@ class Twilio(Provider):
     def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
                 now: float | None = None) -> Explanation:  # fmt: skip
         """Every step: the URL, the signed string, the token, both digests, and why they differ."""
-        body, headers = body_bytes(body), lower_headers(headers)
+        body, pairs = body_bytes(body), header_pairs(headers)
+        headers = lower_headers(pairs)
         tolerance_for(self, tolerance)  # checked as every scheme checks them, though no timestamp is signed
         if now is not None:
             seconds(now, "now", ": unix seconds, like time.time()", negative=True)
@@ -196,6 +198,10 @@ class Twilio(Provider):
         else:
             url, source = self.url, "the URL it is for: a receiver gives the one the request arrived at"
         out = Explanation(self.title)
+        try:
+            only_once(pairs, (self.signature_header, *self.single_headers))
+        except SignatureError as error:
+            return out.fail(error.reason, str(error))
         value = headers.get("x-twilio-signature")
         if value is None:
             return out.fail("missing_header", (

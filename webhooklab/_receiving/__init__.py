@@ -14,7 +14,9 @@ handlers.py    functions run for each verified event (rx.on), with deduplication
 store.py       SQLite, with the schema made from Event's fields; pages, batches and the pandas table
 queries.py     what the store can be asked: its filters and cursors, checked, as the SQL they make
 server.py      a WSGI app in a daemon thread: start, stop, a URL; a taken port is a clear error
-transport.py   waitress, adapted: headers as sent, bodies capped, refused requests still recorded, TLS
+transport.py   waitress, adapted: one event loop on the system's selector, and no connection kept for nothing
+connection.py  one connection: headers as sent, bodies capped, refusals recorded, late answers held, deadlines, TLS
+admission.py   who each request counts against (a class server's bins), its refusal, workers shared in turn
 guard.py       the page and the API answer only the local user, and a proxy on this machine is believed
 links.py       where a browser finds a receiver's page: a laptop, a JupyterHub, Colab, or a template
 api.py         the JSON API under /api: events, inspect, replay, endpoint answers, exports

@@ -7,7 +7,6 @@ that the request comes from the local user.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import tempfile
 from urllib.parse import urlsplit
@@ -23,7 +22,7 @@ from .._sending.delivery import post
 from .._version import __version__
 from . import export as exports
 from .export import curl, replay_headers
-from .guard import on_this_machine
+from .guard import names_this_machine, on_this_machine
 from .rules import Rule
 from .urls import stored_url
 
@@ -278,17 +277,9 @@ def own_hook(url, own: str) -> str | None:
 
 
 def _is_this_server(url) -> bool:
-    """Whether a URL names this receiver (by IP address or localhost, on the port it serves)."""
+    """Whether a URL names this receiver: any address of this machine, however spelled, on the port it serves."""
     try:
         port = url.port or (443 if url.scheme == "https" else 80)
     except ValueError:
         return False
-    if str(port) != request.environ.get("SERVER_PORT"):
-        return False
-    if url.hostname == "localhost":  # urlsplit gives the name in lower case, without brackets
-        return True
-    try:
-        address = ipaddress.ip_address(url.hostname or "")
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+    return str(port) == request.environ.get("SERVER_PORT") and names_this_machine(url.hostname, port)

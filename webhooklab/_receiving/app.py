@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask import Flask, Response, current_app, request
+from flask.json.provider import DefaultJSONProvider
 
-from .._event import MAX_DECODED_BYTES, decompress, preview
+from .._event import MAX_DECODED_BYTES, MAX_SNIFF_BYTES, decompress, not_json_note, preview
 from .._providers import identify
 from .._providers.registry import handshake
 from .api import REPLAYS_IN_FLIGHT, api, problem
@@ -47,17 +48,26 @@ class Parts:
     # A class server's bin (see _classroom/server.py): the token in its path is the owner's capability, so changes
     # come from any machine (still with the header, from the page's own origin) and expected digests are shown.
     owner_by_path: bool = False
+    share_page: bool = False  # other machines may read the page and the API (never change anything)
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
     max_delay: float = Rule.MAX_DELAY  # the longest respond(delay=...) the API sets (a class server's is shorter)
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
 
 
+class StrictJSON(DefaultJSONProvider):
+    """Flask's JSON, but never NaN or Infinity, which no browser's JSON.parse reads: a page could not open it."""
+
+    def dumps(self, obj, **options) -> str:
+        return super().dumps(obj, **{**options, "allow_nan": False})
+
+
 def create_app(store: EventStore, responses: Responses | None = None, *, allowed_hosts=(), **options) -> Flask:
     """The receiver's app over `store`; `options` are the other fields of Parts."""
     app = Flask(__name__)
+    app.json = StrictJSON(app)
     app.extensions["webhooklab"] = parts = Parts(store, responses or Responses(), **options)
-    guard(app, allowed_hosts, owner_by_path=parts.owner_by_path)
+    guard(app, allowed_hosts, owner_by_path=parts.owner_by_path, share_page=parts.share_page)
     app.register_blueprint(api)
     app.register_blueprint(page)
     app.before_request(_refuse_rejected)
@@ -96,6 +106,8 @@ def capture(endpoint: str, rest: str = ""):
     if not complete:
         note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
                            "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
+    if complete and not note and len(decoded) <= MAX_SNIFF_BYTES:
+        note = not_json_note(decoded, request.content_type)
     provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
     url = request.url if parts.verifiers.checks(endpoint) else None  # a scheme that signs the URL is handed it
     verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 import shlex
 from collections.abc import Iterator
 from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from .. import _redact
-from .._event import SUMMARY
+from .._event import SUMMARY, dumps
 from .._version import __version__
 
 # Headers a replay or a curl command must not copy: the HTTP client sets them for the new request, and
@@ -31,13 +30,13 @@ def json_array(events, base_url: str = "") -> Iterator[str]:
 
 def json_objects(objects) -> Iterator[str]:
     """A JSON array of `objects`, written one at a time (a class export's events carry their learner too)."""
-    pieces = (("[\n" if first else ",\n") + json.dumps(item) for first, item in _first(objects))
+    pieces = (("[\n" if first else ",\n") + dumps(item) for first, item in _first(objects))
     return _chunked(pieces, opening="", closing="\n]\n", empty="[]\n")
 
 
 def json_lines(events, base_url: str = "") -> Iterator[str]:
     """JSON Lines: one event in full per line, which a reader can take one line at a time."""
-    return _chunked(json.dumps(event.to_dict()) + "\n" for event in events)
+    return _chunked(dumps(event.to_dict()) + "\n" for event in events)
 
 
 def csv_rows(events, base_url: str = "") -> Iterator[str]:
@@ -64,9 +63,9 @@ def csv_table(columns, records) -> Iterator[str]:
 
 def har(events, base_url: str) -> Iterator[str]:
     """An HTTP Archive 1.2 log, one entry per captured request with the answer it was given, entry by entry."""
-    creator = json.dumps({"name": "webhooklab", "version": __version__})
+    creator = dumps({"name": "webhooklab", "version": __version__})
     opening = f'{{"log": {{"version": "1.2", "creator": {creator}, "entries": ['
-    entries = (("\n" if first else ",\n") + json.dumps(_entry(event, base_url)) for first, event in _first(events))
+    entries = (("\n" if first else ",\n") + dumps(_entry(event, base_url)) for first, event in _first(events))
     return _chunked(entries, opening=opening, closing="\n]}}\n")
 
 

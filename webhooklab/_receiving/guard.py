@@ -3,6 +3,9 @@
 Webhooks under /hooks/ are open to every sender, whatever they send: that is
 the receiver's job. Everything else answers only requests that
 
+- come from this machine (a browser on it, or a proxy on it such as Jupyter's),
+  even when the receiver listens on 0.0.0.0, unless its owner shares the page
+  for reading: the events hold whatever senders sent, credentials included;
 - name this receiver in their Host header (an IP address, `localhost`, or a
   name the user allowed), so a DNS-rebinding page on evil.example gets a 403;
 - when they change anything, come from this machine and carry the
@@ -15,6 +18,7 @@ the receiver's job. Everything else answers only requests that
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -41,6 +45,52 @@ def on_this_machine(address: str | None) -> bool:
         return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
+
+
+def names_this_machine(host: str | None, port: int) -> bool:
+    """Whether a URL's host reaches this machine, however it is spelled or wherever its name points.
+
+    An HTTP client connects to 127.1, 2130706433, 0x7f000001 and 0177.0.0.1 (the legacy forms of
+    inet_aton), ::ffff:127.0.0.1, 0 and localhost. as readily as to 127.0.0.1; a name is asked of
+    the resolver, as the client would.
+    """
+    name = (host or "").strip("[]").rstrip(".").lower()
+    if not name:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        addresses = [_address(name)]
+    except ValueError:
+        try:
+            addresses = [_address(info[4][0]) for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)]
+        except (OSError, UnicodeError, ValueError):
+            return False  # not a name the resolver knows: a client could not reach it either
+    return any(address.is_loopback or address.is_unspecified or _bindable(address) for address in addresses)
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """An IP address in any spelling a client accepts; an IPv4-mapped IPv6 address as its IPv4 one."""
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])  # fe80::1%eth0: the zone is not part of the address
+    except ValueError:
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            raise ValueError(f"{text!r} is not an IP address") from None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _bindable(address) -> bool:
+    """Whether `address` belongs to this machine: only its own addresses can be bound (a LAN one, say)."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((str(address), 0))
+    except OSError:
+        return False
+    return True
 
 
 def hostname(host_header: str) -> str:
@@ -90,11 +140,12 @@ def host_names(allowed_hosts) -> tuple[str, ...]:
     return tuple(allowed_hosts)
 
 
-def guard(app: Flask, allowed_hosts=(), *, owner_by_path: bool = False) -> None:
-    """Refuse requests to the page and the API from other hosts and other sites, with a reason.
+def guard(app: Flask, allowed_hosts=(), *, owner_by_path: bool = False, share_page: bool = False) -> None:
+    """Refuse requests to the page and the API from other machines, hosts and sites, with a reason.
 
     `owner_by_path`: whoever reaches the app owns it (a class server's bin, whose path holds a secret
-    token), so changes may come from any machine; the header and same-origin rules still hold.
+    token), so it answers any machine, changes included; the header and same-origin rules still hold.
+    `share_page`: other machines may read the page and the API, and change nothing.
     """
     names = {"localhost", *(name.lower() for name in host_names(allowed_hosts))}
     app.extensions["webhooklab.hosts"] = names  # grows when a proxy's own name is learnt (Colab's)
@@ -104,6 +155,15 @@ def guard(app: Flask, allowed_hosts=(), *, owner_by_path: bool = False) -> None:
     def local_user_only():
         if request.path.startswith("/hooks/"):
             return None
+        local = owner_by_path or on_this_machine(request.remote_addr)
+        if not (local or share_page):
+            return _refuse(
+                "this receiver's page and API answer only the machine it runs on",
+                f"this request came from {request.remote_addr}: its events hold whatever senders sent, credentials "
+                "included. Webhooks to /hooks/ are open to every machine; to let other machines read the page too "
+                "(a browser outside the container the receiver runs in, say), start it with "
+                "Receiver(share_page=True) or `webhooklab serve --share-page`",
+            )
         host = hostname(request.headers.get("Host", ""))
         proxied = request.environ.get("webhooklab.proxied")  # the proxy in front checked the name, and the login
         if host and not (proxied or is_ip(host) or host in names):  # no Host at all is HTTP/1.0, never a browser
@@ -120,7 +180,7 @@ def guard(app: Flask, allowed_hosts=(), *, owner_by_path: bool = False) -> None:
                            f"the browser says this request came from another site (Sec-Fetch-Site: {site})")  # fmt: skip
         if request.method in READS or request.url_rule is None:  # a wrong path gets its 404 and hint
             return None
-        if not (owner_by_path or on_this_machine(request.remote_addr)):
+        if not local:
             return _refuse("changes are made only from the machine the receiver runs on",
                            f"this request came from {request.remote_addr}")  # fmt: skip
         if HEADER not in request.headers:

@@ -42,9 +42,11 @@ class Receiver(BackgroundServer, AnyReceiver):
     that names the reason. `ssl_context=(certificate, key)` serves HTTPS.
 
     The page at / and the API under /api answer only the local user: requests
-    addressed to an IP address, localhost or one of `allowed_hosts`, and
-    changes only from the page itself. `show_expected=False` hides the expected
-    signatures in the page's explanations (they are never shown to another machine).
+    from this machine (on 0.0.0.0 too; `share_page=True` lets other machines
+    read them, never change anything), addressed to an IP address, localhost
+    or one of `allowed_hosts`, and changes only from the page itself.
+    `show_expected=False` hides the expected signatures in the page's
+    explanations (they are never shown to another machine).
 
     On a JupyterHub, Binder or Colab the browser cannot reach the kernel's
     127.0.0.1: `inspector()` links to the page where the browser can, by the
@@ -70,6 +72,7 @@ class Receiver(BackgroundServer, AnyReceiver):
         ssl_context=None,
         allowed_hosts: list[str] | tuple[str, ...] = (),
         show_expected: bool = True,
+        share_page: bool = False,
         link: str | None = None,
         frame_ancestors: list[str] | tuple[str, ...] = (),
     ):
@@ -83,6 +86,7 @@ class Receiver(BackgroundServer, AnyReceiver):
         frame_ancestors = links.origins(frame_ancestors)  # a source that would break the policy is an error now
         allowed_hosts = host_names(allowed_hosts)
         flag(show_expected, "show_expected", "False hides the expected signatures in the page's explanations")
+        flag(share_page, "share_page", "True lets other machines read the page and the API")
         self.store = EventStore(db)  # opened only once every argument has been checked
         self.responses = Responses()
         self._arrived = threading.Condition()
@@ -90,7 +94,7 @@ class Receiver(BackgroundServer, AnyReceiver):
         self.handlers = Handlers()
         self.app = create_app(
             self.store, responses=self.responses, max_body=self.max_body, verifiers=verifiers, handlers=self.handlers,
-            reject_invalid=reject_invalid, allowed_hosts=allowed_hosts, show_expected=show_expected,
+            reject_invalid=reject_invalid, allowed_hosts=allowed_hosts, show_expected=show_expected, share_page=share_page,
             frame_ancestors=frame_ancestors, on_stored=self._notify,
         )  # fmt: skip
 

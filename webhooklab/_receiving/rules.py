@@ -6,7 +6,6 @@ a UsageError in the cell that set it, not a 500 at the next request.
 
 from __future__ import annotations
 
-import json
 import numbers
 import threading
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import ClassVar
 
 from .._checks import got, header_fields, seconds, whole
 from .._errors import UsageError
+from .._event import dumps
 
 
 @dataclass
@@ -113,7 +113,7 @@ def encode_answer(body, endpoint: str) -> tuple[bytes, str]:
         return json_bytes({"received": True, "endpoint": endpoint}), "application/json"
     if isinstance(body, (dict, list)):
         try:
-            return json.dumps(body, allow_nan=False).encode("utf-8"), "application/json"
+            return json_bytes(body), "application/json"
         except (TypeError, ValueError) as error:  # a value JSON has no form for, or a dict that contains itself
             raise UsageError(
                 f"body {got(body)} cannot be sent as JSON: {error}. A JSON body may hold only dicts, lists, "
@@ -142,4 +142,5 @@ ACKNOWLEDGED = {"Content-Type": "application/json"}
 
 
 def json_bytes(value) -> bytes:
-    return json.dumps(value).encode("utf-8")
+    """JSON that every parser reads (see _event.dumps), as UTF-8."""
+    return dumps(value).encode("utf-8")

@@ -15,7 +15,8 @@ from typing import Self
 
 from .._checks import got, whole
 from .._errors import ReceiverError, UsageError, UsageTypeError
-from .transport import Admission, HTTPServer
+from .admission import Admission
+from .transport import HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
 
