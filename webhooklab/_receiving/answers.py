@@ -29,7 +29,7 @@ PAGE_SHAPE = '{"events": [summaries], "total": n, "has_more": true or false, "ne
 def an_object(value) -> dict:
     """Any JSON object: what a change (respond, a challenge report) is answered with."""
     if not isinstance(value, dict):
-        raise ValueError(f"expected a JSON object, got {got(value)}")
+        raise ValueError(f"expected a JSON object, got {_glimpse(value)}")
     return value
 
 
@@ -51,9 +51,10 @@ def page(value, asked: int) -> dict:
         raise ValueError(f"'total' should be a whole number of events, got {got(value['total'])}")
     if not isinstance(value["has_more"], bool):
         raise ValueError(f"'has_more' should be true or false, got {got(value['has_more'])}")
-    if cursor is not None and not (isinstance(cursor, dict) and len(cursor) == 1 and cursor.keys() <= {"after", "before"}
-                                   and all(type(v) is int and 0 <= v <= LARGEST for v in cursor.values())):
-        raise ValueError(f"'next' should be a cursor, {{\"after\": id}} or {{\"before\": id}}, or null, got {got(cursor)}")
+    one_id = isinstance(cursor, dict) and len(cursor) == 1 and cursor.keys() <= {"after", "before"}
+    if cursor is not None and not (one_id and all(type(v) is int and 0 <= v <= LARGEST for v in cursor.values())):
+        raise ValueError(f"'next' should be a cursor, {{\"after\": id}} or {{\"before\": id}}, or null, "
+                         f"got {got(cursor)}")  # fmt: skip
     return value
 
 
@@ -120,8 +121,8 @@ def _named(kind) -> str:
         return "a list of [name, value] pairs"
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         return " or ".join(_named(option) for option in typing.get_args(kind))
-    return {int: "a whole number", str: "a str", bool: "true or false", type(None): "null", datetime: "an ISO 8601 time",
-            bytes: "a str"}[kind]  # fmt: skip
+    return {int: "a whole number", str: "a str", bool: "true or false", type(None): "null",
+            datetime: "an ISO 8601 time", bytes: "a str"}[kind]  # fmt: skip
 
 
 def _glimpse(value) -> str:

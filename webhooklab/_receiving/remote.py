@@ -372,7 +372,7 @@ class RemoteReceiver(AnyReceiver):
                                 "answering in its place?") from None  # fmt: skip
 
     def _where(self, reply) -> str:
-        """Where a redirect points: its scheme and host only (its path may hold a token), and whether that is elsewhere."""
+        """Where a redirect points: its scheme and host only (its path may hold a token), and if that is elsewhere."""
         target = urlsplit(reply.headers.get("Location", "").strip())
         if not target.hostname:
             return "within the class server" if target.path else "without a Location to go to"
