@@ -300,3 +300,15 @@ def test_more_events_than_one_page_of_the_api_are_all_seen(rx, server):
         requests.post(rx.url("many"), json={"n": number}, timeout=5)
     assert len(rx.wait_for(1_150, endpoint="many", timeout=30)) == 1_150
     assert len(rx.events("many")) == 1_150
+
+
+def test_large_events_are_read_whole_a_few_to_a_request(rx, server):
+    """Whole events are asked for by the size of their bodies too: large ones come a few to a request, never cut."""
+    bodies = [letter * (6 * 1024 * 1024) for letter in (b"a", b"b", b"c")]  # 16 MB of bodies a request: two, then one
+    for body in bodies:
+        assert post(rx.url("large"), data=body, headers={"Content-Type": "application/octet-stream"}) == 200
+    arrived = rx.wait_for(3, endpoint="large")
+    before = server.requests
+    assert [event.body for event in arrived[:]] == bodies
+    assert server.requests - before == 1 + 2  # a page of summaries, then the events in two requests
+    assert rx.event(-1).body == bodies[-1]

@@ -108,6 +108,10 @@ class Receiver(BackgroundServer, AnyReceiver):
         on, or everything the bin holds with `history=True`. It keeps the same contract as a
         receiver of your own (the widgets and the exercise checks take it), but runs no
         handlers: rx.on needs a receiver in your kernel. See webhooklab._receiving.remote.
+
+        Each call reads the bin within bounds: 30 s in all, at most 100 pages of events, 8 MB an
+        answer (256 MB for whole events), decompressed size included. Anything else at the URL
+        (not a webhooklab bin, a proxy, a network login page) is a ReceiverError that says so.
         """
         return RemoteReceiver(bin_url, history=history)
 
