@@ -23,13 +23,17 @@ from .handlers import Handlers
 from .inspector import page
 from .rules import Responses, json_bytes
 from .server import DEFAULT_MAX_BODY
+from .spill import release_freed_memory
 from .store import EventStore
+from .urls import stored_url
 from .verifiers import Verifiers
 
 KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
 CHUNK = 1024 * 1024
+LARGE = 1024 * 1024  # a body from which size the memory its request took is handed back once it is answered
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 JSON = {"Content-Type": "application/json"}
+ARRIVAL = (("SERVER_PORT", ""), ("SCRIPT_NAME", ""), ("wsgi.url_scheme", "http"))  # what stored_url reads of the server
 
 
 @dataclass
@@ -50,12 +54,16 @@ class Parts:
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
+    # Where signed requests arrive (port, scheme, mount point), as urls.stored_url reads them: with it, a stored
+    # event's URL is rebuilt when its failed check is diagnosed later, by the rule capture checked it with.
+    arrivals: dict = field(default_factory=dict)
 
 
 def create_app(store: EventStore, responses: Responses | None = None, *, allowed_hosts=(), **options) -> Flask:
     """The receiver's app over `store`; `options` are the other fields of Parts."""
     app = Flask(__name__)
     app.extensions["webhooklab"] = parts = Parts(store, responses or Responses(), **options)
+    store.diagnose = lambda event: parts.verifiers.diagnosis(event, stored_url(event, parts.arrivals))
     guard(app, allowed_hosts, owner_by_path=parts.owner_by_path)
     app.register_blueprint(api)
     app.register_blueprint(page)
@@ -96,7 +104,11 @@ def capture(endpoint: str, rest: str = ""):
         note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
                            "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
     provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
-    url = request.url if parts.verifiers.checks(endpoint) else None  # a scheme that signs the URL is handed it
+    url = None
+    if parts.verifiers.checks(endpoint):
+        url = request.url  # a scheme that signs the URL is handed it
+        own = request.environ.get("werkzeug.proxy_fix.orig") or request.environ
+        parts.arrivals = {key: own.get(key, default) for key, default in ARRIVAL}
     verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs,
                                                                                               body, url)  # fmt: skip
     if verified is False and parts.reject_invalid:
@@ -123,7 +135,10 @@ def capture(endpoint: str, rest: str = ""):
     parts.on_stored()
     if delay:
         time.sleep(delay)  # a slow handler: the event is already stored, the answer comes late
-    return Response(answer, status=status, headers=headers)
+    response = Response(answer, status=status, headers=headers)
+    if size >= LARGE:
+        response.call_on_close(release_freed_memory)  # once answered, when the request's copies are gone
+    return response
 
 
 def _refusal(size: int, parts: Parts) -> tuple[int, bytes, dict, float, str] | None:
