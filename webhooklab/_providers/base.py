@@ -35,7 +35,8 @@ from .arguments import (
     sign_options,
     tolerance_for,
 )
-from .explain import Explanation, _ago, _clip, _first_difference, _quote, _show, diagnose, mask
+from .explain import Explanation, _ago, _clip, _first_difference, _quote, _show, mask, mismatch, undiagnosed
+from .explain import diagnose as explain_mismatch
 from .resources import templates
 
 # A signed timestamp is whole unix seconds in ASCII digits. Twelve digits reach the year 33658; anything
@@ -258,8 +259,15 @@ class Provider:
             raise SignatureError(explanation.reason, explanation.message)
         return explanation.payload
 
-    def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None) -> Explanation:
-        """Every step of verifying, shown: what was signed, the key, both digests, where they differ."""
+    def explain(self, body: bytes | str, headers, *, tolerance: float | None = WINDOW, now: float | None = None,
+                diagnose: bool = True) -> Explanation:  # fmt: skip
+        """Every step of verifying, shown: what was signed, the key, both digests, where they differ.
+
+        When no signature matches, the verdict names the likely cause (a re-serialised body, a wrong
+        kind of secret), for bodies up to DIAGNOSIS_LIMIT. `diagnose=False` gives the verdict alone,
+        at the cost of one HMAC over the body per secret: what a receiver stores as a request arrives.
+        """
+        diagnose = flag(diagnose, "diagnose", "False gives the verdict without looking for the likely cause")
         body = body_bytes(body)
         pairs = header_pairs(headers)
         headers = lower_headers(pairs)
@@ -283,7 +291,8 @@ class Provider:
             if expected is not None:
                 first = _first_difference(expected, header.signatures[0] if header.signatures else "")
                 out.add("first difference", f"at character {first}" if first is not None else "none")
-            return out.fail("no_matching_signature", diagnose(self, body, header, out))
+            cause = explain_mismatch(self, body, header, out) if diagnose else undiagnosed(mismatch(self))
+            return out.fail("no_matching_signature", cause)
         if header.timestamp is not None and tolerance is not None:
             age = now - header.timestamp
             out.add("timestamp", f"{header.timestamp} ({_ago(age)}; tolerance {tolerance:g} s)")

@@ -14,6 +14,16 @@ from .._checks import text
 from .._redact import mask
 
 WRAP = "white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word"  # long values wrap inside the cell
+# The largest body whose failed check is diagnosed. The verdict costs one HMAC over the body, whatever its size;
+# the diagnosis costs many: it parses JSON and writes it back seven ways, or signs a Twilio form for a dozen other
+# URLs, and the parsed JSON alone takes tens of times the body's memory. No provider's events come near 1 MB
+# (Stripe's are a few KB, a large GitHub push some hundreds), so a larger body is a test or someone else's, and
+# its diagnosis is skipped with a sentence that says so: a sender cannot make the receiver spend much more than
+# it spent sending.
+DIAGNOSIS_LIMIT = 1024 * 1024
+# How a verdict given without its diagnosis ends (explain(..., diagnose=False), as a receiver stores it at capture):
+# reading the event works the likely cause out, once, and stores it in place of this.
+UNDIAGNOSED = "The likely cause is worked out when the event is read (event.verification, or Inspect on the page)."
 
 
 @dataclass
@@ -75,7 +85,10 @@ def diagnose(provider, body: bytes, header, out: Explanation) -> str:
 
     Asks the provider's own scheme whether the signature matches the same JSON
     written another way, so the diagnosis can never disagree with the check.
+    A body over DIAGNOSIS_LIMIT is not re-serialised: the answer says why.
     """
+    if len(body) > DIAGNOSIS_LIMIT:
+        return f"{mismatch(provider)} {too_large(len(body))}"
     for variant, how in _reserializations(body):
         if provider._matches(variant, header):
             at = _first_difference(body.decode("utf-8", "replace"), variant.decode("utf-8", "replace"))
@@ -90,10 +103,29 @@ def diagnose(provider, body: bytes, header, out: Explanation) -> str:
     if hint:
         return f"no signature matches, and {hint}"
     return (
-        f"no signature in {provider.signature_header} matches this body signed with {mask(provider.secret)}. "
+        f"{mismatch(provider)} "
         f"Either something the signature covers ({provider.signs}) changed after it was signed (one byte, even "
         "whitespace, is enough) or the secret is not the one the sender signs with: check the endpoint's "
         "signing secret."
+    )
+
+
+def mismatch(provider) -> str:
+    """The verdict of a signature that matches nothing, in one sentence: what a diagnosis starts from."""
+    return f"no signature in {provider.signature_header} matches this body signed with {mask(provider.secret)}."
+
+
+def undiagnosed(verdict: str) -> str:
+    """A mismatch's verdict without its likely cause, saying where the cause is found."""
+    return f"{verdict} {UNDIAGNOSED}"
+
+
+def too_large(size: int) -> str:
+    """Why a mismatch has no diagnosis: its body is over DIAGNOSIS_LIMIT."""
+    return (
+        f"The likely cause was not looked for: the body is {size / 1024 / 1024:.1f} MB, over the "
+        f"{DIAGNOSIS_LIMIT // 1024 // 1024} MB limit of a diagnosis (which tries the body written other ways, each "
+        "costing as much as the body again). The verdict is exact: every signature was checked against every byte."
     )
 
 
@@ -114,10 +146,11 @@ def _first_difference(a: str, b: str) -> int | None:
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def _show(content: bytes, limit: int = 300) -> str:
-    """Bytes as a readable Python literal, cut short for long bodies."""
+def _show(content: bytes, limit: int = 300, *, total: int | None = None) -> str:
+    """Bytes as a readable Python literal, cut short for long bodies; `total` is their length when only a start is given."""
+    total = len(content) if total is None else total
     shown = repr(content[:limit])
-    return shown if len(content) <= limit else f"{shown}… ({len(content)} bytes in all)"
+    return shown if total <= limit else f"{shown}… ({total} bytes in all)"
 
 
 def _ago(age: float) -> str:

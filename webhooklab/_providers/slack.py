@@ -140,9 +140,9 @@ class Slack(Provider):
             )
         return None
 
-    def explain(self, body, headers, *, tolerance=WINDOW, now=None):
+    def explain(self, body, headers, *, tolerance=WINDOW, now=None, diagnose=True):
         """As for every provider; a slash command's body is form fields, which count as a valid payload."""
-        out = super().explain(body, headers, tolerance=tolerance, now=now)
+        out = super().explain(body, headers, tolerance=tolerance, now=now, diagnose=diagnose)
         if out.reason == "invalid_payload":
             fields = _form(body)
             if fields is None:

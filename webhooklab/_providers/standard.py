@@ -180,9 +180,11 @@ class StandardWebhooks(Provider):
             compared = compared or (digest if version == first else None)
         return compared
 
-    def explain(self, body, headers, *, tolerance: float | None = WINDOW, now: float | None = None):
-        out = super().explain(body, headers, tolerance=tolerance, now=now)
-        if out.reason == "no_matching_signature" and not any(step == "body as signed" for step, _ in out.steps):
+    def explain(self, body, headers, *, tolerance: float | None = WINDOW, now: float | None = None,
+                diagnose: bool = True):  # fmt: skip
+        out = super().explain(body, headers, tolerance=tolerance, now=now, diagnose=diagnose)
+        diagnosed = diagnose and not any(step == "body as signed" for step, _ in out.steps)
+        if out.reason == "no_matching_signature" and diagnosed:
             cause = self._likely_cause(lower_headers(headers))  # a re-serialised body, when diagnosed, says so instead
             if cause:
                 out.fail(out.reason, cause)

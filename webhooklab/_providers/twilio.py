@@ -24,18 +24,19 @@ from collections.abc import Mapping
 from email.utils import formatdate
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
-from .._checks import got, seconds, text
+from .._checks import flag, got, seconds, text
 from .._errors import SignatureError, UsageError, UsageTypeError
 from .._event import parse_json
 from .._sending.retry import RetryPolicy
 from .arguments import WINDOW, body_bytes, header_pairs, lower_headers, only_once, sign_options, tolerance_for
 from .base import Provider, _same
-from .explain import Explanation, _clip, _first_difference, _quote, _show, mask
+from .explain import DIAGNOSIS_LIMIT, Explanation, _clip, _first_difference, _quote, _show, mask, too_large, undiagnosed
 from .registry import string_field
 from .twilio_urls import differences, port_forms, url_variants
 
 FORM = "application/x-www-form-urlencoded"
 FINAL_CALL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+SHOWN = 300  # bytes of the signed content an explanation shows
 
 
 class Twilio(Provider):
@@ -130,12 +131,18 @@ class Twilio(Provider):
         if secret is not None:
             text(secret, "secret", "an Auth Token, a str (None signs with this Twilio's own)", empty=True)
         try:
-            content = signed_content(url, params.items() if isinstance(params, Mapping) else params)
+            tail = parameters(params.items() if isinstance(params, Mapping) else params)
         except (TypeError, ValueError):  # not pairs at all
             raise UsageTypeError(
                 f"params must be the POST parameters as a dict, or as (name, value) pairs, got {got(params)}"
             ) from None
-        return _b64(hmac.new(self._key(secret or self.secret), content, hashlib.sha1).digest())
+        return self._signed(url, tail, secret or self.secret)
+
+    def _signed(self, url: str, tail: bytes, secret: str) -> str:
+        """The signature of the URL followed by the parameters already written out (`tail`), without joining them."""
+        digest = hmac.new(self._key(secret), url.encode("utf-8", "surrogatepass"), hashlib.sha1)
+        digest.update(tail)
+        return _b64(digest.digest())
 
     def sign(self, event, *, url: str | None = None, delivery_id: str | None = None, timestamp: int | None = None,
              event_type: str | None = None) -> tuple[bytes, dict[str, str]]:  # fmt: skip
@@ -185,8 +192,13 @@ class Twilio(Provider):
         return explanation.payload
 
     def explain(self, body, headers, *, url: str | None = None, tolerance: float | None = WINDOW,
-                now: float | None = None) -> Explanation:  # fmt: skip
-        """Every step: the URL, the signed string, the token, both digests, and why they differ."""
+                now: float | None = None, diagnose: bool = True) -> Explanation:  # fmt: skip
+        """Every step: the URL, the signed string, the token, both digests, and why they differ.
+
+        A mismatch names the likely cause (the URL a proxy changed, a wrong token) for bodies up to
+        DIAGNOSIS_LIMIT; `diagnose=False` gives the verdict alone, as a receiver stores it at capture.
+        """
+        diagnose = flag(diagnose, "diagnose", "False gives the verdict without looking for the likely cause")
         body, pairs = body_bytes(body), header_pairs(headers)
         headers = lower_headers(pairs)
         tolerance_for(self, tolerance)  # checked as every scheme checks them, though no timestamp is signed
@@ -226,16 +238,23 @@ class Twilio(Provider):
         params = [] if body_hash else form_pairs(body)
         if body_hash:
             out.add("bodySHA256", f"{body_hash[0]} in the URL: a JSON body, so the URL alone is signed")
-        out.add("signed content", _show(signed_content(url, params)))
-        expected = [self.signature(url, params, s) for s in self.secrets]
+        tail = parameters(params)  # written out once: every URL and token below signs the same bytes after the URL
+        start = url.encode("utf-8", "surrogatepass")
+        out.add("signed content", _show(start + tail[:SHOWN], total=len(start) + len(tail)))
+        expected = [self._signed(url, tail, s) for s in self.secrets]
         for secret, digest in zip(self.secrets, expected):
             out.add("key", f"{mask(secret)}, used as {self.key_note}")
             out.add("expected (base64)", digest)
         out.add("received (base64)", value)
-        if not self._matches_url(url, params, value):
+        if not self._matches_url(url, tail, value):
             first = _first_difference(expected[0], value)
             out.add("first difference", f"at character {first}" if first is not None else "none")
-            return out.fail("no_matching_signature", self._diagnose(url, params, value, headers, out))
+            verdict = self._mismatch(url)
+            if not diagnose:
+                return out.fail("no_matching_signature", undiagnosed(verdict))
+            if len(body) > DIAGNOSIS_LIMIT:
+                return out.fail("no_matching_signature", f"{verdict} {too_large(len(body))}")
+            return out.fail("no_matching_signature", self._diagnose(url, tail, value, headers, out))
         if body_hash:
             actual = hashlib.sha256(body).hexdigest()
             out.add("body SHA-256", actual)
@@ -251,13 +270,17 @@ class Twilio(Provider):
         out.payload = form_dict(params)
         return out
 
-    def _matches_url(self, url: str, params, value: str) -> bool:
-        """Whether `value` signs `params` at `url`, written with or without its default port (as Twilio's helper allows)."""
-        return any(_same(self.signature(form, params, s), value) for form in port_forms(url) for s in self.secrets)
+    def _matches_url(self, url: str, tail: bytes, value: str) -> bool:
+        """Whether `value` signs the parameters (`tail`) at `url`, with or without its default port (as Twilio's
+        helper allows)."""
+        return any(_same(self._signed(form, tail, s), value) for form in port_forms(url) for s in self.secrets)
 
-    def _diagnose(self, url: str, params, value: str, headers: dict, out: Explanation) -> str:
+    def _mismatch(self, url: str) -> str:
+        return f"no signature matches these parameters at {_clip(url, 200)} with the Auth Token {mask(self.secret)}."
+
+    def _diagnose(self, url: str, tail: bytes, value: str, headers: dict, out: Explanation) -> str:
         for other, how in url_variants(url, headers):
-            if self._matches_url(other, params, value):
+            if self._matches_url(other, tail, value):
                 out.add("URL as signed", other)
                 return (
                     f"the Auth Token is right and nothing else changed: the signature matches the URL {other}, "
@@ -267,7 +290,7 @@ class Twilio(Provider):
                     "the public URL) and verify against it."
                 )
         return (
-            f"no signature matches these parameters at {_clip(url, 200)} with the Auth Token {mask(self.secret)}. "
+            f"{self._mismatch(url)} "
             "Either the token is not the one Twilio signs with (it signs with the Auth Token of the account that "
             "owns the number; an API key secret or a test credential is not it), or the URL differs from the one "
             "Twilio requested in a way not guessed here (compare it with the Console), or a parameter changed."
@@ -295,11 +318,18 @@ def form_dict(pairs) -> dict:
 
 def signed_content(url: str, pairs) -> bytes:
     """The URL, then each parameter name followed by its value, sorted by name (and a repeated name's values)."""
-    values: dict[str, set[str]] = {}
-    for name, value in pairs:
-        values.setdefault(str(name), set()).add(str(value))
-    text = url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
-    return text.encode("utf-8", "surrogatepass")
+    return url.encode("utf-8", "surrogatepass") + parameters(pairs)
+
+
+def parameters(pairs) -> bytes:
+    """What Twilio signs after the URL: each name followed by its value, sorted by name, then a repeated name's
+    values sorted (each once), as UTF-8."""
+    written, last = bytearray(), None
+    for pair in sorted((str(name), str(value)) for name, value in pairs):  # by name, then by value
+        if pair != last:  # a value repeated under the same name counts once
+            written += (pair[0] + pair[1]).encode("utf-8", "surrogatepass")
+            last = pair
+    return bytes(written)
 
 
 def _checked_url(url) -> str:

@@ -10,10 +10,12 @@ joining.py     wl.join_class and wl.workshop_receiver: the bin, or a receiver of
 arrivals.py    what wait_for and arrivals return: the events, read from the store or the bin only when used
 app.py         the Flask app: capture each request under /hooks/, store it once with its answer
 rules.py       how each endpoint answers (status, delay, failures first, body, headers)
-verifiers.py   the secret each endpoint checks signatures with; the URL a request came to goes to the scheme
+verifiers.py   the secret each endpoint checks signatures with; the verdict at capture, the likely cause when read
 urls.py        the URL a request arrived at, as this receiver saw it (what a scheme that signs URLs needs)
 handlers.py    functions run for each verified event (rx.on), with deduplication
 store.py       SQLite, with the schema made from Event's fields; pages, batches and the pandas table
+spill.py       an in-memory store's ceiling: past it, a temporary file, and the memory handed back
+dbfile.py      what a db= path must be, and what SQLite's refusal to open one means
 queries.py     what the store can be asked: its filters and cursors, checked, as the SQL they make
 server.py      a WSGI app in a daemon thread: start, stop, a URL; a taken port is a clear error
 transport.py   waitress, adapted: one event loop on the system's selector, and no connection kept for nothing

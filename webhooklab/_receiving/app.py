@@ -24,13 +24,17 @@ from .handlers import Handlers
 from .inspector import page
 from .rules import Responses, Rule, json_bytes
 from .server import DEFAULT_MAX_BODY
+from .spill import release_freed_memory
 from .store import EventStore
+from .urls import stored_url
 from .verifiers import Verifiers
 
 KEPT_OF_REJECTED = 64 * 1024  # how much of an over-limit body is kept, so a learner can see what it was
 CHUNK = 1024 * 1024
+LARGE = 1024 * 1024  # a body from which size the memory its request took is handed back once it is answered
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 JSON = {"Content-Type": "application/json"}
+ARRIVAL = (("SERVER_PORT", ""), ("SCRIPT_NAME", ""), ("wsgi.url_scheme", "http"))  # what stored_url reads of the server
 
 
 @dataclass
@@ -53,6 +57,9 @@ class Parts:
     max_delay: float = Rule.MAX_DELAY  # the longest respond(delay=...) the API sets (a class server's is shorter)
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
+    # Where signed requests arrive (port, scheme, mount point), as urls.stored_url reads them: with it, a stored
+    # event's URL is rebuilt when its failed check is diagnosed later, by the rule capture checked it with.
+    arrivals: dict = field(default_factory=dict)
 
 
 class StrictJSON(DefaultJSONProvider):
@@ -67,6 +74,7 @@ def create_app(store: EventStore, responses: Responses | None = None, *, allowed
     app = Flask(__name__)
     app.json = StrictJSON(app)
     app.extensions["webhooklab"] = parts = Parts(store, responses or Responses(), **options)
+    store.diagnose = lambda event: parts.verifiers.diagnosis(event, stored_url(event, parts.arrivals))
     guard(app, allowed_hosts, owner_by_path=parts.owner_by_path, share_page=parts.share_page)
     app.register_blueprint(api)
     app.register_blueprint(page)
@@ -109,7 +117,11 @@ def capture(endpoint: str, rest: str = ""):
     if complete and not note and len(decoded) <= MAX_SNIFF_BYTES:
         note = not_json_note(decoded, request.content_type)
     provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
-    url = request.url if parts.verifiers.checks(endpoint) else None  # a scheme that signs the URL is handed it
+    url = None
+    if parts.verifiers.checks(endpoint):
+        url = request.url  # a scheme that signs the URL is handed it
+        own = request.environ.get("werkzeug.proxy_fix.orig") or request.environ
+        parts.arrivals = {key: own.get(key, default) for key, default in ARRIVAL}
     verified, reason, verification = (None, None, None) if refused else parts.verifiers.check(endpoint, provider, pairs,
                                                                                               body, url)  # fmt: skip
     if verified is False and parts.reject_invalid:
@@ -139,7 +151,10 @@ def capture(endpoint: str, rest: str = ""):
             request.environ["webhooklab.hold"] = delay  # the server's event loop waits: no thread is held
         else:
             time.sleep(delay)  # under another WSGI server
-    return Response(answer, status=status, headers=headers)
+    response = Response(answer, status=status, headers=headers)
+    if size >= LARGE:
+        response.call_on_close(release_freed_memory)  # once answered, when the request's copies are gone
+    return response
 
 
 def _refusal(size: int, parts: Parts) -> tuple[int, bytes, dict, float, str] | None:

@@ -294,4 +294,5 @@ class Receiver(BackgroundServer, AnyReceiver):
     def __repr__(self) -> str:
         where = self.base_url if self.running else "stopped"
         errors = f", {len(self.errors)} handler error(s)" if self.errors else ""
-        return f"<Receiver {where}, {self.store.count()} events{errors}>"
+        moved = f", kept {self.store.location}" if self.store.spilled else ""  # all else reads as before
+        return f"<Receiver {where}, {self.store.count()} events{errors}{moved}>"

@@ -7,15 +7,18 @@ import numbers
 import os
 import sqlite3
 import threading
+import weakref
 from dataclasses import replace
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .._checks import whole
-from .._errors import EventNotFound, ReceiverError, UsageError, UsageTypeError
+from .._errors import EventNotFound, UsageError, UsageTypeError
 from .._event import COLUMNS, SUMMARY, Event
+from . import spill
+from .dbfile import cannot_open, check_location
 from .queries import answer, fields_given, newest_first, number_of
 from .queries import where as _where
 
@@ -47,9 +50,10 @@ SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in 
 class EventStore:
     """SQLite through one connection guarded by a lock, shared by the server's request threads.
 
-    In memory unless a path is given. A file is opened in WAL mode, so another
-    process (the command line, a second kernel) can read while this one writes,
-    and every event is committed before the receiver answers the request.
+    In memory unless a path is given, up to spill.MEMORY_CEILING; past it, in a temporary
+    file of its own (`spilled`), read and written as before. A file is opened in WAL
+    mode, so another process (the command line, a second kernel) can read while this
+    one writes, and every event is committed before the receiver answers the request.
     """
 
     def __init__(self, path: str | Path | None = None):
@@ -68,9 +72,16 @@ class EventStore:
                 "db is an empty path: name a file, such as 'events.db', or leave db out to keep the events in memory"
             )
         self.path = Path(path).expanduser() if path is not None else None
+        self.spilled: Path | None = None  # the temporary file an in-memory store moved to, past its ceiling
+        self.ceiling = spill.MEMORY_CEILING if path is None else None  # bytes in memory before the move; read at opening
+        self._spill_at = self.ceiling
+        self._remove_spilled = lambda: None
         self._lock = threading.Lock()
+        # A stored failed check's likely cause, worked out when the event is first read and then kept: the
+        # receiver's app sets it (it holds the secrets); it gives None for an event that needs nothing more.
+        self.diagnose: Callable[[Event], str | None] = lambda event: None
         if self.path is not None:
-            _check_location(self.path)
+            check_location(self.path)
         try:
             self._db = sqlite3.connect(
                 ":memory:" if self.path is None else self.path,
@@ -78,7 +89,7 @@ class EventStore:
                 isolation_level=None,  # autocommit: each INSERT is durable when it returns
             )
         except sqlite3.Error as error:
-            raise _cannot_open(self.path, error) from None
+            raise cannot_open(self.path, error) from None
         self._db.row_factory = sqlite3.Row
         try:
             missing = []
@@ -92,7 +103,7 @@ class EventStore:
                 self._db.executescript(SCHEMA)
         except sqlite3.Error as error:
             self._db.close()
-            raise _cannot_open(self.path, error) from None
+            raise cannot_open(self.path, error) from None
         if missing:
             self._db.close()
             lacks = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
@@ -116,7 +127,20 @@ class EventStore:
             for index, name, to_column in CONVERTED:
                 row[index] = to_column(fields[name])
             fields["id"] = self._db.execute(INSERT, row).lastrowid
+            if self._spill_at is not None and spill.in_use(self._db) > self._spill_at:
+                self._move_to_file()
         return Event(**fields)
+
+    def _move_to_file(self) -> None:
+        """Go on in a temporary file, past the ceiling; the caller holds the lock."""
+        moved = spill.to_file(self._db)
+        self._spill_at = None  # once: a temporary folder that refused stays refused, and memory stays the store
+        if moved is not None:
+            self._db, self.spilled = moved
+            self._db.row_factory = sqlite3.Row
+            self._remove_spilled = weakref.finalize(self, spill.remove, str(self.spilled))  # at close() or exit
+            spill.release_freed_memory()
+
 
     def set_response(self, event: Event, status: int, headers: dict, body: bytes, *, note: str) -> Event:
         """Record the whole answer, when it is not the one first stored (a handler failed after the insert)."""
@@ -130,6 +154,15 @@ class EventStore:
                 (status, json.dumps(pairs), body, note, event.id),
             )
         return replace(event, status=status, response_header_pairs=pairs, response_body=body, note=note)
+
+    def _diagnosed(self, event: Event) -> Event:
+        """The event with its failed check's likely cause, worked out now (outside the lock) if it never was."""
+        message = self.diagnose(event)
+        if message is None:
+            return event
+        with self._lock:
+            self._db.execute("UPDATE events SET verification = ? WHERE id = ?", (message, event.id))
+        return replace(event, verification=message)
 
     def count(self, endpoint: str | None = None, **filters) -> int:
         where, params = _where(endpoint, **filters)
@@ -170,7 +203,7 @@ class EventStore:
                 f"no event with id {event_id}: the store holds {total} event(s). "
                 "Ids are the index of rx.events(); -1 is the newest."
             )
-        return _to_event(row)
+        return self._diagnosed(_to_event(row))
 
     def list(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None, newest: bool = False,
              offset: int = 0, **filters) -> list[Event]:  # fmt: skip
@@ -179,7 +212,7 @@ class EventStore:
         `newest` takes the last `limit` instead of the first (still oldest first); `offset` skips as many first.
         """
         rows = self._select("*", endpoint, after, limit, newest=newest, offset=offset, **filters)
-        return [_to_event(row) for row in (rows[::-1] if newest else rows)]
+        return [self._diagnosed(_to_event(row)) for row in (rows[::-1] if newest else rows)]
 
     def summaries(self, endpoint: str | None = None, *, after: int = 0, limit: int | None = None,
                   newest: bool = False, **filters) -> list[dict]:  # fmt: skip
@@ -227,7 +260,7 @@ class EventStore:
     def _batches(self, endpoint, batch: int, last: int, filters: dict) -> Iterator[Event]:
         after = 0
         while rows := self._select("*", endpoint, after, batch, before=last + 1, **filters):
-            yield from map(_to_event, rows)
+            yield from (self._diagnosed(_to_event(row)) for row in rows)
             after = rows[-1]["id"]
 
     def span(self, endpoint: str | None = None, **filters) -> tuple[int, int]:
@@ -272,6 +305,7 @@ class EventStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            self._remove_spilled()
 
     def _select(self, columns: str, endpoint: str | None, after: int, limit: int | None, *, newest=False, offset=0,
                 **filters):  # fmt: skip
@@ -285,7 +319,14 @@ class EventStore:
             return self._db.execute(sql, params).fetchall()
 
     def __repr__(self) -> str:
-        return f"<EventStore {self.path or 'in memory'}, {self.count()} events>"
+        return f"<EventStore {self.location}, {self.count()} events>"
+
+    @property
+    def location(self) -> str:
+        """Where the events are kept, in words: the file given, in memory, or the file memory moved to."""
+        if self.spilled is not None:
+            return f"in {self.spilled} (over {self.ceiling / 1024 / 1024:g} MB in memory, so moved there)"
+        return str(self.path) if self.path is not None else "in memory"
 
 
 def to_frame(rows: list):
@@ -313,66 +354,3 @@ def _to_event(row: sqlite3.Row) -> Event:
 
 def _flag(value: int | None) -> bool | None:
     return None if value is None else bool(value)
-
-
-def _check_location(path: Path) -> None:
-    """A UsageError when `path` cannot be a database file: a folder, or in a folder that does not exist."""
-    if os.path.isdir(path):
-        raise UsageError(
-            f"db={str(path)!r} is a folder; db= names the file to keep the events in, "
-            f"such as {str(path / 'events.db')!r}"
-        )
-    folder = path.parent
-    if not os.path.exists(folder):
-        raise UsageError(
-            f"db={str(path)!r} is in a folder that does not exist: {_absolute(folder)}. Create it first, "
-            f"with Path({str(folder)!r}).mkdir(parents=True), or choose a file in a folder that exists"
-        )
-    if not os.path.isdir(folder):
-        raise UsageError(f"db={str(path)!r} cannot be created: {str(folder)!r} is a file, not a folder")
-
-
-def _cannot_open(path: Path | None, error: sqlite3.Error) -> Exception:
-    """The error to raise when SQLite refused `path`, saying the likely cause."""
-    said = str(error)
-    shown = "an in-memory database" if path is None else f"db={str(path)!r}"
-    if "not a database" in said:
-        return UsageError(
-            f"{shown} exists but is not a SQLite database (SQLite says {said!r}), so the events cannot be kept "
-            "in it; it was left as it was. Give db= a new file name, such as 'events.db', or a file a "
-            "Receiver wrote before"
-        )
-    denied = _read_only(path)
-    if path is not None and (denied or "readonly" in said or "read-only" in said):
-        return ReceiverError(
-            f"cannot write to {shown}: {denied or f'SQLite says {said!r}'}. A receiver writes each event it "
-            f"captures there, with {path.name}-wal and {path.name}-shm beside it; choose a file in a folder you "
-            "can write to, such as the notebook's"
-        )
-    if "locked" in said or "busy" in said:
-        return ReceiverError(
-            f"{shown} is locked by another program (SQLite says {said!r}): close the program or notebook "
-            "that holds it, or use another file"
-        )
-    return ReceiverError(
-        f"cannot open {shown} as an event store: SQLite says {said!r}. Is it a file on a disk this user "
-        "can write to?"
-    )
-
-
-def _read_only(path: Path | None) -> str | None:
-    """Why this user cannot write `path` or create files beside it, or None when nothing says so."""
-    if path is None:
-        return None
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        return "the file is read-only for this user"
-    if not os.access(path.parent, os.W_OK):
-        return f"the folder {_absolute(path.parent)} is read-only for this user"
-    return None
-
-
-def _absolute(path: Path) -> str:
-    try:
-        return repr(str(path.absolute()))
-    except OSError:  # the current folder itself is gone
-        return repr(str(path))

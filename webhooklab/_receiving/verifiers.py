@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 
 from .._checks import endpoint_name, got
 from .._errors import UsageError, UsageTypeError
 from .._providers import PROVIDERS, Explanation, Provider
+from .._providers.explain import UNDIAGNOSED
 from .._providers.registry import one_of
 
 
@@ -48,8 +50,11 @@ class Verifiers:
         return endpoint in self._secrets or self._default is not None
 
     def explain(self, endpoint: str, provider: str | None, headers, body: bytes,
-                url: str | None = None) -> Explanation | None:  # fmt: skip
-        """Every step of checking this request, which arrived at `url`, with the endpoint's secret; None without one."""
+                url: str | None = None, *, diagnose: bool = True) -> Explanation | None:  # fmt: skip
+        """Every step of checking this request, which arrived at `url`, with the endpoint's secret; None without one.
+
+        `diagnose=False` stops at the verdict: a mismatch's likely cause is not looked for (see explain.UNDIAGNOSED).
+        """
         if not self.checks(endpoint):
             return None
         secret, key = self._secrets.get(endpoint), endpoint
@@ -72,15 +77,36 @@ class Verifiers:
             scheme = scheme.at(url) if url is not None else scheme  # a scheme that signs the URL (Twilio's) needs it
         except UsageError:  # a Host header no URL can hold: the sender's choice, so there is no URL to check with
             pass
-        return scheme.explain(body, headers)
+        if not diagnose and "diagnose" in inspect.signature(scheme.explain).parameters:
+            return scheme.explain(body, headers, diagnose=False)
+        return scheme.explain(body, headers)  # a scheme of one's own may know no diagnose=: it explains in full
 
     def check(self, endpoint: str, provider: str | None, headers, body: bytes,
               url: str | None = None) -> tuple[bool | None, str | None, str | None]:  # fmt: skip
-        """(verified, reason, message); all None when the endpoint has no secret. Never raises: no event is lost."""
+        """(verified, reason, message) of the verdict alone; all None when the endpoint has no secret.
+
+        Its cost is the HMACs over the body, whatever the body: a mismatch's likely cause is left to
+        `diagnosis`, when someone reads the event. Never raises: no event is lost.
+        """
         try:
-            explanation = self.explain(endpoint, provider, headers, body, url)
+            explanation = self.explain(endpoint, provider, headers, body, url, diagnose=False)
         except Exception as error:  # the schemes do not raise; this keeps the event should one ever do
             return False, "malformed_header", f"the signature could not be checked: {type(error).__name__}: {error}"
         if explanation is None:
             return None, None, None
         return explanation.ok, explanation.reason, explanation.message
+
+    def diagnosis(self, event, url: str | None = None) -> str | None:
+        """The full verdict of a stored event whose verdict was stored without its likely cause; None for any other.
+
+        `url` is the URL the event arrived at (see urls.stored_url), for a scheme that signs it.
+        """
+        if event.verified is not False or not (event.verification or "").endswith(UNDIAGNOSED):
+            return None
+        try:
+            explanation = self.explain(event.endpoint, event.provider, event.header_pairs, event.body, url)
+        except Exception as error:  # as in check(): reading an event never fails because of its signature
+            return f"{event.verification} It could not be: {type(error).__name__}: {error}"
+        if explanation is None or explanation.reason != event.reason:  # the secrets changed since: the verdict stays
+            return None
+        return explanation.message
