@@ -18,7 +18,7 @@ from lab_under_test import run_solution
 import webhooklab as wl
 from webhooklab import exercises, widgets
 from webhooklab._providers import PROVIDERS
-from webhooklab._receiving import arrivals, remote
+from webhooklab._receiving import arrivals, bincalls
 from webhooklab._receiving.contract import AnyReceiver
 from webhooklab._receiving.remote import RemoteReceiver
 
@@ -87,8 +87,8 @@ def test_a_running_receiver_and_a_bin_are_both_receivers_with_every_attribute(rx
 
 def test_wait_for_and_arrivals_give_the_same_arrivals_from_both(either, monkeypatch):
     monkeypatch.setattr(arrivals, "BATCH", 4)  # a for loop crosses batches,
-    monkeypatch.setattr(remote, "PAGE", 3)  # a bin's summaries come in several pages,
-    monkeypatch.setattr(remote, "IDS_PER_REQUEST", 2)  # and its whole events in several requests
+    monkeypatch.setattr(bincalls, "PAGE", 3)  # a bin's summaries come in several pages,
+    monkeypatch.setattr(bincalls, "IDS_PER_REQUEST", 2)  # and its whole events in several requests
     for n in range(10):
         assert post(either.url("seq"), {"n": n}) == 200
     post(either.url("other"), {"n": "other"})

@@ -330,7 +330,7 @@ BAD: dict[str, list[Bad]] = {
 # Calls that take nothing that could be wrong: checked below to have no parameter at all.
 NO_ARGUMENTS = {
     "schemes", "workshop_receiver", "RealClock", "RealClock.now", "VirtualClock.now", "AcceleratedClock.now",
-    "Deliveries.table", "Delivery.run", "Event.summary", "Event.to_dict", "EventStore.tally", "EventStore.endpoints",
+    "Deliveries.table", "Delivery.run", "Event.summary", "Event.to_dict", "EventStore.tally", "EventStore.endpoints", "EventStore.kept_bytes",
     "EventStore.clear", "EventStore.close", "Poller.start", "Poller.stop", "PushPollResult.plot", "Receiver.close",
     "Receiver.page_url", "Receiver.clear", "RetryPolicy.github", "RetryPolicy.slack", "RetryPolicy.twilio",
     "RetryPolicy.standard", "RetryPolicy.offsets", "RetryPolicy.schedule", "StandardWebhooks.keypair",

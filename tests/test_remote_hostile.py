@@ -21,7 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import webhooklab as wl
-from webhooklab._receiving.remote import EVENTS_BYTES, MAX_PAGES, PAGE, PAGE_BYTES, RemoteReceiver
+from webhooklab._receiving.bincalls import EVENTS_BYTES, MAX_PAGES, PAGE, PAGE_BYTES
+from webhooklab._receiving.remote import RemoteReceiver
 
 SECRET = "Hostile-server-token-0123456789xyz"  # the rest of each bin URL's token: never shown whole
 MB = 1024 * 1024

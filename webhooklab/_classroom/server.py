@@ -197,10 +197,10 @@ class ClassServer(BackgroundServer):
         store = self.bins[token].store
         self.limits.count(token, store.kept_bytes(), store.endpoints())
 
-    def admission(self) -> ClassLimits:
+    def _admission(self) -> ClassLimits:
         return self.limits
 
-    def connection_limit(self) -> int | None:
+    def _connection_limit(self) -> int | None:
         if self.files is None:
             return None
         return max(16, self.files - RESERVED_FILES - FILES_PER_STORE * self.shelf.size)

@@ -263,13 +263,11 @@ class Provider:
                 diagnose: bool = True) -> Explanation:  # fmt: skip
         """Every step of verifying, shown: what was signed, the key, both digests, where they differ.
 
-        When no signature matches, the verdict names the likely cause (a re-serialised body, a wrong
-        kind of secret), for bodies up to DIAGNOSIS_LIMIT. `diagnose=False` gives the verdict alone,
-        at the cost of one HMAC over the body per secret: what a receiver stores as a request arrives.
+        A mismatch names the likely cause (a re-serialised body, a wrong kind of secret) for bodies up to
+        DIAGNOSIS_LIMIT; `diagnose=False` gives the verdict alone (one HMAC per secret), as capture stores it.
         """
         diagnose = flag(diagnose, "diagnose", "False gives the verdict without looking for the likely cause")
-        body = body_bytes(body)
-        pairs = header_pairs(headers)
+        body, pairs = body_bytes(body), header_pairs(headers)
         headers = lower_headers(pairs)
         now = time.time() if now is None else seconds(now, "now", ": unix seconds, like time.time()", negative=True)
         tolerance = tolerance_for(self, tolerance)

@@ -3,6 +3,7 @@
 contract.py    what every receiver a notebook holds can do, local or a class bin
 receiver.py    Receiver: start, stop, respond, on, wait_for, events; the notebook's side of the receiver
 remote.py      a bin on a class server, attached, with the same calls
+bincalls.py    how it talks to its bin: pages while the cursor moves, events in batches, errors that teach
 bounded.py     one HTTP answer read within bounds (a deadline for the call, a cap on bytes): the remote client's reader
 answers.py     what a bin's JSON API answers, checked field by field before the remote client uses it
 watch.py       tells a bin's listeners of new arrivals: one thread asks, after pauses that grow

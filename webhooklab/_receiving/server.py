@@ -71,7 +71,7 @@ class BackgroundServer:
             raise ReceiverError(f"this {self.kind} is already running at {self.base_url}; call stop() first")
         tls = _tls_context(self.ssl_context)
         listener = _listen(self.host, self.requested_port)
-        self._server = HTTPServer(self.app, listener, tls, self.max_body, self.admission(), self.connection_limit())
+        self._server = HTTPServer(self.app, listener, tls, self.max_body, self._admission(), self._connection_limit())
         self._thread = threading.Thread(
             target=self._server.run,
             name=f"webhooklab-{self.kind}-{self.port}",
@@ -80,11 +80,11 @@ class BackgroundServer:
         self._thread.start()
         return self
 
-    def admission(self) -> Admission | None:
+    def _admission(self) -> Admission | None:
         """What decides, as each request's headers arrive, whether it may go on (none: every request may)."""
         return None
 
-    def connection_limit(self) -> int | None:
+    def _connection_limit(self) -> int | None:
         """Connections open at once (None: as many as the process may open files, less a margin)."""
         return None
 
