@@ -194,7 +194,11 @@ class Channel(HTTPChannel):
         return bool(self.held_until)
 
     def writable(self):
-        return not self._held() and super().writable()
+        if self._held():
+            return False
+        if self.requests and self.total_outbufs_len <= self.adj.outbuf_high_watermark:
+            return False  # its worker is sending (asking would only spin the loop); once done, it is asked again
+        return super().writable()
 
     def readable(self) -> bool:
         if self._held():
@@ -205,6 +209,12 @@ class Channel(HTTPChannel):
         if self._held():
             return False
         return super()._flush_some(do_close=do_close)
+
+    def service(self) -> None:
+        try:
+            super().service()
+        finally:
+            self.server.touched(self)  # a worker changed what this connection wants: the loop asks it again
 
     def keep_ticket(self, request) -> None:
         """A served request's ticket: released now, or once its answer (held, or a download) is sent."""

@@ -61,6 +61,7 @@ class HTTPServer(TcpWSGIServer):
         self.admission = admission
         self._held: list[tuple[float, int]] = []  # (when, channel): answers the loop sends late
         self._held_lock = threading.Lock()
+        self._touched: set[int] = set()  # connections a worker has served since the loop last asked them
         self.channel_class = TLSChannel if tls else Channel
         adjustments = Adjustments(
             threads=THREADS,
@@ -116,9 +117,11 @@ class HTTPServer(TcpWSGIServer):
                     del watched[fd]
                     _forget(selector, fd)
                 if now - asked_all >= 1:
-                    ask, asked_all = list(self._map), now
+                    ask, asked_all = set(self._map), now
                 else:
                     ask = busy | (self._map.keys() - watched.keys())
+                with self._held_lock:
+                    ask, self._touched = ask | self._touched, set()
                 busy = set()
                 for fd in ask:
                     dispatcher = self._map.get(fd)
@@ -151,6 +154,12 @@ class HTTPServer(TcpWSGIServer):
         with self._held_lock:
             heapq.heappush(self._held, (until, id(channel)))
         self.pull_trigger()  # so the loop recomputes how long it may sleep
+
+    def touched(self, channel) -> None:
+        """Called by a worker once it has served `channel`: on the loop's next turn, it is asked again."""
+        with self._held_lock:
+            self._touched.add(channel._fileno)
+        self.pull_trigger()
 
     def _next_wait(self) -> float:
         now, wait = time.time(), self.adj.asyncore_loop_timeout
