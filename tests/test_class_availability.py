@@ -250,3 +250,30 @@ def test_bodies_still_arriving_count_against_the_bins_quota(room):
         room.others_are_served(room.bins[0])
     finally:
         first.close()
+
+
+def test_a_big_body_with_a_wrong_signature_costs_its_verdict_only(room):
+    """Every bin checks signatures with its learner's secret: a 5 MB body signed with another costs one HMAC."""
+    event = {"id": "evt_big", "object": "event", "type": "charge.succeeded", "blob": "x" * 5 * 1024 * 1024}
+    body, headers = wl.Stripe("whsec_" + "A" * 32).sign(event)
+    answer = requests.post(room.bins[2] + "hooks/stripe", data=body, headers=headers, timeout=30)
+    assert answer.status_code == 200
+    room.others_are_served(room.bins[0])
+    event = wl.Receiver.attach(room.bins[2], history=True).event(-1)
+    assert event.verified is False and "was not looked for" in event.verification
+    requests.delete(room.bins[2] + "api/events", headers=CHANGE, timeout=10)
+
+
+def test_below_the_free_disk_floor_bins_refuse_bodies_with_507(tmp_path, monkeypatch):
+    from webhooklab._classroom import ClassFolder, ClassServer, limits, numbered
+
+    monkeypatch.setattr(limits, "DISK_FLOOR", 2**62)  # more than any disk has free
+    server = ClassServer(ClassFolder(tmp_path / "class", numbered(2)), host=LAN).start()
+    try:
+        bin_url = server.bin_url(server.folder.learners[0])
+        answer = requests.post(bin_url + "hooks/orders", json={"id": 1}, timeout=10)
+        assert answer.status_code == 507 and "Tell your instructor" in answer.json()["why"]
+        assert requests.get(bin_url + "api/events", timeout=10).status_code == 200  # reading needs no disk
+        assert server.limits.report(server.folder.learners[0].token)["refused"] == {"disk": 1}
+    finally:
+        server.close()
