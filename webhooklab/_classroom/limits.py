@@ -115,16 +115,15 @@ class ClassLimits(Admission):
             return None
         if endpoint not in use.endpoints and (len(use.endpoints) >= ENDPOINTS or len(endpoint) > ENDPOINT_NAME):
             return "endpoints", 507, (
-                f"your bin has {len(use.endpoints)} endpoints; each may have up to {ENDPOINTS}, named in at most "
-                f"{ENDPOINT_NAME} characters, and this one is new ({len(endpoint)} characters). Send to an "
+                f"your bin has {len(use.endpoints)} endpoints, and a bin may have up to {ENDPOINTS}, each named in "
+                f"at most {ENDPOINT_NAME} characters; this one is new ({len(endpoint)} characters). Send to an "
                 "endpoint you already use, or delete the bin's events (DELETE api/events, header X-Webhooklab: 1)")
         if method not in WRITES:
             return None
         if use.stored + use.arriving + body > self.quota:
             return "stored", 507, (
                 f"your bin keeps {use.stored / MB:.1f} MB of its {self.quota / MB:g} MB ({use.arriving / MB:.1f} MB "
-                f"more on its way), and this body is "
-                f"{body / MB:.1f} MB. Delete its events to make room (DELETE api/events on your bin, with the "
+                f"more on its way), and this body is {body / MB:.1f} MB. Delete its events to make room (DELETE api/events on your bin, with the "
                 "header X-Webhooklab: 1); a loop sending without end is the usual cause")
         free = self._free_space()
         if free < DISK_FLOOR:
