@@ -3,6 +3,7 @@ import signal
 
 import pytest
 import requests
+from class_under_test import Classroom
 from hypothesis import HealthCheck, settings
 from lab_under_test import chromium
 from receivers import Shared
@@ -31,6 +32,14 @@ def running_receiver():
     shared = Shared(wl.Receiver())
     yield shared
     shared.close()
+
+
+@pytest.fixture(scope="module")
+def classroom(tmp_path_factory):
+    """A class server with two learners on 127.0.0.2 (class_under_test.Classroom), one per test module."""
+    running = Classroom(tmp_path_factory.mktemp("class") / "c")
+    yield running
+    running.server.close()
 
 
 @pytest.fixture

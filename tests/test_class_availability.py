@@ -112,7 +112,10 @@ def test_a_learners_slow_answers_hold_their_own_requests_and_no_one_elses(room):
     request = f"POST {urlsplit(careless).path}hooks/slow HTTP/1.1\r\nHost: class\r\nContent-Length: 2\r\n\r\n{{}}"
     waiting = [raw(LAN, room.port, request.encode(), source=LAN) for _ in range(3 * IN_FLIGHT)]
     try:
-        time.sleep(0.5)  # every request is in, and the first IN_FLIGHT of them wait on the delay
+        deadline = time.monotonic() + 20  # every request is in, and all but the first IN_FLIGHT answered
+        while sum(map(_ready, waiting)) < 2 * IN_FLIGHT and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # and the IN_FLIGHT held ones stay unanswered
         refused = [sock for sock in waiting if _ready(sock)]
         assert len(refused) == 2 * IN_FLIGHT
         answer = answer_of(refused[0])

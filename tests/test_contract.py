@@ -12,7 +12,6 @@ import time
 import pandas as pd
 import pytest
 import requests
-from class_under_test import Classroom
 from lab_under_test import run_solution
 
 import webhooklab as wl
@@ -26,22 +25,15 @@ MEMBERS = sorted(AnyReceiver.__abstractmethods__)
 ATTRIBUTES = sorted(AnyReceiver.__annotations__)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    running = Classroom(tmp_path_factory.mktemp("class") / "c")
-    yield running
-    running.server.close()
-
-
 @pytest.fixture
-def bin_rx(server):
-    return server.attach()
+def bin_rx(classroom):
+    return classroom.attach()
 
 
 @pytest.fixture(params=["local", "bin"])
-def either(request, rx, server):
+def either(request, rx, classroom):
     """A receiver on this machine, then a bin on the class server: each test runs with both."""
-    return rx if request.param == "local" else server.attach()
+    return rx if request.param == "local" else classroom.attach()
 
 
 def post(url: str, body) -> int:
@@ -136,7 +128,7 @@ def test_a_timeout_and_bad_arguments_are_the_same_errors_from_both(either):
 # -- the widgets on a bin -------------------------------------------------------------------
 
 
-def test_a_live_table_on_a_bin_shows_its_rows_and_follows_what_arrives(bin_rx, server):
+def test_a_live_table_on_a_bin_shows_its_rows_and_follows_what_arrives(bin_rx, classroom):
     post(bin_rx.url("live"), {"order": 1})
     table = widgets.LiveTable(bin_rx)
     try:
@@ -144,16 +136,16 @@ def test_a_live_table_on_a_bin_shows_its_rows_and_follows_what_arrives(bin_rx, s
         wl.GitHub().send(wl.GitHub().event("ping"), to=bin_rx.url("live"))
         assert soon(lambda: "2 request(s) captured" in table.title.value), table.title.value
         assert "ping" in table.table.value
-        before = server.requests
+        before = classroom.requests
         time.sleep(2)
-        asked = server.requests - before
+        asked = classroom.requests - before
         assert 1 <= asked <= 4, asked  # while nothing arrives it asks after 0.25, 0.5, 1, then 2 s: one at a time
     finally:
         table.close()
     assert soon(lambda: not bin_rx._watcher.watching, 0.5)  # the last listener gone, the watching ends now, mid-pause
-    quiet = server.requests
+    quiet = classroom.requests
     time.sleep(0.6)
-    assert server.requests == quiet
+    assert classroom.requests == quiet
 
 
 def test_a_live_table_of_one_endpoint_counts_that_endpoint_of_the_bin(bin_rx):
@@ -267,7 +259,7 @@ def test_every_check_that_takes_a_receiver_is_tried_on_a_bin():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_check_that_takes_a_receiver_accepts_a_bin(name, bin_rx, server, capsys):
+def test_every_check_that_takes_a_receiver_accepts_a_bin(name, bin_rx, classroom, capsys):
     module, _, function = name.partition(".")
     check = getattr(importlib.import_module(f"{exercises.__name__}.{module}"), function)
     arguments, expected = CASES[name](bin_rx)
@@ -275,7 +267,7 @@ def test_every_check_that_takes_a_receiver_accepts_a_bin(name, bin_rx, server, c
     assert check(*arguments) is expected
     printed = capsys.readouterr().out
     assert printed.startswith("✓ " if expected else "✗ "), printed
-    assert server.learner.token not in printed
+    assert classroom.learner.token not in printed
     if name in NEED_HANDLERS:  # it says why, and what to do
         assert "handlers (@rx.on) run only in a receiver in your own kernel" in printed, printed
         assert "rx = wl.Receiver().start()" in printed

@@ -24,6 +24,7 @@ from hmac import compare_digest
 from pathlib import Path
 
 from .._receiving.admission import Admission, Ticket
+from .._receiving.guard import READS
 
 MB = 1024 * 1024
 IN_FLIGHT = 8  # half the server's workers: one bin never has all of them
@@ -35,7 +36,6 @@ DISK_FLOOR = 512 * MB  # below this, bodies are refused with a clear answer inst
 DISK_CHECK = 1.0  # seconds a reading of the free disk space is trusted
 STRANGER_BODY = 64 * 1024
 MAX_DELAY = 60.0  # a bin's respond(delay=...): longer than any sender waits (Standard Webhooks suggests 15 to 30 s)
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass
@@ -118,7 +118,7 @@ class ClassLimits(Admission):
                 f"your bin has {len(use.endpoints)} endpoints, and a bin may have up to {ENDPOINTS}, each named in "
                 f"at most {ENDPOINT_NAME} characters; this one is new ({len(endpoint)} characters). Send to an "
                 "endpoint you already use, or delete the bin's events (DELETE api/events, header X-Webhooklab: 1)")
-        if method not in WRITES:
+        if method in READS:
             return None
         if use.stored + use.arriving + body > self.quota:
             return "stored", 507, (

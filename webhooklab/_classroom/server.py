@@ -28,12 +28,12 @@ from .._errors import ReceiverError
 from .._event import dumps
 from .._receiving.api import problem
 from .._receiving.app import create_app
-from .._receiving.guard import behind_local_proxy
+from .._receiving.guard import READS, behind_local_proxy
 from .._receiving.server import BackgroundServer
 from .._receiving.transport import open_file_limit
 from .._receiving.verifiers import Verifiers
 from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
-from .limits import MAX_DELAY, MB, QUOTA, WRITES, ClassLimits
+from .limits import MAX_DELAY, MB, QUOTA, ClassLimits
 from .shelf import FILES_PER_STORE, BinStore, Shelf
 
 DEFAULT_PORT = 8000
@@ -189,7 +189,7 @@ class ClassServer(BackgroundServer):
         answer = app(environ, start_response)
         if kind == "b" and tail.startswith("hooks/"):
             self.limits.stored(token, min(int(environ.get("CONTENT_LENGTH") or 0), self.max_body))
-        elif kind == "b" and environ["REQUEST_METHOD"] in WRITES:
+        elif kind == "b" and environ["REQUEST_METHOD"] not in READS:
             self._recount(token)  # the bin's own change (DELETE api/events) may have freed room
         return answer
 

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 
-from .._receiving.store import EventStore
+from .._receiving.store import EventStore, connect
 
 FILES_PER_STORE = 3
 
@@ -58,7 +58,7 @@ class BinStore(EventStore):
     @property
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
-            self._connection = _reopen(self.path)
+            self._connection = connect(self.path)  # WAL mode is kept in the file itself
         self._shelf.used(self)
         return self._connection
 
@@ -81,12 +81,3 @@ class BinStore(EventStore):
     def close(self) -> None:
         self.shut()
         self._shelf.forget(self)
-
-
-def _reopen(path) -> sqlite3.Connection:
-    """A store's file opened again, as EventStore opened it first (WAL mode is kept in the file itself)."""
-    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA busy_timeout = 5000")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    return connection

@@ -13,6 +13,7 @@ import json
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from waitress.utilities import Error
 
@@ -44,14 +45,11 @@ class Refusal(Error):
 
     def __init__(self, code: int, message: str):
         super().__init__(message)
-        self.code, self.reason = code, _REASONS.get(code, "Refused")
+        self.code, self.reason = code, HTTPStatus(code).phrase
 
     def to_response(self, content_type="application/json"):
         body = json.dumps({"error": self.reason.lower(), "status": self.code, "why": self.body}).encode()
         return f"{self.code} {self.reason}", [("Content-Type", content_type)], body
-
-
-_REASONS = {429: "Too Many Requests", 503: "Service Unavailable", 507: "Insufficient Storage", 413: "Content Too Large"}
 
 
 class FairQueue:

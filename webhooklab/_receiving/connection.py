@@ -50,8 +50,7 @@ class Parser(HTTPRequestParser):
             raise  # recorded with waitress's reason, or answered by waitress alone
         cap = self.max_body
         if self.admission is not None:
-            chunked = self.headers.get("TRANSFER_ENCODING", "").lower().endswith("chunked")
-            self.ticket = self.admission.admit(self.command, self.path, None if chunked else self.content_length)
+            self.ticket = self.admission.admit(self.command, self.path, None if self.chunked else self.content_length)
             if self.ticket.refused:  # answered once its body is in and dropped, so the sender can read why
                 self.error = Refusal(*self.ticket.refused)
                 self.ticket.release()

@@ -47,6 +47,21 @@ INSERT = f"INSERT INTO events ({', '.join(c for _, c in STORED)}) VALUES ({', '.
 SUMMARY_SELECT = ", ".join("received_at AS time" if c == "time" else c for c in SUMMARY)
 
 
+def connect(path: Path | None) -> sqlite3.Connection:
+    """A store's connection, as every store opens it: autocommit (each INSERT is durable when it returns),
+    rows by name, and for a file WAL mode (another process reads while this one writes) with a 5 s wait."""
+    db = sqlite3.connect(":memory:" if path is None else path, check_same_thread=False, isolation_level=None)
+    db.row_factory = sqlite3.Row
+    if path is not None:
+        try:
+            for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL"):
+                db.execute(f"PRAGMA {pragma}")
+        except sqlite3.Error:
+            db.close()
+            raise
+    return db
+
+
 class EventStore:
     """SQLite through one connection guarded by a lock, shared by the server's request threads.
 
@@ -83,20 +98,12 @@ class EventStore:
         if self.path is not None:
             check_location(self.path)
         try:
-            self._db = sqlite3.connect(
-                ":memory:" if self.path is None else self.path,
-                check_same_thread=False,
-                isolation_level=None,  # autocommit: each INSERT is durable when it returns
-            )
+            self._db = connect(self.path)
         except sqlite3.Error as error:
             raise cannot_open(self.path, error) from None
-        self._db.row_factory = sqlite3.Row
         try:
             missing = []
             if self.path is not None:
-                self._db.execute("PRAGMA busy_timeout = 5000")
-                self._db.execute("PRAGMA journal_mode = WAL")
-                self._db.execute("PRAGMA synchronous = NORMAL")
                 found = {row["name"] for row in self._db.execute("PRAGMA table_info(events)")}
                 missing = [column for _, column, _ in COLUMNS if found and column not in found]
             if not missing:
@@ -140,7 +147,6 @@ class EventStore:
             self._db.row_factory = sqlite3.Row
             self._remove_spilled = weakref.finalize(self, spill.remove, str(self.spilled))  # at close() or exit
             spill.release_freed_memory()
-
 
     def set_response(self, event: Event, status: int, headers: dict, body: bytes, *, note: str) -> Event:
         """Record the whole answer, when it is not the one first stored (a handler failed after the insert)."""
