@@ -111,6 +111,8 @@ BAD: dict[str, list[Bad]] = {
     "register": [Bad(lambda f: f(5), T, "subclass of Provider with a `name`"),
                  Bad(lambda f: f(type("Acme", (wl.Provider,), {})), T, "subclass of Provider with a `name`"),
                  Bad(lambda f: f(type("Stripe2", (wl.Stripe,), {})), U, "'stripe' is already registered")],
+    "workshop_receiver": [Bad(lambda f: f(port="8000"), T, "port must be a whole number"),
+                          Bad(lambda f: f(colour="red"), T, "colour")],
     "join_class": [Bad(lambda f: f(5), T, "a bin URL is a str"), Bad(lambda f: f("nowhere"), U, "a bin URL looks like")],
     "push_vs_poll": [Bad(lambda f: f(duration="10"), T, "duration must be a number of seconds"),
                      Bad(lambda f: f(rate=0), U, "rate is how many events happen per second"),
@@ -329,7 +331,7 @@ BAD: dict[str, list[Bad]] = {
 
 # Calls that take nothing that could be wrong: checked below to have no parameter at all.
 NO_ARGUMENTS = {
-    "schemes", "workshop_receiver", "RealClock", "RealClock.now", "VirtualClock.now", "AcceleratedClock.now",
+    "schemes", "RealClock", "RealClock.now", "VirtualClock.now", "AcceleratedClock.now",
     "Deliveries.table", "Delivery.run", "Event.summary", "Event.to_dict", "EventStore.tally", "EventStore.endpoints", "EventStore.kept_bytes",
     "EventStore.clear", "EventStore.close", "Poller.start", "Poller.stop", "PushPollResult.plot", "Receiver.close",
     "Receiver.page_url", "Receiver.clear", "RetryPolicy.github", "RetryPolicy.slack", "RetryPolicy.twilio",

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
-from .._errors import ReceiverError
+from .._errors import ReceiverError, UsageTypeError
 from .receiver import Receiver
 from .remote import RemoteReceiver
 
@@ -45,14 +46,20 @@ def joined() -> str | None:
     return text or None
 
 
-def workshop_receiver():
+def workshop_receiver(**options):
     """The notebooks' receiver: your bin on the class server if you joined one (wl.join_class), else your own.
 
-    rx = wl.workshop_receiver()    # then rx.url(...), rx.wait_for(...), rx.events() as always
+    rx = wl.workshop_receiver()                          # then rx.url(...), rx.wait_for(...), rx.events()
+    rx = wl.workshop_receiver(secrets={"pay": secret})   # any of wl.Receiver's options
     """
+    try:
+        inspect.signature(Receiver).bind(**options)
+    except TypeError as error:
+        names = ", ".join(inspect.signature(Receiver).parameters)
+        raise UsageTypeError(f"wl.workshop_receiver takes wl.Receiver's options ({names}): {error}") from None
     bin_url = joined()
     if bin_url is None:
-        return Receiver().start()
+        return Receiver(**options).start()
     try:
         return RemoteReceiver(bin_url)
     except ReceiverError as error:
