@@ -8,10 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -294,3 +296,34 @@ def test_a_relay_answer_is_checked(bins):
                         timeout=10)  # fmt: skip
     assert bad.status_code == 400 and "line break" in bad.json()["why"]
     requests.delete(bins[0] + "api/relay", params={"session": session}, headers={"X-Webhooklab": "1"}, timeout=10)
+
+
+def test_a_sender_that_keeps_its_connection_open_gets_each_relayed_answer_in_turn(joined, bins):
+    """Keep-alive, and a request sent before the answer to the one before it (pipelined): answers stay in order."""
+    rx = joined()
+    rx.respond("kept", body="answered")
+    url = urlsplit(rx.url("kept"))
+    request = f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Length: 3\r\n\r\n"
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall((request + "one").encode())
+        assert read_answers(sock, 1) == [b"answered"]
+        sock.sendall((request + "two" + request + "six").encode())  # the second arrives while the first is relayed
+        assert read_answers(sock, 2) == [b"answered", b"answered"]
+    assert [event.body for event in rx.wait_for(3)] == [b"one", b"two", b"six"]
+
+
+def read_answers(sock, n: int) -> list[bytes]:
+    """The bodies of `n` HTTP 200 answers with a Content-Length, read from `sock` in turn; nothing may follow."""
+    data, bodies = b"", []
+    while len(bodies) < n:
+        data += sock.recv(65536)
+        while b"\r\n\r\n" in data:
+            head, _, rest = data.partition(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+            if len(rest) < length:
+                break
+            assert head.startswith(b"HTTP/1.1 200")
+            bodies.append(rest[:length])
+            data = rest[length:]
+    assert data == b""
+    return bodies

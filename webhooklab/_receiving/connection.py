@@ -144,6 +144,7 @@ class _Task(WSGITask):
                 deferred.fallback, self.wrote_header = self.build_response_header(), True
             if data and self.has_body:
                 deferred.fallback += data
+                self.content_bytes_written += len(data)  # written, as far as waitress's framing goes
             return
         if not self.wrote_header and self.environ and self.environ.get("webhooklab.hold"):
             self.channel.hold(self.environ["webhooklab.hold"])
