@@ -10,6 +10,7 @@ watch.py       tells a bin's listeners of new arrivals: one thread asks, after p
 joining.py     wl.join_class and wl.workshop_receiver: a receiver of your own, also at the folder's class bin
 relay.py       the learner's side of a relay: a bin's requests, forwarded to this machine, and their answers back
 relayhub.py    a bin's side of a relay: each webhook handed to the learner's relay, its answer to the sender
+relayapi.py    the relay's calls to its bin: ask for requests, answer one, say goodbye
 arrivals.py    what wait_for and arrivals return: the events, read from the store or the bin only when used
 app.py         the Flask app: capture each request under /hooks/, store it once with its answer
 rules.py       how each endpoint answers (status, delay, failures first, body, headers)

@@ -23,7 +23,8 @@ from .api import REPLAYS_IN_FLIGHT, api, problem
 from .guard import guard
 from .handlers import Handlers
 from .inspector import page
-from .relayhub import RelayHub, add_relay_routes, request_for_relay
+from .relayapi import add_relay_routes
+from .relayhub import RelayHub, request_for_relay
 from .rules import Responses, Rule, json_bytes
 from .server import DEFAULT_MAX_BODY
 from .spill import release_freed_memory
@@ -150,7 +151,7 @@ def capture(endpoint: str, rest: str = ""):
         note=note, verified=verified, reason=reason, verification=verification,
     )  # fmt: skip
     if relayed:
-        return _forward(parts, event, body, size)
+        return _forward(parts, event)
     if not refused and parts.handlers.wanted(endpoint, event_type):
         failure = parts.handlers.run(event)
         if failure:
@@ -169,10 +170,10 @@ def capture(endpoint: str, rest: str = ""):
     return response
 
 
-def _forward(parts: Parts, event, body: bytes, size: int) -> Response:
+def _forward(parts: Parts, event) -> Response:
     """Hand a stored webhook to the learner's notebook; the sender gets the notebook's answer (relayhub.py)."""
     parts.on_stored()
-    forwarded = parts.relay.forward(event, request_for_relay(request.environ, event, body, _target()), size)
+    forwarded = parts.relay.forward(event, request_for_relay(request.environ, event, _target()))
     if isinstance(forwarded, tuple):  # not forwarded: the notebook is not connected, or too much waits for it
         status, answer = forwarded
         parts.store.set_response(event, status, JSON, answer, note="not forwarded: the learner's notebook is not "

@@ -35,6 +35,9 @@ LOST_AFTER = 10.0  # seconds without a poll after which the notebook counts as g
 MAX_WAITING = 32  # webhooks waiting for the notebook (queued or forwarded); more are answered 503 at once
 BATCH_BYTES = 1024 * 1024  # a poll's answer carries requests up to this many bytes of body (at least one)
 MAX_ANSWER = 1024 * 1024  # bytes of a local answer's body the bin passes on
+HELD_BYTES = 256 * 1024 * 1024  # bodies waiting for notebooks, every bin of this process together
+_held = {"bytes": 0}  # what waits now, under _held_lock
+_held_lock = threading.Lock()
 JSON = [("Content-Type", "application/json")]
 
 
@@ -43,11 +46,14 @@ class Job:
     """One webhook on its way to the notebook: the request as it arrived, and the sender's held answer."""
 
     id: str
-    event: object  # the stored Event
+    event: object  # the stored Event: its body is what the notebook is sent
     request: dict
     deferred: Deferred
-    size: int
     sent: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.event.body)
 
 
 @dataclass
@@ -88,31 +94,34 @@ class RelayHub:
 
     def waiting_answer(self) -> tuple[int, bytes]:
         """What a forwarded webhook is stored with, and answered if the notebook does not answer in time."""
-        return 504, _problem(
+        return 504, relay_problem(
             f"the learner's notebook did not answer within {self.answer_timeout:g} s",
             "the request reached the bin (it is stored there) and was forwarded to the learner's notebook, but no "
             "answer came back: a handler that takes too long, a respond(delay=...) longer than this, or a kernel "
             "that is busy or stopped")
 
-    def forward(self, event, request: dict, size: int) -> Deferred | tuple[int, bytes]:
+    def forward(self, event, request: dict) -> Deferred | tuple[int, bytes]:
         """Queue a stored webhook for the notebook: its held answer, or (status, body) to answer now."""
         with self._lock:
             state = self.state()
             if state != "connected":
                 self.counts["not connected"] += 1
                 seen = time.strftime("%H:%M:%S", time.localtime(self.session.seen)) if self.session else "never"
-                return 503, _problem(
+                return 503, relay_problem(
                     "the learner's notebook is not connected to this bin",
                     f"this bin forwards each webhook to a receiver in the learner's notebook, last connected at "
                     f"{seen}. The request is stored in the bin. Restart the notebook, or run its "
                     "wl.workshop_receiver() cell again; wl.join_class(None) in the index stops the forwarding")
-            if len(self._jobs) >= MAX_WAITING:
+            self._prune()
+            if len(self._jobs) >= MAX_WAITING or not _hold(len(event.body)):
                 self.counts["not connected"] += 1
-                return 503, _problem(
-                    f"{MAX_WAITING} requests already wait for the learner's notebook",
-                    "the notebook answers more slowly than webhooks arrive; this request is stored in the bin")
+                return 503, relay_problem(
+                    "too much already waits for the learner's notebook",
+                    f"at most {MAX_WAITING} requests a bin, and {HELD_BYTES // 1024 // 1024} MB of bodies on this "
+                    "class server, wait for notebooks to answer; this request is stored in the bin. The notebook "
+                    "answers more slowly than webhooks arrive")  # fmt: skip
             deferred = Deferred(self.answer_timeout)
-            job = Job(str(next(self._ids)), event, request, deferred, size)
+            job = Job(str(next(self._ids)), event, request, deferred)
             self._jobs[job.id] = job
             self.counts["forwarded"] += 1
             poll = self.session.poll
@@ -126,7 +135,7 @@ class RelayHub:
         """A relay asks for work: (held answer, status, body); without a Deferred, the answer is now."""
         with self._lock:
             if session_id in self.replaced:
-                return None, 409, _problem("another relay took over this bin", self.replaced[session_id])
+                return None, 409, relay_problem("another relay took over this bin", self.replaced[session_id])
             now = time.time()
             current = self.session
             if current is None or current.id != session_id:
@@ -152,6 +161,8 @@ class RelayHub:
                 return None, "this relay no longer serves the bin: another took over, or it said goodbye"
             self.session.seen = time.time()
             job = self._jobs.pop(job_id, None)
+            if job is not None:
+                _hold(-job.size)
         if job is None:
             return None, f"no request {job_id!r} waits for an answer: it was answered already, or waited too long"
         delivered = job.deferred.give(status, headers, body[:MAX_ANSWER])
@@ -164,20 +175,20 @@ class RelayHub:
             if self.session is None or self.session.id != session_id:
                 return False
             poll, self.session = self.session.poll, None
-            jobs, self._jobs = list(self._jobs.values()), OrderedDict()
+            jobs = self._drop_jobs()
         if poll is not None:
             self._give(poll, {"requests": []})
-        for job in jobs:  # their senders are told now, not at the deadline
-            job.deferred.give(503, JSON, _problem("the learner's notebook stopped forwarding before it answered",
-                                                  "its receiver was stopped; the request is stored in the bin"))
+        _tell(jobs, "its receiver was stopped")
         return True
 
     def close(self, why: str) -> None:
-        """Cut the relay off (the bin's token was rotated or the server stops); it is told why."""
+        """Cut the relay off (the bin's token was rotated, or it was reset); it is told why."""
         with self._lock:
             if self.session is not None:
                 self._take_over(self.session, time.time(), why)
                 self.session = None
+            jobs = self._drop_jobs()
+        _tell(jobs, why)
 
     def report(self) -> dict:
         """The relay's state and counts, for the dashboard."""
@@ -198,16 +209,25 @@ class RelayHub:
 
     def _batch(self) -> list[dict]:
         """Requests not yet handed to the current relay, oldest first, up to BATCH_BYTES of bodies."""
+        self._prune()
         batch, size = [], 0
-        for job in list(self._jobs.values()):
-            if job.deferred.state != "waiting":  # its sender left, or it waited too long
-                del self._jobs[job.id]
-                continue
+        for job in self._jobs.values():
             if job.sent or (batch and size + job.size > BATCH_BYTES):
                 continue
             job.sent, size = True, size + job.size
-            batch.append({"id": job.id, **job.request})
+            batch.append({"id": job.id, **job.request, "body": base64.b64encode(job.event.body).decode("ascii")})
         return batch
+
+    def _drop_jobs(self) -> list[Job]:
+        jobs, self._jobs = list(self._jobs.values()), OrderedDict()
+        _hold(-sum(job.size for job in jobs))
+        return jobs
+
+    def _prune(self) -> None:
+        """Forget the requests whose senders left, or that waited too long for the notebook."""
+        for job in [job for job in self._jobs.values() if job.deferred.state != "waiting"]:
+            del self._jobs[job.id]
+            _hold(-job.size)
 
     def _hand_out(self, poll: Deferred) -> None:
         with self._lock:
@@ -225,19 +245,34 @@ class RelayHub:
 
     @staticmethod
     def _give(poll: Deferred, answer: dict | None, status: int = 200, why: str = "") -> bool:
-        body = json_bytes(answer) if answer is not None else _problem("another relay took over this bin", why)
+        body = json_bytes(answer) if answer is not None else relay_problem("another relay took over this bin", why)
         return poll.give(status, JSON, body)
 
 
-def request_for_relay(environ, event, body: bytes, target: str) -> dict:
-    """What the notebook needs to replay a request exactly: method, path, raw headers, body, and where it came in."""
+def _tell(jobs: list[Job], why: str) -> None:
+    """Answer the senders of requests the notebook will never answer now, instead of at the deadline."""
+    for job in jobs:
+        job.deferred.give(503, JSON, relay_problem("the learner's notebook stopped forwarding before it answered",
+                                              f"{why}; the request is stored in the bin"))
+
+
+def _hold(size: int) -> bool:
+    """Count `size` more bytes of bodies waiting for notebooks (fewer, when negative); False when over the cap."""
+    with _held_lock:
+        if size > 0 and _held["bytes"] + size > HELD_BYTES:
+            return False
+        _held["bytes"] += size
+        return True
+
+
+def request_for_relay(environ, event, target: str) -> dict:
+    """What the notebook needs to replay a request exactly (the body is added when it is sent), and where it came in."""
     return {
         "endpoint": event.endpoint,
         "event_type": event.event_type,
         "method": environ["REQUEST_METHOD"],
         "path": target,
         "headers": [list(pair) for pair in environ.get("webhooklab.raw_headers") or []],
-        "body": base64.b64encode(body).decode("ascii"),
         "client": environ.get("REMOTE_ADDR", ""),
         "scheme": environ.get("wsgi.url_scheme", "http"),
         "host": environ.get("HTTP_HOST", ""),
@@ -245,94 +280,5 @@ def request_for_relay(environ, event, body: bytes, target: str) -> dict:
     }
 
 
-def _problem(error: str, why: str) -> bytes:
+def relay_problem(error: str, why: str) -> bytes:
     return json_bytes({"error": error, "why": why})
-
-
-MAX_POST = 2 * MAX_ANSWER  # base64 and JSON around an answer's body
-
-
-def add_relay_routes(app) -> None:
-    """GET, DELETE api/relay and POST api/relay/<id>: the relay's calls (each needs the X-Webhooklab header)."""
-    from flask import current_app, request
-
-    def hub_and_session():
-        parts = current_app.extensions["webhooklab"]
-        session = request.args.get("session", "")
-        if not 8 <= len(session) <= 64 or not session.replace("-", "").isalnum():
-            return parts, None, _answer(400, _problem(
-                "a relay names its session", f"session={session[:80]!r}: 8 to 64 letters, digits and dashes, "
-                "as `webhooklab relay` and wl.workshop_receiver() send"))  # fmt: skip
-        return parts, session, None
-
-    @app.route("/api/relay", methods=["GET", "DELETE"])
-    def relay_poll():
-        parts, session, refused = hub_and_session()
-        if refused:
-            return refused
-        if request.method == "DELETE":
-            left = parts.relay.leave(session)
-            return {"left": left}
-        try:
-            wait = min(max(float(request.args.get("wait", RELAY_WAIT)), 0.0), RELAY_WAIT)
-        except ValueError:
-            wait = RELAY_WAIT
-        deferred, status, body = parts.relay.poll(session, wait)
-        if deferred is not None:
-            if "webhooklab.defer" in request.environ:
-                request.environ["webhooklab.defer"] = deferred
-            else:  # another WSGI server: this worker waits
-                status, _, body = deferred.wait() or (status, None, body)
-        return _answer(status, body)
-
-    @app.post("/api/relay/<job>")
-    def relay_answer(job: str):
-        parts, session, refused = hub_and_session()
-        if refused:
-            return refused
-        answer, wrong = _read_answer(request)
-        if wrong:
-            return _answer(400, _problem("an answer is JSON: {\"status\": 200, \"headers\": [[name, value]], "
-                                         "\"body\": \"<base64>\", \"verified\": true, false or null}", wrong))  # fmt: skip
-        event, outcome = parts.relay.answer(session, job, answer["status"], answer["headers"], answer["body"])
-        if event is None:
-            return _answer(404, _problem("no such request waits", outcome))
-        parts.store.set_response(event, answer["status"], dict(answer["headers"]), answer["body"][:MAX_ANSWER],
-                                 note=f"answered by the learner's notebook; {outcome}"
-                                 if outcome != "answered" else "answered by the learner's notebook")  # fmt: skip
-        if "verified" in answer:
-            parts.store.set_verdict(event, answer["verified"], answer.get("reason"))
-        return {"stored": True, "outcome": outcome}
-
-
-def _read_answer(request) -> tuple[dict, str | None]:
-    import json
-
-    if (request.content_length or 0) > MAX_POST:
-        return {}, f"at most {MAX_POST} bytes, got {request.content_length}"
-    try:
-        answer = json.loads(request.get_data())
-        status, headers = answer["status"], answer["headers"]
-        body = base64.b64decode(answer.get("body", ""), validate=True)
-    except (ValueError, KeyError, TypeError) as error:
-        return {}, f"{type(error).__name__}: {error}"[:300]
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        return {}, f"status must be a whole number from 100 to 599, got {status!r}"[:300]
-    if not isinstance(headers, list) or not all(isinstance(pair, list) and len(pair) == 2 and
-                                                all(isinstance(part, str) for part in pair) for pair in headers):  # fmt: skip
-        return {}, "headers must be a list of [name, value] pairs of strings"
-    if any("\r" in part or "\n" in part for pair in headers for part in pair):
-        return {}, "a header name or value holds a line break"
-    verdict = {}
-    if "verified" in answer:
-        if answer["verified"] not in (True, False, None):
-            return {}, f"verified must be true, false or null, got {answer['verified']!r}"[:300]
-        reason = answer.get("reason")
-        verdict = {"verified": answer["verified"], "reason": reason[:500] if isinstance(reason, str) else None}
-    return {"status": status, "headers": [tuple(pair) for pair in headers], "body": body, **verdict}, None
-
-
-def _answer(status: int, body: bytes):
-    from flask import Response
-
-    return Response(body, status=status, headers=JSON)
