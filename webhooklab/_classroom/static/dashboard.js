@@ -1,25 +1,7 @@
-// The instructor's dashboard: polls api/class (one request at a time) and redraws the table.
-// Every value is set as text, never as markup: a learner's name and what they sent are data.
+// The instructor's dashboard, its first section: every bin's counts, challenge and share of the server (api/class).
 "use strict";
 
-const POLL_MS = 2000;
-const $ = (id) => document.getElementById(id);
-
-function cell(row, text, className) {
-  const td = document.createElement("td");
-  td.textContent = text === null || text === undefined ? "" : String(text);
-  if (className) td.className = className;
-  row.appendChild(td);
-  return td;
-}
-
-function when(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
-}
-
-function draw(data) {
+function drawClass(data) {
   const rows = data.learners.map((learner) => {
     const row = document.createElement("tr");
     row.dataset.learner = learner.name;
@@ -49,20 +31,4 @@ function draw(data) {
   $("summary").textContent = `${data.learners.length} learners, ${data.events} events`;
 }
 
-async function poll() {
-  try {
-    const reply = await fetch("api/class", { cache: "no-store" });
-    if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
-    draw(await reply.json());
-    $("live").classList.remove("stale");
-    $("error").hidden = true;
-  } catch (error) {
-    $("live").classList.add("stale");
-    $("error").hidden = false;
-    $("error").textContent = `could not refresh: ${error.message}`;
-  } finally {
-    setTimeout(poll, POLL_MS);  // the next poll starts only once this one has finished
-  }
-}
-
-poll();
+section("api/class", drawClass);
