@@ -46,7 +46,7 @@ def qr_code(url: str) -> str:
 CARD = """<section class="card">
   <img class="qr" src="{qr}" alt="QR code of the bin URL of {name}">
   <h2>{name}</h2>
-  <p>In the index notebook (00.00-index), run this in its first cells, once:</p>
+  <p>In the index notebook (00.00-index), under “In a class? Join your bin first”, run this once:</p>
   <pre class="join">wl.join_class("{bin_url}")</pre>
   <dl>
     <dt>Bin URL (the QR code)</dt><dd><code>{bin_url}</code></dd>
