@@ -107,6 +107,7 @@ def test_the_projector_view_is_large_readable_at_1024_px_and_shows_no_token_or_s
     assert toggle.get_attribute("aria-pressed") == "false"
     rows.nth(len(klass.folder.learners) - 1).wait_for(timeout=10_000)
 
+    assert page.get_by_role("button", name="Full screen").is_visible()  # hides the address bar and its token
     policy = requests.get(klass.dashboard_url + "projector", timeout=10).headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     page.screenshot(path=str(klass.folder.path / "projector.png"))

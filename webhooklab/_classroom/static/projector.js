@@ -33,6 +33,11 @@ function drawRoom(data) {
 }
 
 function setUpProjector() {
+  // Full screen hides the address bar: its URL holds the admin token, which the room must not see.
+  $("full-screen").addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  });
   const button = $("only-stuck");
   button.addEventListener("click", () => {
     onlyStuck = !onlyStuck;
