@@ -137,7 +137,8 @@ def receiver_problem(rx, name: str = "rx", *, running: bool = True, handlers: bo
     return None
 
 
-def catalogue() -> list[tuple[str, str]]:
+@functools.cache
+def catalogue() -> tuple[tuple[str, str], ...]:
     """Every check of the course, in its order: (its name, as ch03.check_verify_github, and its notebook)."""
     found = []
     for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("ch")):
@@ -145,4 +146,4 @@ def catalogue() -> list[tuple[str, str]]:
         for name, value in vars(chapter).items():
             if name.startswith("check_") and callable(value) and getattr(value, "__module__", "") == chapter.__name__:
                 found.append((f"{module}.{name}", chapter.NOTEBOOK))
-    return found
+    return tuple(found)
