@@ -250,6 +250,17 @@ def fairness(args) -> int:
     return 1 if rows["loud"]["others' deliveries not delivered"] else 0
 
 
+def one_by_one(url: str, n: int = 200) -> float:
+    """Median seconds of `n` posts sent one after another on one keep-alive connection."""
+    with requests.Session() as session:
+        times = []
+        for _ in range(n):
+            began = time.perf_counter()
+            session.post(url, data=b'{"n": 1}', headers={"Content-Type": "application/json"}, timeout=30)
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
 def relays(args) -> int:
     from webhooklab._receiving.joining import local_verdict
     from webhooklab._receiving.relay import Relay, Route
@@ -283,6 +294,9 @@ def relays(args) -> int:
             return chains
 
         try:
+            alone = [one_by_one(kernels[1].url("alone")), one_by_one(bins[1] + "hooks/alone")]  # before the class
+            requests.delete(bins[1] + "api/events", headers={"X-Webhooklab": "1"}, timeout=30)
+            kernels[1].clear()
             before = server_use(process.pid)
             began = time.perf_counter()
             with ThreadPoolExecutor(args.senders) as pool:
@@ -321,6 +335,8 @@ def relays(args) -> int:
     print("| measure | straight to the receiver | through the bin and relay | ratio |\n|---|---|---|---|")
     print(f"| latency p50 (ms) | {d50 * 1000:.1f} | {r50 * 1000:.1f} | {r50 / d50:.1f}x |")
     print(f"| latency p95 (ms) | {d95 * 1000:.1f} | {r95 * 1000:.1f} | {r95 / d95:.1f}x |")
+    print(f"| one learner alone, 200 posts on one connection, p50 (ms) | {alone[0] * 1000:.1f} | {alone[1] * 1000:.1f} | "
+          f"{alone[1] / alone[0]:.1f}x |")
     print("| class server | before | during |  |")
     for key in ("threads", "rss_mb", "files"):
         print(f"| {key} | {before[key]:.0f} | {during[key]:.0f} |  |")
