@@ -105,6 +105,46 @@ def test_a_bin_that_answers_500_twice_sees_three_attempts_then_delivered(classro
     assert len({event.body for event in events}) == 1  # the same event each time
 
 
+def test_what_the_learners_own_receiver_answers_behind_the_relay_is_what_the_broadcast_sees(tmp_path, monkeypatch):
+    server = ClassServer(ClassFolder(tmp_path / "c", numbered(2)), host="127.0.0.2").start()
+    monkeypatch.chdir(tmp_path)
+    learner, other = server.folder.learners
+    wl.join_class(server.bin_url(learner))
+    rx = wl.workshop_receiver(secrets={"relayed": learner.secret})  # in the learner's kernel, behind their bin
+    try:
+        rx.respond("relayed", fail_first=2)
+        done = ended(server, broadcast(server, provider="stripe", event_type="payment_intent.succeeded",
+                                       endpoint="relayed", replay=1))  # fmt: skip
+        copies = {copy["learner"]: copy for copy in done["copies"]}
+        assert [row["status"] for row in copies[learner.name]["attempts"]] == [500, 500, 200]  # the kernel's answers
+        assert "simulated failure 1 of 2" in copies[learner.name]["attempts"][0]["answer"]
+        assert [row["status"] for row in copies[other.name]["attempts"]] == [200]  # no kernel: the bin's own answer
+        local = rx.wait_for(3)
+        assert [event.status for event in local] == [500, 500, 200] and all(event.verified for event in local)
+        for event in local:  # byte for byte what the broadcast signed with the learner's secret
+            stripe.Webhook.construct_event(event.body, event.header("Stripe-Signature"), learner.secret)
+    finally:
+        rx.close()
+        server.close()
+
+
+def test_a_learner_added_or_given_a_new_url_gets_the_next_broadcast_there(tmp_path):
+    server = ClassServer(ClassFolder(tmp_path / "c", numbered(1)), host="127.0.0.2").start()
+    try:
+        added = server.add("Ada")
+        rotated = server.rotate("learner-01")
+        options = requests.get(server.dashboard_url + "api/broadcasts/options", timeout=10).json()
+        assert options["learners"] == ["learner-01", "Ada"]
+        done = ended(server, broadcast(server, provider="standard", event_type=PROVIDERS["standard"].first_event))
+        assert [(copy["learner"], copy["outcome"]) for copy in done["copies"]] == [("learner-01", "delivered"),
+                                                                                  ("Ada", "delivered")]  # fmt: skip
+        for learner in (rotated, added):
+            (event,) = arrived(server, learner, "shop")
+            assert standardwebhooks.Webhook(learner.secret).verify(event.body, dict(event.header_pairs))
+    finally:
+        server.close()
+
+
 def test_a_bin_that_always_fails_gives_up_after_the_providers_last_retry(classroom):
     classroom.attach()
     respond(classroom.server, classroom.other, "down", status=503)
