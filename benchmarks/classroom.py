@@ -66,6 +66,13 @@ def start(folder: Path, learners: int) -> tuple[subprocess.Popen, str]:
     return process, re.search(r"your dashboard\s+(\S+)", printed)[1]
 
 
+def bins_of(folder: Path, dashboard: str) -> tuple[list[dict], list[str]]:
+    """The class's roster (each learner's name, token and secret) and each learner's bin URL, in its order."""
+    roster = json.loads((folder / "roster.json").read_text())["learners"]
+    base = dashboard.split("/teacher/")[0]
+    return roster, [f"{base}/b/{learner['token']}/" for learner in roster]
+
+
 def learner_sends(learner: dict, bin_url: str, events: int, seed: int) -> list:
     """One learner's deliveries: a list of chains (a delivery and its redeliveries), each with its attempts."""
     rng = random.Random(seed)
@@ -205,10 +212,8 @@ def fairness(args) -> int:
     with tempfile.TemporaryDirectory() as folder:
         process, dashboard = start(Path(folder) / "class", args.learners)
         try:
-            roster = json.loads((Path(folder) / "class" / "roster.json").read_text())["learners"]
-            base = dashboard.split("/teacher/")[0]
-            urls = [f"{base}/b/{learner['token']}/" for learner in roster]
-            trouble = Trouble(urls, int(base.rsplit(":", 1)[1]))
+            roster, urls = bins_of(Path(folder) / "class", dashboard)
+            trouble = Trouble(urls, int(dashboard.split("/teacher/")[0].rsplit(":", 1)[1]))
             for round_name in ("quiet", "loud"):
                 if round_name == "loud":
                     trouble.start()
@@ -239,15 +244,20 @@ def fairness(args) -> int:
             process.send_signal(2)
             process.communicate(timeout=60)
     print(f"{args.learners} learners; {args.learners - 3} others deliver {args.events} events each, in both rounds")
+    print_rounds(rows)
+    for what, value in trouble.report.items():
+        print(f"  {what}: {value}")
+    return 1 if rows["loud"]["others' deliveries not delivered"] else 0
+
+
+def print_rounds(rows: dict) -> None:
+    """The quiet and the loud round side by side, as a Markdown table with the ratio of each number."""
     print("| measure | quiet | loud | ratio |\n|---|---|---|---|")
     for measure, quiet in rows["quiet"].items():
         loud = rows["loud"][measure]
         ratio = f"{loud / quiet:.2f}" if isinstance(quiet, float) and quiet else ""
         show = (lambda v: f"{v:.1f}" if isinstance(v, float) else str(v))
         print(f"| {measure} | {show(quiet)} | {show(loud)} | {ratio} |")
-    for what, value in trouble.report.items():
-        print(f"  {what}: {value}")
-    return 1 if rows["loud"]["others' deliveries not delivered"] else 0
 
 
 def one_by_one(url: str, n: int = 200) -> float:

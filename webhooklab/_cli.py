@@ -144,6 +144,21 @@ def _parser() -> argparse.ArgumentParser:
     classroom.add_argument("--allow-host", action="append", default=[], metavar="NAME",
                            help="also answer when learners reach this machine by NAME, e.g. teacher.local (repeatable)")
     classroom.set_defaults(command="classroom", run=_classroom)
+    during = classroom.add_subparsers(title="while the class runs", metavar="ACTION")
+    broadcast = during.add_parser(
+        "send", help="be the provider: deliver one event to every learner's bin, with its retries",
+        description="Deliver one event from a provider to every learner's bin of the running class (or one "
+        "learner's), each signed with that learner's own secret and retried on the provider's schedule, "
+        "replayed in seconds. Prints each learner's outcome as it ends; your dashboard shows every attempt.",
+    )  # fmt: skip
+    broadcast.add_argument("provider", choices=sorted(PROVIDERS), help="who sends it")
+    broadcast.add_argument("event_type", help="for example payment_intent.succeeded (`webhooklab send --list`)")
+    broadcast.add_argument("--dir", default="webhooklab-class", help="the running class's folder (default: ./%(default)s)")
+    broadcast.add_argument("--endpoint", help="the endpoint of each bin it goes to (default: shop)")
+    broadcast.add_argument("--learner", metavar="NAME", help="only this learner's bin (default: everyone's)")
+    broadcast.add_argument("--replay", type=float, metavar="SECONDS",
+                           help="how long the whole retry schedule takes, replayed (default: 10)")  # fmt: skip
+    broadcast.set_defaults(command="classroom send", run=_classroom_send)
     return parser
 
 
@@ -155,6 +170,12 @@ def _relay(args, extra) -> int:
 
 def _classroom(args, extra) -> int:
     from ._classroom import run
+
+    return run(args)
+
+
+def _classroom_send(args, extra) -> int:
+    from ._classroom.broadcast_cli import run
 
     return run(args)
 

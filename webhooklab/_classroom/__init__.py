@@ -9,6 +9,10 @@ gradebook.py  the dashboard's progress: who is where and who is stuck, the grade
 room.py       the dashboard's room: reset, add and rotate a learner from its buttons
 limits.py     each bin's share of the server: requests in flight, bytes kept, endpoints, the disk's floor
 shelf.py      the bins' stores, a bounded number open at once (a class of 100 under 256 open files)
+broadcast.py  the instructor as the provider: one event to every bin, each copy signed with its learner's secret,
+              retried on the provider's schedule replayed in seconds, on threads of its own
+broadcast_api.py  the dashboard's API for broadcasts: start one, list them, each learner's attempts
+broadcast_cli.py  `webhooklab classroom send`: a broadcast asked of the running server, outcomes printed as they end
 static/       the dashboard's live page and the projector's (static HTML, CSS and JavaScript, a script per section)
 """
 

@@ -14,7 +14,9 @@ Each further section of the page is a function of its own that adds its routes, 
     gradebook.py        who is where and who is stuck (/api/progress), the gradebook (/api/gradebook.csv),
                         and the projector's view (/projector)
     room.py             running the room: reset, add and rotate a learner (POST /api/learners...), the one
-                        part of the dashboard that changes anything
+                        part of the dashboard that changes a bin's settings
+    broadcast_api.py    the instructor as the provider (/api/broadcasts...): one event to every bin, which sends
+                        each bin webhooks as a provider would
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .._receiving.export import csv_table, json_objects
 from .._receiving.guard import guard
 from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
 from .._version import __version__
+from .broadcast_api import broadcast_routes
 from .gradebook import last_activity, progress_routes
 from .handout import POLICY as HANDOUT_POLICY
 from .room import room_routes
@@ -95,6 +98,7 @@ def dashboard_app(server) -> Flask:
 
     progress_routes(app, server, STATIC)
     room_routes(app, server)
+    broadcast_routes(app, server)
 
     app.register_error_handler(404, lambda error: problem(
         404, "nothing is served here", request.path,

@@ -32,6 +32,8 @@ from .._receiving.relayhub import RelayHub
 from .._receiving.server import BackgroundServer
 from .._receiving.transport import open_file_limit
 from .._receiving.verifiers import Verifiers
+from .broadcast import Broadcaster
+from .broadcast_cli import remember_url
 from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
 from .limits import MAX_DELAY, MB, QUOTA, ClassLimits
 from .progress import Challenges, Progress, submit_challenge, submit_verdict
@@ -89,6 +91,7 @@ class ClassServer(BackgroundServer):
         self.bins: dict[str, Bin] = {learner.token: self._bin(learner) for learner in folder.learners}
         for token in self.bins:
             self._recount(token)
+        self.broadcasts = Broadcaster(self)  # the instructor's events to every bin (broadcast.py)
         self.dashboard = dashboard_app(self)
         self.app = behind_local_proxy(self.dispatch)  # a proxy's prefix first, then the bin's or dashboard's mount
 
@@ -230,6 +233,7 @@ class ClassServer(BackgroundServer):
 
     def close(self) -> None:
         """Stop if running, and close every store."""
+        self.broadcasts.close()
         if self.running:
             self.stop()
         for one in self.bins.values():
@@ -249,12 +253,14 @@ def run(args) -> int:
     server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port, allowed_hosts=args.allow_host,
                          quota=args.quota_mb * MB)  # fmt: skip
     server.start()
+    address = remember_url(server)  # for `webhooklab classroom send` (broadcast_cli.py)
     try:
         _announce(server)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     total = sum(one.store.count() for one in server.bins.values())
+    address.unlink(missing_ok=True)
     server.close()
     print(f"\nstopped; {total} event(s) kept in {server.folder.path / 'bins'}", flush=True)
     return 0

@@ -113,27 +113,29 @@ class Delivery:
     def run(self) -> Delivery:
         """Attempt, wait, retry, until delivered or out of retries; returns the delivery."""
         due = self.clock.now()
-        for number in range(1, self.policy.attempts + 1):
-            scheduled = due
-            sent = self.clock.wait_until(due)
-            attempt = self._send()
-            verdict, final = self._judge(attempt)
-            if not final and number == self.policy.attempts:
-                final = self._give_up_status()
-                verdict = f"{verdict}; {self._give_up_reason(final)}"
-            if not final:
-                wait = self.policy.wait(number, self._rng)
-                asked = _retry_after(attempt) if self.policy.honours_retry_after else None
-                if asked is not None and asked > wait:
-                    wait, verdict = asked, f"{verdict}; Retry-After asks for {duration(asked)}"
-                verdict = f"{verdict}; retry in {duration(wait)}"
-                due = sent + attempt.elapsed + wait
-            self._record(number, attempt, scheduled, sent, verdict)
-            if final:
-                self.status = final
-                break
-        self._done.set()
+        while due is not None:
+            due = self._step(self.clock.wait_until(due), due)
         return self
+
+    def _step(self, sent: float, scheduled: float) -> float | None:
+        """The next attempt, due at `scheduled`, sent at `sent` (the clock's time): when the next is due, or None."""
+        number, attempt, due = len(self.log) + 1, self._send(), None  # a scheduler of many deliveries calls this too
+        verdict, final = self._judge(attempt)
+        if not final and number >= self.policy.attempts:
+            final = self._give_up_status()
+            verdict = f"{verdict}; {self._give_up_reason(final)}"
+        if not final:
+            wait = self.policy.wait(number, self._rng)
+            asked = _retry_after(attempt) if self.policy.honours_retry_after else None
+            if asked is not None and asked > wait:
+                wait, verdict = asked, f"{verdict}; Retry-After asks for {duration(asked)}"
+            verdict = f"{verdict}; retry in {duration(wait)}"
+            due = sent + attempt.elapsed + wait
+        self._record(number, attempt, scheduled, sent, verdict)
+        if final:
+            self.status = final
+            self._done.set()
+        return due
 
     def start(self) -> Delivery:
         """Run in a daemon thread; `wait()` for the end."""
