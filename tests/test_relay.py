@@ -348,3 +348,18 @@ def test_a_rotated_bin_stops_its_relay_and_says_why(server, tmp_path, monkeypatc
 def dashboard_row(server, name: str) -> dict:
     rows = requests.get(server.dashboard_url + "api/class", timeout=10).json()["learners"]
     return next(row for row in rows if row["name"] == name)
+
+
+def test_a_sender_that_gives_up_leaves_the_notebook_its_request_and_the_bin_its_late_answer(joined, bins, server):
+    stripe = wl.Stripe()
+    rx = joined(secrets={"slow": stripe.secret})
+    rx.respond("slow", status=201, delay=1.5)
+    body, headers = stripe.sign(stripe.event("charge.succeeded"))
+    with pytest.raises(requests.Timeout):
+        requests.post(rx.url("slow"), data=body, headers=headers, timeout=0.3)  # gives up before the answer
+    requests.post(rx.url("other"), data=b"next", timeout=10)  # the bin hands out, and tidies, again meanwhile
+    rx.wait_for(2)
+    store = bin_store(server, bins[0])
+    until(lambda: store.get(1).status == 201)
+    first = store.get(1)
+    assert first.verified is True and "stopped waiting" in first.note  # the notebook's answer and verdict, kept

@@ -50,6 +50,7 @@ class Job:
     request: dict
     deferred: Deferred
     sent: bool = False
+    created: float = field(default_factory=time.time)
 
     @property
     def size(self) -> int:
@@ -230,8 +231,13 @@ class RelayHub:
         return jobs
 
     def _prune(self) -> None:
-        """Forget the requests whose senders left, or that waited too long for the notebook."""
-        for job in [job for job in self._jobs.values() if job.deferred.state != "waiting"]:
+        """Forget the requests the notebook never answered, long after their senders stopped waiting.
+
+        A request whose sender has gone is still handed to the notebook, and its late answer still
+        recorded in the bin, as the notebook's receiver records every request that reaches it.
+        """
+        now = time.time()
+        for job in [job for job in self._jobs.values() if now - job.created > 2 * self.answer_timeout]:
             del self._jobs[job.id]
             _hold(-job.size)
 
