@@ -2,6 +2,7 @@
 
     python benchmarks/classroom.py [--learners 100] [--events 100] [--failing 0.1] [--senders 16]
     python benchmarks/classroom.py --fairness [--learners 100] [--events 20]
+    python benchmarks/classroom.py --relays [--learners 100] [--events 100]
 
 The class server runs as the instructor would run it (`webhooklab classroom`, in a process of its
 own, on 127.0.0.2: the "LAN"). This process plays the learners: each delivers `--events` signed
@@ -16,12 +17,20 @@ learner holds respond(delay=...) with 50 requests sent at once, another fills th
 keeps 16 downloads of a 20 MB event open without reading them, and a stranger on 127.0.0.3 keeps
 1,000 connections trickling. The other learners' latency, the dashboard's load time and the
 server's threads, memory and open files are reported for both rounds side by side.
+
+--relays joins every learner: each has a receiver of their own here (in this process, standing in
+for the learners' kernels) with a relay from their bin, as wl.workshop_receiver() makes them, and
+delivers `--events` signed events to their bin URL, which the class server relays to that receiver.
+The same events are then delivered straight to the receivers, for the relay's overhead side by side.
+One learner's relay runs as a process of its own (`webhooklab relay`), killed half-way: their bin
+answers 503, and the others should not notice.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import random
 import re
@@ -240,6 +249,87 @@ def fairness(args) -> int:
     return 1 if rows["loud"]["others' deliveries not delivered"] else 0
 
 
+def relays(args) -> int:
+    from webhooklab._receiving.joining import local_verdict
+    from webhooklab._receiving.relay import Relay, Route
+
+    with tempfile.TemporaryDirectory() as folder:
+        process, dashboard = start(Path(folder) / "class", args.learners)
+        roster = json.loads((Path(folder) / "class" / "roster.json").read_text())["learners"]
+        base = dashboard.split("/teacher/")[0]
+        bins = [f"{base}/b/{learner['token']}/" for learner in roster]
+        names = [kind.name for kind in PROVIDERS]
+        kernels = [wl.Receiver(secrets=dict.fromkeys(names, learner["secret"])).start() for learner in roster]
+        failing = random.Random(1).sample(range(len(roster)), round(len(roster) * args.failing))
+        links = []
+        for index, (rx, url) in enumerate(zip(kernels, bins)):
+            for name in names:
+                rx.respond(name, fail_first=2 if index in failing else 0)
+            if index == 0:  # the learner whose kernel stops half-way
+                victim = subprocess.Popen([sys.executable, "-m", "webhooklab", "relay", url, "--forward-to",
+                                           rx.base_url + "/hooks/victim"], stdout=subprocess.DEVNULL)  # fmt: skip
+                continue
+            verdict = functools.partial(local_verdict, rx)
+            links.append(Relay(url, [Route(rx.base_url, keep_path=True, verdict=verdict)]).start())
+        others = range(1, len(roster))
+        finished = []
+
+        def send(i: int) -> list:
+            chains = learner_sends(roster[i], bins[i], args.events, i)
+            finished.append(i)
+            if len(finished) == len(others) // 2:
+                victim.kill()  # half-way: the learner's kernel is gone, without a goodbye
+            return chains
+
+        try:
+            before = server_use(process.pid)
+            began = time.perf_counter()
+            with ThreadPoolExecutor(args.senders) as pool:
+                relayed = list(pool.map(send, others))
+            wall = time.perf_counter() - began
+            during = server_use(process.pid)
+            at_receivers = [kernels[i].store.count() for i in others]
+            stopped = requests.post(bins[0] + "hooks/stripe", data=b"{}", timeout=10).status_code
+            for index in failing:
+                for name in names:
+                    kernels[index].respond(name, fail_first=2)  # the same failures, straight to the receiver
+            with ThreadPoolExecutor(args.senders) as pool:
+                direct = list(pool.map(lambda i: learner_sends(roster[i], kernels[i].base_url + "/", args.events, i),
+                                       others))  # fmt: skip
+            problems = check(dashboard, [roster[i] for i in others], {roster[i]["token"]: bins[i] for i in others},
+                             relayed)  # fmt: skip
+            problems += [f"{roster[i]['name']}: {attempts} attempts, {local} reached the learner's receiver"
+                         for i, chains, local in zip(others, relayed, at_receivers)
+                         if (attempts := sum(len(d.log) for chain in chains for d in chain)) != local]  # fmt: skip
+        finally:
+            for link in links:
+                link.stop()
+            victim.kill()
+            process.send_signal(2)
+            process.communicate(timeout=60)
+            for rx in kernels:
+                rx.close()
+
+    def times(results):
+        values = sorted(row["elapsed"] for chains in results for chain in chains for d in chain for row in d.log)
+        return statistics.median(values), values[int(0.95 * (len(values) - 1))], len(values)
+
+    (r50, r95, n), (d50, d95, _) = times(relayed), times(direct)
+    print(f"{len(roster)} learners joined, each with a relay; {args.events} events each; {len(failing)} bins fail "
+          f"their first two per endpoint; {n} relayed requests in {wall:.1f} s ({n / wall:.0f}/s)")  # fmt: skip
+    print("| measure | straight to the receiver | through the bin and relay | ratio |\n|---|---|---|---|")
+    print(f"| latency p50 (ms) | {d50 * 1000:.1f} | {r50 * 1000:.1f} | {r50 / d50:.1f}x |")
+    print(f"| latency p95 (ms) | {d95 * 1000:.1f} | {r95 * 1000:.1f} | {r95 / d95:.1f}x |")
+    print("| class server | before | during |  |")
+    for key in ("threads", "rss_mb", "files"):
+        print(f"| {key} | {before[key]:.0f} | {during[key]:.0f} |  |")
+    print(f"| a stopped learner's bin answers | {stopped} |  |  |")
+    print(f"| lost or misplaced (the {len(roster) - 1} others) | {len(problems)} |  |  |")
+    for line in problems[:10]:
+        print("  " + line)
+    return 1 if problems else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100)
@@ -247,7 +337,11 @@ def main() -> int:
     parser.add_argument("--failing", type=float, default=0.1, help="share of bins that fail their first requests")
     parser.add_argument("--senders", type=int, default=16, help="learners sending at once")
     parser.add_argument("--fairness", action="store_true", help="a quiet round, then a loud one (see above)")
+    parser.add_argument("--relays", action="store_true", help="every learner joined, through a relay (see above)")
     args = parser.parse_args()
+    if args.relays:
+        args.events = args.events or 100
+        return relays(args)
     if args.fairness:
         args.events = args.events or 20
         return fairness(args)

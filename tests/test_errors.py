@@ -239,6 +239,7 @@ BAD: dict[str, list[Bad]] = {
     "EventStore": [Bad(lambda cls: cls(5), T, "db must be a file path"), Bad(lambda cls: cls(""), U, "db is an empty path")],
     "EventStore.add": [Bad(lambda s: s.add(endpoint="shop", colour="red"), T, "no field 'colour'"),
                        Bad(lambda s: s.add(endpoint="shop"), T, "needs every field")],
+    "EventStore.set_verdict": [Bad(lambda s: s.set_verdict(5, True, None), T, "takes a wl.Event")],
     "EventStore.set_response": [Bad(lambda s: s.set_response(5, 200, {}, b"", note="x"), T, "event must be a wl.Event"),
                                 Bad(lambda s, e=None: s.set_response(s.get(-1), "200", {}, b"", note="x"), T, "status must be")],
     "EventStore.count": [Bad(lambda s: s.count(5), T, "endpoint must be an endpoint name"),

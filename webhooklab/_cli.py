@@ -115,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="copy the notebooks and stop: where a Jupyter server already runs, as on a JupyterHub")
     lab.set_defaults(command="lab", run=_lab)
 
+    relay = commands.add_parser(
+        "relay", help="forward every request that reaches your class bin to a program on this machine",
+        description="Like stripe listen --forward-to: this machine opens the connection (no inbound port needed), "
+        "each request that reaches the bin is sent to the local URL exactly as it arrived, and the local answer "
+        "goes back to the sender. Stop with Ctrl-C.")  # fmt: skip
+    relay.add_argument("bin_url", metavar="BIN_URL", help="your bin's URL, from the handout")
+    relay.add_argument("--forward-to", action="append", required=True, metavar="[ENDPOINT=|type:PATTERN=]URL",
+                       help="where requests go: a URL for all of them, ENDPOINT=URL for one endpoint of the bin, "
+                       "type:payment_intent.*=URL for event types (repeatable; the first that matches wins)")  # fmt: skip
+    relay.set_defaults(command="relay", run=_relay)
+
     classroom = commands.add_parser(
         "classroom",
         help="run a class server: a private bin per learner, a dashboard, a handout",
@@ -134,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
                            help="also answer when learners reach this machine by NAME, e.g. teacher.local (repeatable)")
     classroom.set_defaults(command="classroom", run=_classroom)
     return parser
+
+
+def _relay(args, extra) -> int:
+    from ._receiving.relay import run
+
+    return run(args.bin_url, args.forward_to)
 
 
 def _classroom(args, extra) -> int:

@@ -29,6 +29,7 @@ from .._event import dumps
 from .._receiving.api import problem
 from .._receiving.app import create_app
 from .._receiving.guard import READS, behind_local_proxy
+from .._receiving.relayhub import RelayHub
 from .._receiving.server import BackgroundServer
 from .._receiving.transport import open_file_limit
 from .._receiving.verifiers import Verifiers
@@ -39,6 +40,7 @@ from .shelf import FILES_PER_STORE, BinStore, Shelf
 DEFAULT_PORT = 8000
 RESERVED_FILES = 64  # for the interpreter, the listener, temporary files of bodies and downloads, class.db
 MIN_FILES = 128  # the reserve, a few bins' stores and a few dozen connections
+RELAY_TIMEOUT = MAX_DELAY + 15  # seconds a relayed webhook waits for the learner's notebook: its longest delay, and some
 MAX_REPORT = 64 * 1024  # bytes of one challenge report
 MAX_SCENARIOS = 500
 NOT_HERE = "this is a class server: use the bin URL on your handout"
@@ -154,7 +156,8 @@ class ClassServer(BackgroundServer):
         for learner in folder.learners:
             store = BinStore(folder.store_file(learner), self.shelf)
             app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True,
-                             allowed_hosts=self.allowed_hosts, max_delay=MAX_DELAY)  # fmt: skip
+                             allowed_hosts=self.allowed_hosts, max_delay=MAX_DELAY,
+                             relay=RelayHub(answer_timeout=RELAY_TIMEOUT))  # fmt: skip
             app.extensions["webhooklab.learner"] = learner.name
             app.extensions["webhooklab.challenges"] = self.challenges
             app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])

@@ -7,7 +7,10 @@ bincalls.py    how it talks to its bin: pages while the cursor moves, events in 
 bounded.py     one HTTP answer read within bounds (a deadline for the call, a cap on bytes): the remote client's reader
 answers.py     what a bin's JSON API answers, checked field by field before the remote client uses it
 watch.py       tells a bin's listeners of new arrivals: one thread asks, after pauses that grow
-joining.py     wl.join_class and wl.workshop_receiver: the bin, or a receiver of your own, for a folder
+joining.py     wl.join_class and wl.workshop_receiver: a receiver of your own, also at the folder's class bin
+relay.py       the learner's side of a relay: a bin's requests, forwarded to this machine, and their answers back
+relayhub.py    a bin's side of a relay: each webhook handed to the learner's relay, its answer to the sender
+relayapi.py    the relay's calls to its bin: ask for requests, answer one, say goodbye
 arrivals.py    what wait_for and arrivals return: the events, read from the store or the bin only when used
 app.py         the Flask app: capture each request under /hooks/, store it once with its answer
 rules.py       how each endpoint answers (status, delay, failures first, body, headers)
@@ -21,6 +24,7 @@ queries.py     what the store can be asked: its filters and cursors, checked, as
 server.py      a WSGI app in a daemon thread: start, stop, a URL; a taken port is a clear error
 transport.py   waitress, adapted: one event loop on the system's selector, and no connection kept for nothing
 connection.py  one connection: headers as sent, bodies capped, refusals recorded, late answers held, deadlines, TLS
+deferred.py    an answer another thread gives later, held by the event loop meanwhile (a relayed webhook's)
 admission.py   who each request counts against (a class server's bins), its refusal, workers shared in turn
 guard.py       the page and the API answer only the local user, and a proxy on this machine is believed
 links.py       where a browser finds a receiver's page: a laptop, a JupyterHub, Colab, or a template

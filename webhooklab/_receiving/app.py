@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from flask import Flask, Response, current_app, request
 from flask.json.provider import DefaultJSONProvider
@@ -22,6 +23,8 @@ from .api import REPLAYS_IN_FLIGHT, api, problem
 from .guard import guard
 from .handlers import Handlers
 from .inspector import page
+from .relayapi import add_relay_routes
+from .relayhub import RelayHub, request_for_relay
 from .rules import Responses, Rule, json_bytes
 from .server import DEFAULT_MAX_BODY
 from .spill import release_freed_memory
@@ -56,6 +59,7 @@ class Parts:
     replay_to_self: bool = False  # a replay goes only to this receiver's own /hooks/ endpoints
     max_delay: float = Rule.MAX_DELAY  # the longest respond(delay=...) the API sets (a class server's is shorter)
     on_stored: Callable[[], None] = lambda: None  # called after each event is stored and handled
+    relay: RelayHub | None = None  # a bin's relay to the learner's own receiver (relayhub.py)
     replays: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(REPLAYS_IN_FLIGHT))
     # Where signed requests arrive (port, scheme, mount point), as urls.stored_url reads them: with it, a stored
     # event's URL is rebuilt when its failed check is diagnosed later, by the rule capture checked it with.
@@ -79,6 +83,8 @@ def create_app(store: EventStore, responses: Responses | None = None, *, allowed
     app.register_blueprint(api)
     app.register_blueprint(page)
     app.before_request(_refuse_rejected)
+    if parts.relay is not None:
+        add_relay_routes(app)
     app.add_url_rule("/hooks/<endpoint>", view_func=capture, methods=METHODS, provide_automatic_options=False)
     app.add_url_rule("/hooks/<endpoint>/<path:rest>", view_func=capture, methods=METHODS,
                      provide_automatic_options=False)  # fmt: skip
@@ -105,7 +111,12 @@ def capture(endpoint: str, rest: str = ""):
     body, size = _read_body(request.stream, parts.max_body)
     size = max(size, request.environ.get("webhooklab.body_size", 0))  # the server keeps only max_body + 1
     pairs = tuple(request.environ.get("webhooklab.raw_headers") or request.headers.items())
-    status, answer, headers, delay, refused = _refusal(size, parts) or (*parts.responses.answer(endpoint), None)
+    refusal = _refusal(size, parts)
+    relayed = refusal is None and parts.relay is not None and parts.relay.relaying
+    if refusal or relayed:  # a relayed webhook is stored with the answer it gets if the notebook never answers
+        status, answer, headers, delay, refused = refusal or (*parts.relay.waiting_answer(), JSON, 0.0, None)
+    else:
+        status, answer, headers, delay, refused = *parts.responses.answer(endpoint), None
     if size > parts.max_body:
         body = body[: min(KEPT_OF_REJECTED, parts.max_body)]
     encoding = request.headers.get("Content-Encoding")
@@ -139,6 +150,8 @@ def capture(endpoint: str, rest: str = ""):
         preview=preview(decoded) if complete else f"<{encoding} body of more than {_mb(MAX_DECODED_BYTES)} decoded>",
         note=note, verified=verified, reason=reason, verification=verification,
     )  # fmt: skip
+    if relayed:
+        return _forward(parts, event)
     if not refused and parts.handlers.wanted(endpoint, event_type):
         failure = parts.handlers.run(event)
         if failure:
@@ -155,6 +168,34 @@ def capture(endpoint: str, rest: str = ""):
     if size >= LARGE:
         response.call_on_close(release_freed_memory)  # once answered, when the request's copies are gone
     return response
+
+
+def _forward(parts: Parts, event) -> Response:
+    """Hand a stored webhook to the learner's notebook; the sender gets the notebook's answer (relayhub.py)."""
+    parts.on_stored()
+    forwarded = parts.relay.forward(event, request_for_relay(request.environ, event, _target()))
+    if isinstance(forwarded, tuple):  # not forwarded: the notebook is not connected, or too much waits for it
+        status, answer = forwarded
+        parts.store.set_response(event, status, JSON, answer, note="not forwarded: the learner's notebook is not "
+                                 "connected to this bin")  # fmt: skip
+        return Response(answer, status=status, headers=JSON)
+    status, answer = parts.relay.waiting_answer()
+    if "webhooklab.defer" in request.environ:
+        request.environ["webhooklab.defer"] = forwarded  # the event loop holds the answer, not this worker
+    elif given := forwarded.wait():  # under another WSGI server
+        status, headers, answer = given
+        return Response(answer, status=status, headers=headers)
+    return Response(answer, status=status, headers=JSON)
+
+
+def _target() -> str:
+    """The request's path and query below the receiver's mount point, as the sender wrote them."""
+    raw = request.environ.get("REQUEST_URI") or request.environ.get("RAW_URI")
+    mount = request.environ.get("SCRIPT_NAME", "")
+    if raw and raw.startswith(mount + "/hooks/"):
+        return raw[len(mount):]
+    query = request.environ.get("QUERY_STRING", "")
+    return quote(request.path) + (f"?{query}" if query else "")
 
 
 def _refusal(size: int, parts: Parts) -> tuple[int, bytes, dict, float, str] | None:

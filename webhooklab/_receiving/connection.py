@@ -2,7 +2,7 @@
 
 Here: the headers kept exactly as sent, the body kept up to max_body (or an admission's cap) and
 drained past it, a request waitress refuses still handed to the app to record, a late answer held
-without a worker, the deadlines a connection must keep, the ticket of each request until its
+without a worker (for a time, or until another thread gives it), the deadlines a connection must keep, the ticket of each request until its
 answer is sent, and TLS.
 """
 
@@ -17,9 +17,11 @@ from waitress.parser import HTTPRequestParser, ParsingError, crack_first_line, g
 from waitress.task import ErrorTask, WSGITask
 
 from .admission import Admission, Refusal, Ticket
+from .deferred import Deferred
 
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
 HEADER_TIMEOUT = 10  # seconds from a request's first byte (or a new connection) to the end of its headers
+MAX_WAITING = 64 * 1024  # bytes of a pipelined request kept while the answer before it is deferred
 MIN_BODY_RATE = 1024  # bytes a second a body must average once it has taken longer than IDLE_TIMEOUT
 ASCII_PRINTABLE = bytes(range(0x21, 0x7F))  # kept as sent when a raw request line is percent-encoded
 NON_ASCII = ("the request line holds raw non-ASCII bytes; HTTP wants them percent-encoded (/caf%C3%A9, not /café): "
@@ -132,12 +134,29 @@ class _Task(WSGITask):
         if self.rejected:
             environ["webhooklab.rejected"] = self.rejected
         environ["webhooklab.hold"] = 0.0  # seconds the app wants its answer held: the event loop waits, not a worker
+        environ["webhooklab.defer"] = None  # or a Deferred: an answer another thread gives later (deferred.py)
         return environ
 
     def write(self, data) -> None:
+        deferred = self.environ.get("webhooklab.defer") if self.environ else None
+        if deferred is not None:  # the app's answer is the fallback, kept until the deadline (deferred.py)
+            if not self.wrote_header:
+                deferred.fallback, self.wrote_header = self.build_response_header(), True
+            if data and self.has_body:
+                deferred.fallback += data
+                self.content_bytes_written += len(data)  # written, as far as waitress's framing goes
+            return
         if not self.wrote_header and self.environ and self.environ.get("webhooklab.hold"):
             self.channel.hold(self.environ["webhooklab.hold"])
         super().write(data)
+
+    def finish(self) -> None:
+        deferred = self.environ.get("webhooklab.defer") if self.environ else None
+        if deferred is None:
+            return super().finish()
+        if not self.wrote_header:
+            self.write(b"")
+        self.channel.defer(deferred, self)
 
     def service(self) -> None:
         try:
@@ -169,16 +188,23 @@ class Channel(HTTPChannel):
     task_class = _Task
     error_task_class = staticmethod(_rejection)
     held_until = 0.0  # time.time() before which nothing is sent
+    deferred: Deferred | None = None  # an answer another thread gives, or its fallback at held_until
 
     def __init__(self, server, sock, addr, adj, map=None):
         self.started = time.time()  # when the request now arriving began (or the connection, before any)
         self.sending: list[Ticket] = []  # tickets of requests answered, but not yet wholly sent
+        self.waiting = b""  # bytes of a next request that came while an answer was deferred: read after it
         super().__init__(server, sock, addr, adj, map)
 
     def parser_class(self, adj):
         return Parser(adj, self.server.max_body, self.server.admission)
 
     def received(self, data) -> bool:
+        if self.deferred is not None or self.waiting:  # answers go out in order: the next request waits its turn
+            self.waiting += data
+            if len(self.waiting) > MAX_WAITING:
+                self.will_close = True
+            return True
         if self.request is None:
             self.started = time.time()
         return super().received(data)
@@ -187,9 +213,38 @@ class Channel(HTTPChannel):
         self.held_until = self.last_activity = time.time() + seconds  # waiting is not idleness
         self.server.hold(self, self.held_until)
 
+    def defer(self, deferred: Deferred, task) -> None:
+        """Hold the connection until `deferred` is given an answer, or send its fallback at its deadline."""
+        with self.outbuf_lock:  # so an answer given from now on finds the connection held, and releases it
+            ready = deferred.bind(self, task)
+            if ready is None:
+                self.deferred = deferred
+                self.held_until = self.last_activity = deferred.deadline
+        if ready is not None:
+            self.deliver(ready)
+        else:
+            self.server.hold(self, deferred.deadline)
+
+    def deliver(self, data: bytes) -> bool:
+        """Send a deferred answer (from any thread); False when the client has gone."""
+        with self.outbuf_lock:
+            self.deferred = None
+            if not self.connected:
+                return False
+            self.outbufs[-1].append(data)
+            self.current_outbuf_count += len(data)
+            self.total_outbufs_len += len(data)
+            self.held_until = 0.0
+        self.server.touched(self)
+        return True
+
     def _held(self) -> bool:
         if self.held_until and self.held_until <= time.time():
-            self.held_until = 0.0  # due: sent on this turn
+            deferred, self.held_until = self.deferred, 0.0  # due: sent on this turn
+            if deferred is not None:
+                fallback = deferred.expire()
+                if fallback is not None:
+                    self.deliver(fallback)
         return bool(self.held_until)
 
     def writable(self):
@@ -202,6 +257,9 @@ class Channel(HTTPChannel):
     def readable(self) -> bool:
         if self._held():
             return not self.will_close  # watched still: a sender that gives up and leaves is closed (recv's EOF)
+        if self.waiting and self.deferred is None and not self.total_outbufs_len:
+            data, self.waiting = self.waiting, b""
+            self.received(data)
         return super().readable()
 
     def _flush_some(self, do_close=True) -> bool:
@@ -221,7 +279,7 @@ class Channel(HTTPChannel):
         if ticket is None:
             return
         with self.outbuf_lock:
-            if self.total_outbufs_len and self.connected:
+            if (self.total_outbufs_len or self.deferred is not None) and self.connected:
                 self.sending.append(ticket)
                 return
         ticket.release()
@@ -233,6 +291,8 @@ class Channel(HTTPChannel):
 
     def handle_close(self) -> None:
         super().handle_close()
+        if self.deferred is not None:
+            self.deferred.gone()
         self._release_sending()
         if self.request is not None:
             self.request.close()

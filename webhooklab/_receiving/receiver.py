@@ -59,6 +59,7 @@ class Receiver(BackgroundServer, AnyReceiver):
     """
 
     runs_handlers = True  # rx.on's functions run here, in the kernel
+    relay = None  # a BinRelay (joining.py) when wl.workshop_receiver() relays a class bin to this receiver
 
     def __init__(
         self,
@@ -117,6 +118,9 @@ class Receiver(BackgroundServer, AnyReceiver):
 
     def stop(self) -> None:
         """Stop serving and free the port; the captured events stay readable."""
+        if self.relay is not None:
+            self.relay.remove(self)  # the bin stops forwarding here, once no receiver of this kernel is left
+            self.relay = None
         super().stop()
         with self._arrived:
             self._arrived.notify_all()  # wake anyone still in wait_for
@@ -130,9 +134,12 @@ class Receiver(BackgroundServer, AnyReceiver):
     def url(self, endpoint: str = "default") -> str:
         """The URL to give a sender: any name is an endpoint, and each is captured separately.
 
-        A name is one part of the URL path, so it cannot be empty or contain '/'.
+        A name is one part of the URL path, so it cannot be empty or contain '/'. A receiver that
+        wl.workshop_receiver() relays from a class bin gives the bin's URL: senders go through the class server.
         """
         endpoint = endpoint_name(endpoint)
+        if self.relay is not None:
+            return self.relay.claim(self, endpoint)
         return f"{self.base_url}/hooks/{quote(endpoint, safe='')}"
 
     # -- behaviour -------------------------------------------------------------------
@@ -295,4 +302,5 @@ class Receiver(BackgroundServer, AnyReceiver):
         where = self.base_url if self.running else "stopped"
         errors = f", {len(self.errors)} handler error(s)" if self.errors else ""
         moved = f", kept {self.store.location}" if self.store.spilled else ""  # all else reads as before
-        return f"<Receiver {where}, {self.store.count()} events{errors}{moved}>"
+        relayed = f", relayed from {self.relay}" if self.relay is not None else ""
+        return f"<Receiver {where}{relayed}, {self.store.count()} events{errors}{moved}>"

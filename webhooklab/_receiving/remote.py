@@ -62,24 +62,14 @@ class RemoteReceiver(BinCalls, AnyReceiver):
     runs_handlers = False  # the class server runs no code from a notebook
 
     def __init__(self, bin_url: str, *, history: bool = False, timeout: float = CALL_TIMEOUT):
-        if not isinstance(bin_url, str):
-            raise UsageTypeError(f"a bin URL is a str such as 'http://192.168.1.20:8000/b/<token>/', got {got(bin_url)}")
-        parts = urlsplit(bin_url.strip())
-        found = BIN_PATH.match(parts.path)
-        if parts.scheme not in ("http", "https") or not parts.hostname or not found:
-            raise UsageError(
-                "a bin URL looks like http://192.168.1.20:8000/b/<token>/ (the URL on your handout, whole), "
-                f"got one {_outline(parts)}"
-            )
+        self.base_url, self.shown = bin_address(bin_url)
         if not isinstance(history, bool):
             raise UsageTypeError(f"history is True (all the bin holds) or False (from now on), got {got(history)}")
         self._timeout = seconds(timeout, "timeout", ": seconds one call to the class server may take in all")
         if not self._timeout:
             raise UsageError("timeout must be more than 0 s: it is how long one call to the class server may take")
-        self._token = found["token"]
-        self.server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
-        self.base_url = f"{self.server}{found['prefix']}/b/{self._token}"
-        self.shown = f"{self.server}{found['prefix']}/b/{_redact.mask(self._token, kinded=False)}/"  # what messages show
+        self.server, _, token = self.base_url.rpartition("/b/")
+        self._token = token
         self._reader = BinReader(self)
         self._watcher = Watcher(self._newest)
         self._since = 0 if history else self._newest()  # also checks that the bin exists
@@ -260,6 +250,23 @@ class BinReader:
         rows = self._rx._pages(endpoint, after=max(after, self._rx._since), before=before, limit=limit, newest=newest,
                                offset=offset, deadline=deadline)  # fmt: skip
         return self._rx._events(rows, deadline)
+
+
+
+def bin_address(bin_url) -> tuple[str, str]:
+    """A bin URL's base (no trailing slash, no credentials) and how messages show it (its token masked)."""
+    if not isinstance(bin_url, str):
+        raise UsageTypeError(f"a bin URL is a str such as 'http://192.168.1.20:8000/b/<token>/', got {got(bin_url)}")
+    parts = urlsplit(bin_url.strip())
+    found = BIN_PATH.match(parts.path)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not found:
+        raise UsageError(
+            "a bin URL looks like http://192.168.1.20:8000/b/<token>/ (the URL on your handout, whole), "
+            f"got one {_outline(parts)}"
+        )
+    server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"  # the class server: no secret in it
+    base = f"{server}{found['prefix']}/b/{found['token']}"
+    return base, f"{server}{found['prefix']}/b/{_redact.mask(found['token'], kinded=False)}/"
 
 
 @dataclass(frozen=True)

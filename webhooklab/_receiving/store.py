@@ -161,6 +161,16 @@ class EventStore:
             )
         return replace(event, status=status, response_header_pairs=pairs, response_body=body, note=note)
 
+    def set_verdict(self, event: Event, verified: bool | None, reason: str | None) -> None:
+        """Record a signature verdict reached elsewhere: by the learner's own receiver, behind a relay."""
+        if not isinstance(event, Event) or verified not in (True, False, None):
+            raise UsageTypeError(f"set_verdict takes a wl.Event from this store and True, False or None, got "
+                                 f"{type(event).__name__} and {verified!r}")  # fmt: skip
+        why = None if verified is None else f"checked by the receiver in the learner's notebook: {reason or 'verified'}"
+        with self._lock:
+            self._db.execute("UPDATE events SET verified = ?, reason = ?, verification = ? WHERE id = ?",
+                             (verified, reason, why, event.id))  # fmt: skip
+
     def _diagnosed(self, event: Event) -> Event:
         """The event with its failed check's likely cause, worked out now (outside the lock) if it never was."""
         message = self.diagnose(event)
