@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -323,6 +324,8 @@ def relays(args) -> int:
     print("| class server | before | during |  |")
     for key in ("threads", "rss_mb", "files"):
         print(f"| {key} | {before[key]:.0f} | {during[key]:.0f} |  |")
+    answers = Counter(row["status"] for chains in relayed for chain in chains for d in chain for row in d.log)
+    print(f"| answers through the relay (status: count) | {dict(sorted(answers.items(), key=str))} |  |  |")
     print(f"| a stopped learner's bin answers | {stopped} |  |  |")
     print(f"| lost or misplaced (the {len(roster) - 1} others) | {len(problems)} |  |  |")
     for line in problems[:10]:

@@ -1,5 +1,5 @@
-"""What several test files share: the course's solution files, the Chromium the browser tests drive, and a real
-JupyterLab for them (offline, quiet, on a free port of 127.0.0.1, stopped afterwards)."""
+"""What several test files share: the course's solution files, the Chromium the browser tests drive (and what a page
+received in it), and a real JupyterLab for them (offline, quiet, on a free port of 127.0.0.1, stopped afterwards)."""
 
 import contextlib
 import json
@@ -41,6 +41,20 @@ def chromium(*extra_args: str):
         instance = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
         yield instance
         instance.close()
+
+
+def recorded(page) -> list[str]:
+    """Everything the page's responses carried, as text."""
+    texts = []
+
+    def keep(response):
+        try:
+            texts.append(f"{response.url}\n{response.text()}")
+        except Exception:  # a redirect or a body the browser already dropped
+            texts.append(response.url)
+
+    page.on("response", keep)
+    return texts
 
 
 def free_port() -> int:

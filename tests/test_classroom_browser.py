@@ -9,7 +9,7 @@ import json
 
 import pytest
 import requests
-from lab_under_test import chromium, needs_browser
+from lab_under_test import chromium, needs_browser, recorded
 
 import webhooklab as wl
 from webhooklab._classroom import ClassFolder, ClassServer, numbered
@@ -38,20 +38,6 @@ def browser():
     """One Chromium for both tests of this file."""
     with chromium() as instance:
         yield instance
-
-
-def recorded(page) -> list[str]:
-    """Everything the page's responses carried, as text."""
-    texts = []
-
-    def keep(response):
-        try:
-            texts.append(f"{response.url}\n{response.text()}")
-        except Exception:  # a redirect or a body the browser already dropped
-            texts.append(response.url)
-
-    page.on("response", keep)
-    return texts
 
 
 ATTEMPTS = r"""

@@ -327,3 +327,24 @@ def read_answers(sock, n: int) -> list[bytes]:
             data = rest[length:]
     assert data == b""
     return bodies
+
+
+def test_a_rotated_bin_stops_its_relay_and_says_why(server, tmp_path, monkeypatch):
+    url = take(server, 1)[0]
+    target = wl.Receiver().start()
+    relay = Relay(url, [Route(target.url())]).start()
+    try:
+        name = next(one.learner.name for one in server.bins.values() if url.endswith(f"/b/{one.learner.token}/"))
+        assert dashboard_row(server, name)["relay"]["state"] == "connected"
+        server.rotate(name)
+        until(lambda: relay.status.startswith("stopped"))
+        assert "new URL" in relay.status
+        assert requests.post(url + "hooks/x", data=b"1", timeout=10).status_code == 404
+    finally:
+        relay.stop()
+        target.close()
+
+
+def dashboard_row(server, name: str) -> dict:
+    rows = requests.get(server.dashboard_url + "api/class", timeout=10).json()["learners"]
+    return next(row for row in rows if row["name"] == name)

@@ -1,14 +1,20 @@
 """The instructor's dashboard, mounted at /teacher/<admin>/: everyone's bins at a glance, and class exports.
 
     /                   the live page (static files in static/, strict CSP, relative URLs)
-    /api/class          per learner: received, verified, failed signatures, duplicates, last activity,
+    /api/class          per learner: received, verified, failed signatures, duplicates, last activity (of any kind),
                         the latest challenge score and its failing scenarios, a link to the bin's page,
-                        and the bin's share of the server (limits.py): what it keeps and which limits it hit
+                        whether the learner's notebook is connected to the bin (relayhub.py), and the bin's
+                        share of the server (limits.py): what it keeps and which limits it hit
     /api/export.csv     every learner's events in one table, with a `learner` column
     /api/export.json    every learner's events in full, each with a `learner` field
     /handout.html       the printable handout (every learner's secret: it stays behind the admin token)
 
-It only reads: it changes nothing in any bin.
+Each further section of the page is a function of its own that adds its routes, and a script of its own:
+
+    gradebook.py        who is where and who is stuck (/api/progress), the gradebook (/api/gradebook.csv),
+                        and the projector's view (/projector)
+    room.py             running the room: reset, add and rotate a learner (POST /api/learners...), the one
+                        part of the dashboard that changes anything
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from .._receiving.export import csv_table, json_objects
 from .._receiving.guard import guard
 from .._receiving.inspector import POLICY, SAFE_HEADERS, static_page
 from .._version import __version__
+from .gradebook import last_activity, progress_routes
+from .handout import POLICY as HANDOUT_POLICY
+from .room import room_routes
 
 STATIC = Path(__file__).parent / "static"
 EXPORTS = {"json": "application/json", "csv": "text/csv"}
@@ -48,12 +57,18 @@ def dashboard_app(server) -> Flask:
 
     @app.get("/api/class")
     def class_table():
+        bins = server.bins  # one mapping: a learner added or rotated meanwhile replaces it, never changes it
+        tallies = {token: one.store.tally() for token, one in bins.items()}
         scores = server.challenges.latest()
+        newest = {one.learner.name: tallies[token]["last_activity"] for token, one in bins.items()}
+        latest = last_activity(server, newest)
         learners = []
-        for token, one in server.bins.items():
+        for token, one in bins.items():
             name = one.learner.name
-            learners.append({"name": name, "page": f"../../b/{token}/", **one.store.tally(),
-                             "challenge": scores.get(name), "limits": server.limits.report(token)})  # fmt: skip
+            learners.append({"name": name, "page": f"../../b/{token}/", **tallies[token],
+                             "last_activity": latest.get(name),  # of any kind, events included
+                             "challenge": scores.get(name), "limits": server.limits.report(token),
+                             "relay": one.app.extensions["webhooklab"].relay.report()})  # fmt: skip
         return {"webhooklab": __version__, "learners": learners,
                 "events": sum(row["received"] for row in learners)}  # fmt: skip
 
@@ -76,10 +91,14 @@ def dashboard_app(server) -> Flask:
         if not file.exists():
             return problem(404, "no handout yet: it is written when the class server starts", request.path)
         return Response(file.read_text(encoding="utf-8"), content_type="text/html; charset=utf-8",
-                        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})  # fmt: skip
+                        headers={"Content-Security-Policy": HANDOUT_POLICY})  # fmt: skip
+
+    progress_routes(app, server, STATIC)
+    room_routes(app, server)
 
     app.register_error_handler(404, lambda error: problem(
-        404, "nothing is served here", request.path, "the dashboard is at ./, its JSON at ./api/class"))  # fmt: skip
+        404, "nothing is served here", request.path,
+        "the dashboard is at ./, its JSON at ./api/class and ./api/progress, the projector's at ./projector"))  # fmt: skip
     return app
 
 

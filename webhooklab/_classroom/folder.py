@@ -4,34 +4,37 @@
       admin-token      the instructor's token (the dashboard's URL holds it)
       roster.json      each learner's name, bin token, signing secret and store file
       bins/<name>.db   one SQLite store per learner (WAL)
-      class.db         the latest challenge report of each learner
-      handout.csv      name, bin URL, signing secret, page URL per learner
-      handout.html     the same, printable: one card per learner
+      class.db         each learner's latest challenge report, exercise verdicts and last change (progress.py)
+      handout.csv      name, bin URL, signing secret, page URL per learner (handout.py)
+      handout.html     the same, printable: one card per learner, with the line that joins the bin and its QR code
 
 Every token and secret is made here with the `secrets` module and kept only in
 these files, readable by their owner alone (0600, in a 0700 folder); none is
 ever taken from the command line, where other users of the machine can read it.
-Starting again on the same folder keeps everything.
+Starting again on the same folder keeps everything. A bin's token is read from
+paper: its letters and digits leave out those that look alike (0 O o, 1 l I i).
+A roster written with older tokens keeps them.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
-import html
-import io
 import json
 import os
 import re
 import secrets
 import socket
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._errors import UsageError
-from .._receiving.export import _cell
+from .handout import handout_csv, handout_html, handout_row
 
-TOKEN_BYTES = 24  # a bin's or the instructor's token: 192 random bits, 32 URL-safe characters
+ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # 31 characters, none two that a reader could take for each other
+TOKEN_CHARACTERS = 28  # 28 × log2(31) = 138.7 random bits: at least 128, as secrets.token_urlsafe(16) has
+GROUP = 4  # read and typed in groups of four: dkq7-m3xa-...
+ADMIN_BYTES = 24  # the instructor's token: 192 random bits, 32 URL-safe characters (only ever copied, never typed)
 MIN_TOKEN = 22  # secrets.token_urlsafe(16): a token read back from a file must be at least this long
 MAX_LEARNERS = 1000
 MAX_NAME = 80
@@ -53,7 +56,9 @@ class Learner:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """A bin's token: 28 random characters of ALPHABET in groups of four, such as dkq7-m3xa-9fhe-...-u2pc."""
+    characters = "".join(secrets.choice(ALPHABET) for _ in range(TOKEN_CHARACTERS))
+    return "-".join(characters[i : i + GROUP] for i in range(0, TOKEN_CHARACTERS, GROUP))
 
 
 def new_secret() -> str:
@@ -104,6 +109,7 @@ class ClassFolder:
         (self.path / "bins").mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o700)
         self.admin = self._admin_token()
+        self._lock = threading.Lock()  # a learner added or a token changed while the class runs: one at a time
         self.learners = self._roster(check_names(names))
 
     @property
@@ -123,7 +129,7 @@ class ClassFolder:
                     f"{len(token)} character(s): delete the file and a new token is made"
                 )
             return token
-        token = new_token()
+        token = secrets.token_urlsafe(ADMIN_BYTES)
         write_private(file, token + "\n")
         return token
 
@@ -144,9 +150,49 @@ class ClassFolder:
                 "or --roster FILE (one name a line)"
             )
         if added or not self.roster_file.exists():
-            data = {"learners": [vars(learner) for learner in learners]}
-            write_private(self.roster_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            self._save(learners)
         return learners
+
+    def _save(self, learners: list[Learner]) -> None:
+        data = {"learners": [vars(learner) for learner in learners]}
+        write_private(self.roster_file, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def find(self, name) -> Learner:
+        """The learner of this name (in any case), or a UsageError that says who is in the class."""
+        if not isinstance(name, str):
+            raise UsageError(f"a learner is named by a string, got {type(name).__name__}")
+        for learner in self.learners:
+            if learner.name.casefold() == name.strip().casefold():
+                return learner
+        known = ", ".join(repr(learner.name) for learner in self.learners[:5])
+        known += ", ..." if len(self.learners) > 5 else ""
+        raise UsageError(f"no learner is named {name[:MAX_NAME]!r} in this class (it has {known}): "
+                         "use a name as the dashboard shows it")  # fmt: skip
+
+    def add(self, name) -> Learner:
+        """A new learner, with a token, a secret and a store file of their own, written to roster.json."""
+        (name,) = check_names([name])
+        with self._lock:
+            if any(learner.name.casefold() == name.casefold() for learner in self.learners):
+                raise UsageError(f"{name!r} is in the class already: each name once (a second learner of that "
+                                 "name needs another, such as their surname's initial)")  # fmt: skip
+            if len(self.learners) >= MAX_LEARNERS:
+                raise UsageError(f"a class server serves at most {MAX_LEARNERS} learners, and this class has them")
+            file = _file_name(name, {learner.file.casefold() for learner in self.learners})
+            learner = Learner(name, new_token(), new_secret(), file)
+            self._save([*self.learners, learner])
+            self.learners = [*self.learners, learner]
+        return learner
+
+    def rotate(self, name) -> tuple[Learner, Learner]:
+        """(before, after): the learner with a new token and a new signing secret, written to roster.json."""
+        with self._lock:
+            before = self.find(name)
+            after = replace(before, token=new_token(), secret=new_secret())
+            learners = [after if learner is before else learner for learner in self.learners]
+            self._save(learners)
+            self.learners = learners
+        return before, after
 
     def _read(self) -> list[Learner]:
         try:
@@ -167,53 +213,11 @@ class ClassFolder:
 
     def write_handout(self, base_url: str) -> tuple[Path, Path]:
         """handout.csv and handout.html (both 0600: they hold every learner's secret) for this address."""
-        rows = [handout_row(learner, base_url) for learner in self.learners]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, ["name", "bin_url", "signing_secret", "page_url", "webhook_url"])
-        writer.writeheader()
-        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
-        write_private(self.path / "handout.csv", out.getvalue())
-        write_private(self.path / "handout.html", handout_html(rows))
+        with self._lock:
+            rows = [handout_row(learner, base_url) for learner in self.learners]
+            write_private(self.path / "handout.csv", handout_csv(rows))
+            write_private(self.path / "handout.html", handout_html(rows))
         return self.path / "handout.csv", self.path / "handout.html"
-
-
-def handout_row(learner: Learner, base_url: str) -> dict:
-    bin_url = f"{base_url.rstrip('/')}/b/{learner.token}/"
-    return {"name": learner.name, "bin_url": bin_url, "signing_secret": learner.secret, "page_url": bin_url,
-            "webhook_url": bin_url + "hooks/<endpoint>"}  # fmt: skip
-
-
-CARD = """<section class="card">
-  <h2>{name}</h2>
-  <p>In your notebook: <code>rx = wl.Receiver.attach("{bin_url}")</code></p>
-  <dl>
-    <dt>Bin URL</dt><dd><code>{bin_url}</code></dd>
-    <dt>Your page</dt><dd><code>{page_url}</code></dd>
-    <dt>Webhooks go to</dt><dd><code>{webhook_url}</code></dd>
-    <dt>Signing secret</dt><dd><code>{signing_secret}</code></dd>
-  </dl>
-  <p class="small">Keep the bin URL and the secret to yourself: whoever has the URL can read and change your bin.</p>
-</section>"""
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>webhooklab class handout</title>
-<style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 16px; }}
-.card {{ border: 1px dashed #888; padding: 8px 14px; margin: 0 0 14px; break-inside: avoid; }}
-h2 {{ margin: 4px 0; font-size: 18px; }} dt {{ font-weight: 600; }} dd {{ margin: 0 0 6px; }}
-code {{ font: 13px ui-monospace, monospace; word-break: break-all; }} .small {{ font-size: 12px; color: #555; }}
-@media print {{ .card {{ page-break-inside: avoid; }} }}
-</style></head>
-<body>
-<h1>webhooklab class: one card per learner</h1>
-{cards}
-</body></html>
-"""
-
-
-def handout_html(rows: list[dict]) -> str:
-    """A printable page, every value escaped: a roster's names are text, never markup."""
-    cards = [CARD.format(**{key: html.escape(value, quote=True) for key, value in row.items()}) for row in rows]
-    return PAGE.format(cards="\n".join(cards))
 
 
 def write_private(path: Path, text: str) -> None:

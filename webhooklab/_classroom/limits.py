@@ -67,16 +67,28 @@ class ClassLimits(Admission):
         self._lock = threading.Lock()
         self._free, self._free_at = 0, 0.0
 
+    def add(self, token: str) -> None:
+        """A new bin's share, nothing used yet. `uses` is replaced whole: the event loop reads it without the lock."""
+        with self._lock:
+            self.uses = {**self.uses, token: Use()}
+
+    def rename(self, old: str, new: str) -> None:
+        """A bin's token has changed: its share goes with it, requests in flight included."""
+        with self._lock:
+            self.uses = {(new if token == old else token): use for token, use in self.uses.items()}
+
     def count(self, token: str, stored: int, endpoints) -> None:
         """What a bin holds, read from its store (at start, and after a change other than a webhook)."""
         with self._lock:
-            use = self.uses[token]
-            use.stored, use.endpoints = stored, set(endpoints)
+            use = self.uses.get(token)
+            if use is not None:  # else its token changed meanwhile
+                use.stored, use.endpoints = stored, set(endpoints)
 
     def admit(self, method: str, path: str, length: int | None) -> Ticket:
         segments = path.split("/")
+        uses = self.uses  # one mapping for this request, whatever add or rename puts in its place
         token = next((segment for before, segment in zip(segments, segments[1:]) if before == "b"
-                      and segment in self.uses), None)  # fmt: skip
+                      and segment in uses), None)  # fmt: skip
         if token is None:
             teacher = any(before == "teacher" and compare_digest(segment.encode(), self.admin.encode())
                           for before, segment in zip(segments, segments[1:]))  # fmt: skip
@@ -88,7 +100,7 @@ class ClassLimits(Admission):
         download = rest[:1] == ["api"] and rest[-1].startswith("export.")
         body = length or 0
         with self._lock:
-            use = self.uses[token]
+            use = uses[token]
             refusal = self._over(use, method, endpoint, body, download)
             if refusal:
                 limit, status, message = refusal
@@ -150,8 +162,11 @@ class ClassLimits(Admission):
     def stored(self, token: str, size: int) -> None:
         """A webhook's body has been stored in the bin."""
         with self._lock:
-            self.uses[token].stored += size
+            use = self.uses.get(token)
+            if use is not None:
+                use.stored += size
 
     def report(self, token: str) -> dict:
         with self._lock:
-            return self.uses[token].to_dict(self.quota)
+            use = self.uses.get(token) or Use()
+            return use.to_dict(self.quota)

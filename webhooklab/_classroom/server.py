@@ -8,22 +8,21 @@ One WSGI app dispatches by path:
     /teacher/<admin>/...  the dashboard (dashboard.py): everyone's counts, challenge scores, class exports.
     anything else         404, with a message that says to use the handout.
 
-A token is found by a dict lookup (tokens are 192-bit random), so an unknown one
-takes the time a known one would; the admin token is compared in constant time.
+A token is found by a dict lookup (a bin's has 138 random bits, folder.py), so an
+unknown one takes the time a known one would; the admin token is compared in
+constant time. The bins can change while the class runs (add, rotate): `bins` is
+then replaced whole, never changed in place, so a request reads one whole mapping.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
+import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from hmac import compare_digest
 
-from flask import Flask, current_app, request
+from flask import Flask
 
-from .._checks import got
 from .._errors import ReceiverError
 from .._event import dumps
 from .._receiving.api import problem
@@ -35,14 +34,13 @@ from .._receiving.transport import open_file_limit
 from .._receiving.verifiers import Verifiers
 from .folder import ClassFolder, Learner, lan_address, numbered, read_roster
 from .limits import MAX_DELAY, MB, QUOTA, ClassLimits
+from .progress import Challenges, Progress, submit_challenge, submit_verdict
 from .shelf import FILES_PER_STORE, BinStore, Shelf
 
 DEFAULT_PORT = 8000
 RESERVED_FILES = 64  # for the interpreter, the listener, temporary files of bodies and downloads, class.db
 MIN_FILES = 128  # the reserve, a few bins' stores and a few dozen connections
 RELAY_TIMEOUT = MAX_DELAY + 15  # seconds a relayed webhook waits for the learner's notebook: its longest delay, and some
-MAX_REPORT = 64 * 1024  # bytes of one challenge report
-MAX_SCENARIOS = 500
 NOT_HERE = "this is a class server: use the bin URL on your handout"
 SAFE_HEADERS = [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"),
                 ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
@@ -54,72 +52,6 @@ class Bin:
     learner: Learner
     store: BinStore
     app: Flask
-
-
-class Challenges:
-    """Each learner's latest challenge report, in class.db (SQLite, WAL): one row a learner."""
-
-    def __init__(self, path):
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS challenges (learner TEXT PRIMARY KEY, at TEXT, score INTEGER, "
-                         "total INTEGER, scenarios TEXT)")  # fmt: skip
-
-    def put(self, learner: str, score: int, total: int, scenarios: list[dict]) -> None:
-        at = datetime.now(timezone.utc).isoformat()
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO challenges VALUES (?, ?, ?, ?, ?)",
-                             (learner, at, score, total, json.dumps(scenarios)))  # fmt: skip
-
-    def latest(self) -> dict[str, dict]:
-        with self._lock:
-            rows = self._db.execute("SELECT learner, at, score, total, scenarios FROM challenges").fetchall()
-        return {learner: {"at": at, "score": score, "total": total,
-                          "failing": [s["scenario"] for s in json.loads(scenarios) if not s["passed"]]}
-                for learner, at, score, total, scenarios in rows}  # fmt: skip
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-def submit_challenge():
-    """POST /b/<token>/api/challenge {"score": int, "total": int, "scenarios": [{"scenario": str, "passed": bool}]}."""
-    try:
-        report = json.loads(request.get_data()) if (request.content_length or 0) <= MAX_REPORT else None
-        wrong = _wrong_report(report)
-    except ValueError as error:
-        wrong = f"the body is not JSON ({error})"
-    if wrong:
-        return problem(400, wrong, request.get_data()[:200].decode("utf-8", "replace"),
-                       'send {"score": 3, "total": 4, "scenarios": [{"scenario": "duplicate", "passed": true}, ...]} '
-                       "with the X-Webhooklab header, as report.submit(rx) does")  # fmt: skip
-    scenarios = [{"scenario": item["scenario"], "passed": item["passed"]} for item in report.get("scenarios", [])]
-    current_app.extensions["webhooklab.challenges"].put(
-        current_app.extensions["webhooklab.learner"], report["score"], report["total"], scenarios)
-    return {"stored": True}
-
-
-def _wrong_report(report) -> str | None:
-    """What is wrong with a challenge report, or None when it can be stored."""
-    if (request.content_length or 0) > MAX_REPORT:
-        return f"a challenge report is at most {MAX_REPORT // 1024} KB of JSON, got {request.content_length} bytes"
-    if not isinstance(report, dict):
-        return f"the report must be a JSON object, got {got(report)}"
-    score, total, scenarios = report.get("score"), report.get("total"), report.get("scenarios", [])
-    for key, value in (("score", score), ("total", total)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10_000:
-            return f"{key} must be a whole number from 0 to 10000, got {got(value)}"
-    if score > total:
-        return f"score ({score}) cannot be more than total ({total}): score counts the scenarios passed"
-    if not isinstance(scenarios, list) or len(scenarios) > MAX_SCENARIOS:
-        return f"scenarios must be a list of at most {MAX_SCENARIOS}, got {got(scenarios)[:100]}"
-    for item in scenarios:
-        if not (isinstance(item, dict) and isinstance(item.get("scenario"), str) and 0 < len(item["scenario"]) <= 200
-                and isinstance(item.get("passed"), bool)):  # fmt: skip
-            return f'each scenario is {{"scenario": "<up to 200 characters>", "passed": true or false}}, got {got(item)[:100]}'
-    return None
 
 
 class ClassServer(BackgroundServer):
@@ -140,6 +72,7 @@ class ClassServer(BackgroundServer):
         self.folder = folder
         self.allowed_hosts = tuple(allowed_hosts)  # names learners may use for this machine, besides its address
         self.challenges = Challenges(folder.path / "class.db")
+        self.progress = Progress(folder.path / "class.db")
         self.files = open_file_limit()
         if self.files is not None and self.files < MIN_FILES:
             raise ReceiverError(
@@ -148,31 +81,43 @@ class ClassServer(BackgroundServer):
                 "macOS and Linux; ulimit -Hn shows how far it may go) and start again"
             )
         # Half of the files left go to stores, half to connections; with no limit to read, every store stays open.
-        stores = len(folder.learners) if self.files is None else (self.files - RESERVED_FILES) // (2 * FILES_PER_STORE)
-        self.shelf = Shelf(min(len(folder.learners), stores))
+        self._stores = None if self.files is None else (self.files - RESERVED_FILES) // (2 * FILES_PER_STORE)
+        self.shelf = Shelf(self._shelf_size(len(folder.learners)))
         self.limits = ClassLimits([learner.token for learner in folder.learners], folder.admin, folder.path,
                                   quota=quota)  # fmt: skip
-        self.bins: dict[str, Bin] = {}
-        for learner in folder.learners:
-            store = BinStore(folder.store_file(learner), self.shelf)
-            app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True,
-                             allowed_hosts=self.allowed_hosts, max_delay=MAX_DELAY,
-                             relay=RelayHub(answer_timeout=RELAY_TIMEOUT))  # fmt: skip
-            app.extensions["webhooklab.learner"] = learner.name
-            app.extensions["webhooklab.challenges"] = self.challenges
-            app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])
-            self.bins[learner.token] = Bin(learner, store, app)
-            self._recount(learner.token)
+        self._changing = threading.Lock()  # add, reset and rotate one at a time
+        self.bins: dict[str, Bin] = {learner.token: self._bin(learner) for learner in folder.learners}
+        for token in self.bins:
+            self._recount(token)
         self.dashboard = dashboard_app(self)
         self.app = behind_local_proxy(self.dispatch)  # a proxy's prefix first, then the bin's or dashboard's mount
+
+    def _bin(self, learner: Learner) -> Bin:
+        """A learner's bin: a receiver's app over their own store (a file only they may read), with one secret."""
+        file = self.folder.store_file(learner)
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite gives its log files the same mode
+        store = BinStore(file, self.shelf)
+        app = create_app(store, verifiers=Verifiers(default=learner.secret), owner_by_path=True, replay_to_self=True,
+                         allowed_hosts=self.allowed_hosts, max_delay=MAX_DELAY,
+                         relay=RelayHub(answer_timeout=RELAY_TIMEOUT))  # fmt: skip
+        app.extensions["webhooklab.learner"] = learner.name
+        app.extensions["webhooklab.challenges"] = self.challenges
+        app.extensions["webhooklab.progress"] = self.progress
+        app.add_url_rule("/api/challenge", view_func=submit_challenge, methods=["POST"])
+        app.add_url_rule("/api/verdict", view_func=submit_verdict, methods=["POST"])
+        return Bin(learner, store, app)
+
+    def _shelf_size(self, learners: int) -> int:
+        return learners if self._stores is None else min(learners, self._stores)
 
     def dispatch(self, environ, start_response):
         """Hand the request to the bin or the dashboard its path names, mounted where the path says."""
         path = environ.get("PATH_INFO", "")
         kind, _, rest = path.lstrip("/").partition("/")
         token, slash, tail = rest.partition("/")
-        if kind == "b" and token in self.bins:
-            app = self.bins[token].app
+        one = self.bins.get(token) if kind == "b" else None  # one read: `bins` may be replaced meanwhile
+        if one is not None:
+            app = one.app
         elif kind == "teacher" and token and compare_digest(token.encode(), self.folder.admin.encode()):
             app = self.dashboard
         elif path == "/favicon.ico":  # a browser asks the server's root for one, from a bin's page or the dashboard
@@ -190,15 +135,66 @@ class ClassServer(BackgroundServer):
         if "webhooklab.local_url" in environ:  # a replay goes back to this bin, by the socket it came in on
             environ["webhooklab.local_url"] += prefix
         answer = app(environ, start_response)
-        if kind == "b" and tail.startswith("hooks/"):
+        if one is not None and tail.startswith("hooks/"):
             self.limits.stored(token, min(int(environ.get("CONTENT_LENGTH") or 0), self.max_body))
-        elif kind == "b" and environ["REQUEST_METHOD"] not in READS:
+        elif one is not None and environ["REQUEST_METHOD"] not in READS:
             self._recount(token)  # the bin's own change (DELETE api/events) may have freed room
+            self.progress.touch(one.learner.name)  # a verdict, a report, an endpoint's answer, a delete, a replay
         return answer
 
     def _recount(self, token: str) -> None:
-        store = self.bins[token].store
-        self.limits.count(token, store.kept_bytes(), store.endpoints())
+        one = self.bins.get(token)
+        if one is not None:  # else its token has just been changed (rotate), and the bin counted again
+            self.limits.count(token, one.store.kept_bytes(), one.store.endpoints())
+
+    # -- running a room: each a single method, which the dashboard's buttons call (room.py) ----------------
+
+    def reset(self, name: str) -> Learner:
+        """Empty a learner's bin: their events go, every endpoint answers a plain 200 again; their token stays."""
+        with self._changing:
+            one = self._find(name)
+            one.store.clear()
+            one.app.extensions["webhooklab"].responses.reset()
+            self._recount(one.learner.token)
+        return one.learner
+
+    def add(self, name: str) -> Learner:
+        """A learner more, while the class runs: a token, a secret and a store of their own; the handout rewritten."""
+        with self._changing:
+            learner = self.folder.add(name)
+            self.limits.add(learner.token)
+            self.shelf.size = self._shelf_size(len(self.bins) + 1)
+            self.bins = {**self.bins, learner.token: self._bin(learner)}
+            self._recount(learner.token)
+            self._rewrite_handout()
+        return learner
+
+    def rotate(self, name: str) -> Learner:
+        """A new token and signing secret for a learner whose URL got out: the old URL answers 404 from now on.
+
+        The bin keeps its store (events), its endpoints' answers and its share of the server; the roster and
+        the handout are rewritten. The learner joins again with the new URL (wl.join_class).
+        """
+        with self._changing:
+            before, after = self.folder.rotate(self._find(name).learner.name)
+            old = self.bins[before.token]
+            old.app.extensions["webhooklab"].relay.close(  # a relay with the old URL stops, and says why
+                "the instructor gave this bin a new URL (its old one had got out): join again with the new one")
+            old.app.extensions["webhooklab"].verifiers = Verifiers(default=after.secret)
+            self.limits.rename(before.token, after.token)
+            self.bins = {(after.token if token == before.token else token):
+                         (Bin(after, old.store, old.app) if token == before.token else one)
+                         for token, one in self.bins.items()}  # fmt: skip
+            self._rewrite_handout()
+        return after
+
+    def _find(self, name: str) -> Bin:
+        learner = self.folder.find(name)
+        return next(one for one in self.bins.values() if one.learner.token == learner.token)
+
+    def _rewrite_handout(self) -> None:
+        if self.running:  # else the next start writes it, for the address it serves then
+            self.folder.write_handout(self.class_url)
 
     def _admission(self) -> ClassLimits:
         return self.limits
@@ -206,7 +202,7 @@ class ClassServer(BackgroundServer):
     def _connection_limit(self) -> int | None:
         if self.files is None:
             return None
-        return max(16, self.files - RESERVED_FILES - FILES_PER_STORE * self.shelf.size)
+        return max(16, self.files - RESERVED_FILES - FILES_PER_STORE * self._stores)  # the most stores ever open
 
     def _not_here(self, environ, start_response, path: str, kind: str):
         if kind in ("b", "teacher"):
@@ -239,6 +235,7 @@ class ClassServer(BackgroundServer):
         for one in self.bins.values():
             one.store.close()
         self.challenges.close()
+        self.progress.close()
 
     def __repr__(self) -> str:
         where = self.class_url if self.running else "stopped"

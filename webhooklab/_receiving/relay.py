@@ -76,6 +76,7 @@ class Relay:
         self._thread: threading.Thread | None = None
         self._pool = ThreadPoolExecutor(FORWARDERS, thread_name_prefix="webhooklab-relay")
         self.on_forward: Callable[[dict, int], None] = lambda request, status: None
+        self._holding: set[str] = set()  # ids of requests received and not yet answered
 
     def start(self, *, check: bool = True) -> Relay:
         """Start forwarding in a daemon thread; with `check`, first make sure the bin answers (ReceiverError)."""
@@ -127,11 +128,13 @@ class Relay:
             wait = 0.5
             self._set("connected")
             for request in requests:
+                self._holding.add(str(request.get("id")))  # until answered: the bin hands it out again if not held
                 self._pool.submit(self._forward, request)
 
     def _ask(self, wait: float) -> list[dict]:
-        answer = fetch("GET", f"{self.base_url}/api/relay", params={"session": self.session, "wait": wait},
-                       headers=HEADER, shown=self.shown, deadline=Deadline(wait + 15), limit=MAX_POLL)  # fmt: skip
+        params = {"session": self.session, "wait": wait, "holding": ",".join(sorted(self._holding))}
+        answer = fetch("GET", f"{self.base_url}/api/relay", params=params, headers=HEADER, shown=self.shown,
+                       deadline=Deadline(wait + 15), limit=MAX_POLL)  # fmt: skip
         data = _json(answer.content)
         if answer.status == 409:
             raise TakenOver(data.get("why", "another relay serves the bin now"))
@@ -160,11 +163,15 @@ class Relay:
             self.counts["failed"] += 1
             result = {"status": 502, "headers": [["Content-Type", "text/plain"]],
                       "body": base64.b64encode(f"the relay could not reach the local program: {error}".encode()).decode()}  # fmt: skip
-        try:
-            fetch("POST", f"{self.base_url}/api/relay/{request['id']}", params={"session": self.session},
-                  json=result, headers=HEADER, shown=self.shown, deadline=Deadline(30), limit=64 * 1024)  # fmt: skip
-        except ReceiverError:
-            pass  # the server went away: the sender gets the bin's 504, and the bin keeps the request
+        for pause in (0.5, 2, None):
+            try:
+                fetch("POST", f"{self.base_url}/api/relay/{request['id']}", params={"session": self.session},
+                      json=result, headers=HEADER, shown=self.shown, deadline=Deadline(30), limit=64 * 1024)  # fmt: skip
+                break
+            except ReceiverError:  # tried again, then given up: the sender gets the bin's 504, the bin keeps the request
+                if pause is None or self._stop.wait(pause):
+                    break
+        self._holding.discard(str(request.get("id")))
 
     def __repr__(self) -> str:
         return f"<Relay {self.shown} -> {', '.join(route.url for route in self.routes)}: {self.status}>"

@@ -15,7 +15,7 @@ import json
 
 from flask import Response, current_app, request
 
-from .relayhub import JSON, MAX_ANSWER, RELAY_WAIT, relay_problem
+from .relayhub import JSON, MAX_ANSWER, MAX_WAITING, RELAY_WAIT, relay_problem
 
 MAX_POST = 2 * MAX_ANSWER  # base64 and JSON around an answer's body
 
@@ -44,7 +44,8 @@ def add_relay_routes(app) -> None:
             wait = min(max(float(request.args.get("wait", RELAY_WAIT)), 0.0), RELAY_WAIT)
         except ValueError:
             wait = RELAY_WAIT
-        deferred, status, body = parts.relay.poll(session, wait)
+        holding = frozenset(request.args.get("holding", "").split(",")[:MAX_WAITING])
+        deferred, status, body = parts.relay.poll(session, wait, holding)
         if deferred is not None:
             if "webhooklab.defer" in request.environ:
                 request.environ["webhooklab.defer"] = deferred

@@ -131,8 +131,12 @@ class RelayHub:
 
     # -- the relay's side -------------------------------------------------------------------
 
-    def poll(self, session_id: str, wait: float) -> tuple[Deferred | None, int, bytes]:
-        """A relay asks for work: (held answer, status, body); without a Deferred, the answer is now."""
+    def poll(self, session_id: str, wait: float, holding: frozenset = frozenset()) -> tuple[Deferred | None, int, bytes]:
+        """A relay asks for work: (held answer, status, body); without a Deferred, the answer is now.
+
+        `holding` is what the relay has received and not yet answered: a request handed out but not
+        held was lost on the way (the answer to an ask that failed), and is handed out again.
+        """
         with self._lock:
             if session_id in self.replaced:
                 return None, 409, relay_problem("another relay took over this bin", self.replaced[session_id])
@@ -145,6 +149,8 @@ class RelayHub:
                 for job in self._jobs.values():
                     job.sent = False  # a new relay gets what the old one had not answered
             current.seen = now
+            for job in self._jobs.values():
+                job.sent = job.sent and job.id in holding
             old, current.poll = current.poll, None
             if old is not None:  # the same relay polled again: its last poll is answered empty
                 self._give(old, {"requests": []})

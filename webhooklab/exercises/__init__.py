@@ -12,14 +12,21 @@ as a ✗, that handlers run only in a receiver in the kernel, and how to start o
 
     from webhooklab.exercises import ch01
     ch01.check_order_sent(rx)
+
+Each chapter's module names its notebook (NOTEBOOK). In a folder joined to a class
+(wl.join_class), every check's verdict goes to the learner's bin for the instructor's
+dashboard: _verdicts.py sends the check's name, notebook and pass or not, in the background.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import pkgutil
 
 from .._receiving.contract import AnyReceiver
+from ._verdicts import report
 
 
 def passed(message: str) -> bool:
@@ -75,6 +82,11 @@ def guarded(*, receiver: str | None = None, sends: bool = False, handlers: bool 
 
         @functools.wraps(check)
         def run(*args, **kwargs):
+            verdict = judge(*args, **kwargs)
+            report(check, verdict)  # to the class's bin, in the background, if this folder joined one
+            return verdict
+
+        def judge(*args, **kwargs) -> bool:
             try:
                 arguments = signature.bind(*args, **kwargs).arguments
             except TypeError as error:
@@ -123,3 +135,15 @@ def receiver_problem(rx, name: str = "rx", *, running: bool = True, handlers: bo
                 f"{name} = wl.Receiver().start(), run the cell that registers your handler again, "
                 "then this cell.")  # fmt: skip
     return None
+
+
+@functools.cache
+def catalogue() -> tuple[tuple[str, str], ...]:
+    """Every check of the course, in its order: (its name, as ch03.check_verify_github, and its notebook)."""
+    found = []
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("ch")):
+        chapter = importlib.import_module(f"{__name__}.{module}")
+        for name, value in vars(chapter).items():
+            if name.startswith("check_") and callable(value) and getattr(value, "__module__", "") == chapter.__name__:
+                found.append((f"{module}.{name}", chapter.NOTEBOOK))
+    return tuple(found)

@@ -9,6 +9,8 @@ import time
 from .._experiments.polling import ProviderAPI
 from . import attempt, failed, guarded, passed
 
+NOTEBOOK = "02.00-push-vs-poll"  # the notebook whose exercises these are: each verdict names it
+
 DAY = 86_400
 
 

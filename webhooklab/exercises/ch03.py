@@ -10,6 +10,8 @@ import time
 from .._providers import GitHub, Stripe
 from . import attempt, failed, guarded, passed
 
+NOTEBOOK = "03.00-security"  # the notebook whose exercises these are: each verdict names it
+
 GITHUB_VECTOR = (  # GitHub's published example: (body, headers, secret)
     b"Hello, World!",
     {"X-Hub-Signature-256": "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"},

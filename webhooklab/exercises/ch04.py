@@ -10,6 +10,8 @@ from .._sending.retry import RetryPolicy
 from .._sending.timeline import duration
 from . import attempt, failed, guarded, passed, unanswered
 
+NOTEBOOK = "04.00-failures-and-retries"  # the notebook whose exercises these are: each verdict names it
+
 STATUSES = ("delivered", "failed", "exhausted", "disabled")
 
 # Each scenario, its final status, and a hint that leads there without giving it away.

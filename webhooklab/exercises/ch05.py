@@ -7,6 +7,8 @@ import copy
 from .._providers import GitHub, Shopify
 from . import attempt, check, failed, guarded, passed
 
+NOTEBOOK = "05.00-automations"  # the notebook whose exercises these are: each verdict names it
+
 
 def _not_written(name: str, error: str) -> bool | None:
     """✗ when the learner's function is still the notebook's placeholder; None otherwise."""

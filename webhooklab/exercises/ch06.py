@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..grader import Report
 from . import failed, guarded, passed, unanswered
 
+NOTEBOOK = "06.00-workshop-challenge"  # the notebook whose exercises these are: each verdict names it
+
 # The answers a handler should give, by situation: (the range that passes, why).
 SITUATIONS = {
     "bad signature": (range(400, 500), "the request is at fault and will never verify: refuse it with a 4xx (400)"),

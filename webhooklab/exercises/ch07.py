@@ -9,6 +9,8 @@ from .._providers import Stripe
 from .._receiving.receiver import Receiver
 from . import attempt, failed, guarded, passed, unanswered
 
+NOTEBOOK = "07.00-from-laptop-to-production"  # the notebook whose exercises these are: each verdict names it
+
 PHASES = ("before", "overlap", "after")
 
 # Who signs each delivery the check sends in each phase, whether it must be accepted, and what it stands for.

@@ -9,6 +9,8 @@ from .._sending.clock import VirtualClock
 from .._sending.timeline import duration
 from . import attempt, failed, guarded, passed
 
+NOTEBOOK = "08.00-glossary"  # the notebook whose exercises these are: each verdict names it
+
 # What the check sends to one URL, in this order: a hard-coded answer or a header only one provider sends fails early.
 ONE_URL_DELIVERIES = [
     (GitHub, "push"),

@@ -13,6 +13,8 @@ from pathlib import Path
 from .._workshop import shipped
 from . import failed, guarded, passed
 
+NOTEBOOK = "OPTIONAL-09.00-analyse-captured-events"  # the notebook whose exercises these are: each verdict names it
+
 READ_OPTIONS = {"parse_dates": ["sent_at"], "dtype": {"status": "Int64"}}
 
 

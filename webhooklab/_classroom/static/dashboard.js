@@ -1,25 +1,7 @@
-// The instructor's dashboard: polls api/class (one request at a time) and redraws the table.
-// Every value is set as text, never as markup: a learner's name and what they sent are data.
+// The instructor's dashboard, its first section: every bin's counts, challenge and share of the server (api/class).
 "use strict";
 
-const POLL_MS = 2000;
-const $ = (id) => document.getElementById(id);
-
-function cell(row, text, className) {
-  const td = document.createElement("td");
-  td.textContent = text === null || text === undefined ? "" : String(text);
-  if (className) td.className = className;
-  row.appendChild(td);
-  return td;
-}
-
-function when(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString();
-}
-
-function draw(data) {
+function drawClass(data) {
   const rows = data.learners.map((learner) => {
     const row = document.createElement("tr");
     row.dataset.learner = learner.name;
@@ -32,6 +14,10 @@ function draw(data) {
     const challenge = learner.challenge;
     cell(row, challenge ? `${challenge.score} / ${challenge.total}` : "", challenge && challenge.score === challenge.total ? "ok" : "");
     cell(row, challenge ? challenge.failing.join(", ") : "", "bad");
+    const relay = learner.relay;  // the learner's notebook behind the bin: connected, lost, or none yet
+    const said = {connected: "connected", lost: "not connected", none: "—"}[relay.state];
+    const notebook = cell(row, relay.forwarded ? `${said}, ${relay.answered} answered` : said, relay.state === "lost" ? "bad" : "");
+    notebook.title = relay.seen ? `last asked for requests at ${when(new Date(relay.seen * 1000).toISOString())}` : "";
     const limits = learner.limits;
     const hit = Object.entries(limits.refused).map(([limit, times]) => `${limit} ×${times}`).join(", ");
     const kept = `${(limits.stored_bytes / 1048576).toFixed(1)} of ${limits.quota_bytes / 1048576} MB`;
@@ -49,20 +35,4 @@ function draw(data) {
   $("summary").textContent = `${data.learners.length} learners, ${data.events} events`;
 }
 
-async function poll() {
-  try {
-    const reply = await fetch("api/class", { cache: "no-store" });
-    if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
-    draw(await reply.json());
-    $("live").classList.remove("stale");
-    $("error").hidden = true;
-  } catch (error) {
-    $("live").classList.add("stale");
-    $("error").hidden = false;
-    $("error").textContent = `could not refresh: ${error.message}`;
-  } finally {
-    setTimeout(poll, POLL_MS);  // the next poll starts only once this one has finished
-  }
-}
-
-poll();
+section("api/class", drawClass);
