@@ -94,3 +94,46 @@ def test_a_hand_edited_card_is_written_back_from_the_course_file():
     edited.cells[2].source = edited.cells[2].source.replace("**Time:** about", "**Time:** roughly")
     assert course.apply(nbformat.from_dict(edited), ENTRIES, 1).cells[2].source == notebook.cells[2].source
     assert edited.cells[2].source != notebook.cells[2].source
+
+
+# -- one way into a class, said the same everywhere ------------------------------------------------------------------
+
+JOIN = 'wl.join_class("<bin URL>")'
+# A receiver whose lesson is this machine itself stays a wl.Receiver: what makes it one, and where the notebook says so.
+OWN_MACHINE = {"ssl_context=": "on your machine only", "port=": "on this machine only"}
+
+
+def code(notebook) -> list[str]:
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("entry", LESSONS, ids=lambda entry: entry["number"])
+def test_every_lesson_gets_its_receivers_from_workshop_receiver_and_says_how_to_join(entry):
+    """Joined, every receiver a lesson sends to is reachable at the learner's bin; alone, each is wl.Receiver()."""
+    notebook = NOTEBOOKS[entry["file"]]
+    cells = notebook.cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type != "code" or "wl.Receiver(" not in cell.source:
+            continue
+        (reason,) = [mark for mark in OWN_MACHINE if f"wl.Receiver({mark}" in cell.source]
+        said = " ".join(" ".join(c.source for c in cells[max(0, i - 2) : i] if c.cell_type == "markdown").split())
+        assert OWN_MACHINE[reason] in said and "`wl.Receiver`" in said, f"say why cell {i} stays on this machine"
+    used = [i for i, cell in enumerate(cells) if cell.cell_type == "code" and "wl.workshop_receiver(" in cell.source]
+    if not used:
+        return
+    after = next(i for i in range(used[0], len(cells)) if cells[i].cell_type == "markdown")
+    said = " ".join(" ".join(cell.source for cell in cells[: after + 1] if cell.cell_type == "markdown").split())
+    assert JOIN in said and "](00.00-index.ipynb)" in said, "say where and how to join, by the first receiver"
+
+
+def test_the_index_join_cell_runs_in_a_fresh_kernel_and_the_readme_says_the_same(tmp_path, monkeypatch, capsys):
+    index = NOTEBOOKS[ENTRIES[0]["file"]]
+    (join,) = [source for source in code(index) if "wl.join_class(" in source]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(join, "00.00-index.ipynb", "exec"), {})  # nothing from the cells above it
+    assert "No class server" in capsys.readouterr().out
+    said = " ".join(" ".join(cell.source for cell in index.cells if cell.cell_type == "markdown").split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for text in (said, readme):
+        assert JOIN in text and "wl.join_class(None)" in text
+    assert "wl.join_class(None)" in join

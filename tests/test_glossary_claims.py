@@ -30,7 +30,7 @@ CLAIMS = [
     # Webhook explained
     ("a 'reverse API': you don't request the data, it comes to you", "08.00-*", "# push: it came to you, unasked"),
     ("a 'reverse API', in the first lessons", "02.00-*", "# The reverse API: the provider calls you"),
-    ("register a webhook URL once with a service", "02.00-*", 'wl.ProviderAPI(push_to=rx.url("push"))'),
+    ("register a webhook URL once with a service", "02.00-*", 'wl.ProviderAPI(stripe, push_to=rx.url("push"))'),
     ("the service sends the event's data to your URL; your system acts at once", "01.00-*", "def announce(event):"),
     ("without webhooks automations must constantly poll: slower, less efficient", "02.00-*",
      "wl.Poller(api, interval="),
@@ -57,7 +57,7 @@ CLAIMS = [
     ("webhooks are event driven, in the first lessons", "02.00-*", "because an event happened (event-driven)"),
     ("real time without polling", "08.00-*", "race = wl.push_vs_poll("),
     # FAQ: are webhooks secure?
-    ("secured by signature verification", "03.00-*", 'guarded = wl.Receiver(secrets={"pay": STRIPE_SECRET})'),
+    ("secured by signature verification", "03.00-*", 'guarded = wl.workshop_receiver(secrets={"checkout": STRIPE_SECRET})'),
     ("secured by signature verification: a tampered body fails", "08.00-*", "stripe.verify(body.replace("),
     ("secured by HTTPS encryption", "03.00-*", "wl.Receiver(ssl_context=(str(cert), str(key)))"),
     ("secured by secret tokens (and what a token does not prove)", "03.00-*",

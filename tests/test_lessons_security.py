@@ -130,7 +130,7 @@ def test_notebook_03_demonstrates_the_replay_live():
     (path,) = NOTEBOOKS.glob("03.00-*.ipynb")
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-    demo = next((i for i, source in enumerate(code) if "dedupe=True" in source and "wl.Receiver(secrets=" in source), None)
+    demo = next((i for i, source in enumerate(code) if "dedupe=True" in source and "wl.workshop_receiver(secrets=" in source), None)
     assert demo is not None, "a cell starting a receiver with a secret and a dedupe=True handler"
     assert "wl.GitHub(GITHUB_SECRET)" in code[demo]
     assert '"X-GitHub-Delivery": str(uuid.uuid4())' in code[demo + 1] and '"verified"' in code[demo + 1]
@@ -178,7 +178,7 @@ def test_notebook_03s_replay_demo_verifies_the_fresh_id_and_its_body_key_runs_th
     """The demo's own cells, executed: the replay verifies, dedupe=True runs twice, the body key once."""
     cells = notebook_03_cells()
     code = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
-    start = next(i for i, source in enumerate(code) if "hub = wl.Receiver(" in source)
+    start = next(i for i, source in enumerate(code) if "hub = wl.workshop_receiver(" in source)
     demo = code[start : start + 4]  # the receiver, the replay, the body-key handler, Standard Webhooks' signed id
     assert "webhook-id" in demo[3]
     namespace = {"wl": wl, "requests": __import__("requests"), "standard": wl.StandardWebhooks()}

@@ -130,7 +130,7 @@ def test_after_run_all_the_receiver_the_panel_and_the_checks_still_work(ran):
     """Run All must leave what the notebook started running: stopping is the learner's choice."""
     number = re.search(r"\d\d", ran.path.name).group()  # 09 for OPTIONAL-09.00-...
     probed = []
-    if "rx = wl.Receiver(" in ran.source or "rx = wl.workshop_receiver()" in ran.source:
+    if "rx = wl.Receiver(" in ran.source or "rx = wl.workshop_receiver(" in ran.source:
         assert "PROBE receiver ok" in ran.run(RECEIVER_PROBE)
         probed.append("receiver")
     if "SendPanel(" in ran.source:

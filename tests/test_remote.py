@@ -272,7 +272,7 @@ def test_a_guided_notebook_runs_attached_to_a_class_server(classroom, tmp_path, 
     monkeypatch.chdir(workshop)
     wl.join_class(classroom.bin_url())
     notebook = nbformat.read(workshop / "02.00-push-vs-poll.ipynb", as_version=4)
-    assert "rx = wl.workshop_receiver()" in "".join(cell.source for cell in notebook.cells)
+    assert "rx = wl.workshop_receiver(" in "".join(cell.source for cell in notebook.cells)
     for cell in notebook.cells:
         if "exercise" in cell.metadata.get("tags", []):
             cell.source = (workshop / cell.source.split("%load ", 1)[1].split()[0]).read_text()

@@ -69,8 +69,8 @@ class Report:
     def submit(self, to=None) -> None:
         """Send this report to your bin on the class server, where the instructor's dashboard shows your latest.
 
-        report.submit(rx)    # rx from wl.workshop_receiver() or wl.Receiver.attach(bin_url)
         report.submit()      # the bin this folder joined with wl.join_class(bin_url)
+        report.submit(rx)    # rx from wl.Receiver.attach(bin_url), or the bin URL itself
 
         The score, the total and each scenario's name and verdict are sent; your code is not.
         """
@@ -81,13 +81,13 @@ class Report:
             to = joined()
             if to is None:
                 raise UsageError("there is no class to submit to: join one in the index notebook with "
-                                 "wl.join_class(bin_url), or pass your bin, report.submit(rx)")  # fmt: skip
+                                 "wl.join_class(bin_url), or pass your bin URL, report.submit(bin_url)")  # fmt: skip
         if isinstance(to, str):
             to = RemoteReceiver(to)
         if not isinstance(to, RemoteReceiver):
             raise (UsageError if callable(getattr(to, "url", None)) else UsageTypeError)(
-                "a report is submitted to your bin on a class server: report.submit(rx) with rx from "
-                f"wl.workshop_receiver() after wl.join_class(bin_url), got {type(to).__name__}: a receiver on "
+                "a report is submitted to your bin on a class server: report.submit() in a folder joined with "
+                f"wl.join_class(bin_url), or report.submit(bin_url), got {type(to).__name__}: a receiver on "
                 "this machine has no instructor to show it to"
             )
         scenarios = [{"scenario": str(name), "passed": bool(passed)}
