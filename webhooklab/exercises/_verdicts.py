@@ -12,6 +12,7 @@ returns the same whether its folder joined a class or not, and whether the class
 
 from __future__ import annotations
 
+import atexit
 import http.client
 import json
 import queue
@@ -23,6 +24,7 @@ from .._receiving.joining import joined
 
 QUEUE = 32  # verdicts waiting at most: a Run All of every notebook reports 24
 TIMEOUT = 2.0  # seconds to connect, and again to be answered: a class server on the room's network answers in ms
+EXIT_WAIT = 2.0  # seconds a kernel that is shutting down waits for the verdicts still queued
 MAX_ANSWER = 4096  # bytes of the server's answer read, then the connection is closed
 
 
@@ -54,6 +56,7 @@ class Reporter:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._send_each, name="webhooklab-verdicts", daemon=True)
                     self._thread.start()
+                    atexit.register(self.settled, EXIT_WAIT)  # a kernel shut down right after a check still sends it
         except Exception:  # a folder that cannot be read, a thread that cannot start: the check goes on
             return
 
