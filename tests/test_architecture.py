@@ -132,7 +132,8 @@ def test_the_readme_layout_names_every_module_and_nothing_else():
     assert not missing, f"in the package but not in the README's layout: {missing}"
     known = top | {p.name for p in PACKAGE.rglob("*.py")} | {p.name + "/" for p in PACKAGE.rglob("*") if p.is_dir()}
     elsewhere = {"notebooks/", "tools/", "datasets/", "examples/", "tests/", "benchmarks/", "binder/", "captured/",
-                 "flask_app/", "fastapi_app/", "solutions/", "webhooklab/", "course.py"}  # fmt: skip
+                 "flask_app/", "fastapi_app/", "solutions/", "images/", "webhooklab/"}  # fmt: skip
+    elsewhere |= {p.name for p in (PACKAGE.parent / "tools").glob("*.py")}
     stale = sorted(files - known - elsewhere)
     assert not stale, f"in the README's layout but not in the package: {stale}"
 

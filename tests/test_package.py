@@ -38,7 +38,7 @@ def test_import_does_not_load_pandas():
     assert subprocess.check_output([sys.executable, "-c", code], text=True).strip() == "False"
 
 
-def test_a_wheel_carries_the_notebooks_solutions_and_datasets(tmp_path):
+def test_a_wheel_carries_the_notebooks_solutions_images_datasets_and_examples(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True, capture_output=True, timeout=120,
@@ -47,6 +47,8 @@ def test_a_wheel_carries_the_notebooks_solutions_and_datasets(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"webhooklab/datasets/README.md"}  # the schema is made from Event's fields, not shipped as a file
     expected |= {f"webhooklab/notebooks/{p.relative_to(ROOT / 'notebooks')}" for p in (ROOT / "notebooks").rglob("*.*")}
+    expected |= {f"webhooklab/{p.relative_to(ROOT)}" for p in (ROOT / "examples").rglob("*.py") if "__pycache__" not in p.parts}
+    assert any(name.startswith("webhooklab/notebooks/images/") for name in expected)
     assert expected <= names
     assert any(name.endswith("entry_points.txt") for name in names)
 

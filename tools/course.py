@@ -76,7 +76,9 @@ def contents(entries: list[dict]) -> str:
     path = [e for e in entries[1:] if "OPTIONAL" not in e["file"]]
     optional = sum(e["minutes"] for e in entries[1:] if "OPTIONAL" in e["file"])
     total = f"The path takes about {minutes(sum(e['minutes'] for e in path))}"
-    return "\n".join([*rows, "", f"{total}, and the optional notebook {optional} minutes more."])
+    model = ("Each time comes from one model of a newcomer's pace (reading, running cells, exercises), in "
+             "`tools/course_time.py`, which states its rates; yours may differ. A long notebook marks a good place to stop.")
+    return "\n".join([*rows, "", f"{total}, and the optional notebook {optional} minutes more. {model}"])
 
 
 def tagged(tag: str, source: str) -> nbformat.NotebookNode:

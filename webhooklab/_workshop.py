@@ -1,4 +1,5 @@
-"""The learner's own copy of the guided notebooks and data sets, so the package's files stay pristine."""
+"""The learner's own copy of the guided notebooks (with their pictures), the data sets and the example apps, so the
+package's files stay pristine."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import shutil
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent
-SHIPPED = ("notebooks", "datasets")
+SHIPPED = ("notebooks", "datasets", "examples")
 
 
 def shipped(name: str) -> Path:
@@ -18,7 +19,7 @@ def shipped(name: str) -> Path:
 
 
 def prepare(folder: str | Path, *, reset: bool = False) -> tuple[Path, int, int]:
-    """Copy the notebooks (with solutions/) and datasets/ into `folder`.
+    """Copy the notebooks (with solutions/ and images/), datasets/ and examples/ into `folder`.
 
     A file the learner already has is kept as it is, unless `reset` is true.
     Returns the folder, how many files were copied and how many were kept.
