@@ -78,10 +78,11 @@ READING = """root => {
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab on a copy of notebook 03 in a temporary folder; yields (base URL, token)."""
+    """JupyterLab on a copy of notebook 03 (and its pictures) in a temporary folder; yields (base URL, token)."""
     workshop = tmp_path / "workshop"
     workshop.mkdir()
     shutil.copy(ROOT / "notebooks" / NOTEBOOK, workshop / NOTEBOOK)
+    shutil.copytree(ROOT / "notebooks" / "images", workshop / "images")  # its diagram, as in the learner's copy
     with jupyterlab(tmp_path, workshop, "jupyterlab-test") as url:
         yield url.rstrip("/"), "jupyterlab-test"
 
