@@ -153,7 +153,7 @@ def test_notebook_01_does_not_say_stripe_signature_names_the_event():
     assert "`x-shopify-topic`, `stripe-signature`)" not in text
     assert "stripe and shopify have their own versions of the same ideas" not in text
     assert "stripe names it in the json body's `type`" in text
-    assert "`stripe-signature` header holds only `t=` and `v1=`" in text
+    assert "`stripe-signature` header holds a timestamp `t=` and the signature `v1=`; test-mode events add a `v0=`" in text
 
 
 def test_the_captured_data_set_does_not_say_github_resends_on_its_own():
