@@ -116,10 +116,10 @@ def test_notebook_03_does_not_call_the_delivery_id_a_replay_defence():
     ]:
         assert claim not in text, claim
     for statement in [
-        "github's and shopify's id headers are **not signed**: their hmac covers the raw body only",
+        "github's and shopify's id headers are **not signed** (their hmac covers the raw body only)",
         "### replaying with a fresh id",
         "`x-shopify-triggered-at` is not signed",
-        "they are not a replay defence",
+        "unsigned, it is no defence against a replay with a fresh id",
         "a replay with a fresh id still verifies",
         "stripe's event `id`, standard webhooks' `webhook-id`",
     ]:
