@@ -296,6 +296,8 @@ BAD: dict[str, list[Bad]] = {
     "grader.Challenge.credit": [Bad(lambda c: c.credit(None, 100), T, "customer is the intent's 'customer' id"),
                                 Bad(lambda c: c.credit("cus_1", 1.5), T, "amount is in cents as an int")],
     "grader.Challenge.enqueue": [Bad(lambda c: c.enqueue(None), T, "enqueue needs a function")],
+    "grader.StripeApi.retrieve": [Bad(lambda a: a.retrieve(None), T, "takes the payment intent's id"),
+                                  Bad(lambda a: a.retrieve("evt_1"), U, "no payment intent 'evt_1'.*404")],
     "grader.Report": [Bad(lambda cls: cls(5, None), T, "rows must be"), Bad(lambda cls: cls([], 5), T, "handler must be")],
     "grader.Report.hint": [Bad(lambda r: r.hint("no such"), U, "no scenario 'no such'"), Bad(lambda r: r.hint(1), T, "scenario must be")],
     "grader.Report.happened": [Bad(lambda r: r.happened("no such"), U, "no scenario 'no such'")],
@@ -341,6 +343,7 @@ NO_ARGUMENTS = {
     "widgets.LiveTable.close", "widgets.PushPollRace.run", "widgets.Quiz", "widgets.RetryTimeline.start",
     "widgets.RetryTimeline.render", "widgets.SendPanel.send", "widgets.SignatureExplainer.load",
     "widgets.SignatureExplainer.explain", "grader.Challenge.run", "grader.Challenge.deliveries", "grader.Challenge.close",
+    "grader.StripeApi",
     "testing.Response.json", "testing.Server.stop", "testing.Webhooks", "testing.Webhooks.close",
     *(f"{name}.{method}" for name in [*PROVIDER_CLASSES, "Provider"] for method in ("new_secret", "event_types",
                                                                                   "new_delivery_id")),
@@ -477,6 +480,10 @@ def instance(name: str, made, request):
         challenge = Challenge()
         request.addfinalizer(challenge.close)
         return challenge
+    if name == "StripeApi":
+        from webhooklab.grader import StripeApi
+
+        return StripeApi()
     if name == "Report":
         from webhooklab.grader import Report
 

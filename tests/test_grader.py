@@ -28,7 +28,7 @@ def naive_for(challenge):
     def naive(body, headers):
         event = json.loads(body)
         intent = event["data"]["object"]
-        challenge.payments[intent["id"]] = event
+        challenge.payments[intent["id"]] = intent
         if event["type"] == "payment_intent.succeeded":
             challenge.credit(intent["customer"], intent["amount"])
         return 200
@@ -36,11 +36,12 @@ def naive_for(challenge):
     return naive
 
 
-def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newest=True, dedupe_on="id",
+def good_handler(challenge, *, bad_signature=400, credit_inline=False, record="fetch", dedupe_on="id",
                  mark_first=False, when_down=None):
     """The solution's handler with one knob turned, so each test breaks exactly one rule.
 
-    dedupe_on: "id" (the signed event id), a header's name, or None; mark_first: mark the event seen before
+    record: "fetch" (the API's current state), "created" (the newer snapshot by `created`, strictly), "created-or-tie"
+    (a tie replaces too) or "last" (the last to arrive wins); dedupe_on: "id" (the signed event id), a header's name, or None; mark_first: mark the event seen before
     its work; when_down: the status to answer when the database is down (None: let the error answer 500).
     """
     stripe, seen = wl.Stripe(challenge.secret), set()
@@ -57,9 +58,14 @@ def good_handler(challenge, *, bad_signature=400, credit_inline=False, keep_newe
         if mark_first:
             seen.add(key)
         intent = event["data"]["object"]
-        recorded = challenge.payments.get(intent["id"])
-        if recorded is None or not keep_newest or event["created"] > recorded["created"]:
-            challenge.payments[intent["id"]] = event
+        if record == "fetch":
+            challenge.payments[intent["id"]] = challenge.api.retrieve(intent["id"])
+        else:
+            recorded = challenge.payments.get(intent["id"])
+            newer = recorded is None or record == "last" or event["created"] > recorded["_created"] or (
+                record == "created-or-tie" and event["created"] == recorded["_created"])
+            if newer:
+                challenge.payments[intent["id"]] = {**intent, "_created": event["created"]}
         if event["type"] == "payment_intent.succeeded":
             try:
                 if credit_inline:
@@ -105,7 +111,7 @@ def test_the_solution_passes_every_scenario(challenge, capsys):
     assert list(report.table.columns) == ["scenario", "passed", "what happened", "hint"]
     assert list(report.table["scenario"]) == NAMES and (report.table["hint"] == "").all()
     assert challenge.balances == {"cus_valid": 2000, "cus_duplicate": 2000, "cus_replayed": 1700, "cus_order": 3000,
-                                  "cus_slow": 2500, "cus_outage": 1800}  # fmt: skip
+                                  "cus_second": 2200, "cus_slow": 2500, "cus_outage": 1800}  # fmt: skip
     assert challenge.errors == []
     assert "answered 503" in report.happened("database down")  # it said so, rather than raising
     assert ch06.check_report(report) is True
@@ -122,7 +128,7 @@ def test_the_naive_handler_fails_what_it_should_each_with_its_hint(challenge, ca
         "stale timestamp": ["an hour ago", "replay", "300 s"],
         "duplicate delivery": ["acted twice", "set of the event ids"],
         "replayed request": ["300 s tolerance", "credited each copy", "Deduplicate on event['id']"],
-        "out-of-order delivery": ["older payment_intent.payment_failed replaced", "event['created']"],
+        "out-of-order delivery": ["says 'requires_payment_method'", "challenge.api.retrieve(intent['id'])"],
         "slow side effect": ["took 1.0 s", "waits only 0.5 s", "challenge.enqueue(challenge.credit"],
     }
     for scenario, fragments in hints.items():
@@ -160,11 +166,42 @@ def test_crediting_before_answering_fails_only_the_slow_scenario(quick):
     assert "took 0.8 s" in report.hint("slow side effect") and "waits only 0.4 s" in report.hint("slow side effect")
 
 
-def test_last_one_wins_fails_only_the_out_of_order_scenario(quick):
-    good_handler(quick, keep_newest=False)
+@pytest.mark.parametrize("record", ["last", "created", "created-or-tie"])
+def test_last_one_wins_or_ordering_by_created_fails_only_the_out_of_order_scenario(quick, record):
+    good_handler(quick, record=record)
     report = quick.run()
     assert failed_rows(report) == {"out-of-order delivery"}
-    assert "the older payment_failed replaced it" in report.happened("out-of-order delivery")
+    assert "(requires_payment_method)" in report.happened("out-of-order delivery")
+    hint = report.hint("out-of-order delivery")
+    assert "same 'created'" in hint and "Stripe advises against ordering events by 'created'" in hint
+    assert "challenge.api.retrieve(intent['id'])" in hint
+
+
+def test_storing_the_event_instead_of_the_intent_says_to_retrieve_it(quick):
+    stripe, seen = wl.Stripe(quick.secret), set()
+
+    @quick.handler
+    def handle(body, headers):
+        event = stripe.verify(body, headers)
+        if event["id"] not in seen:
+            quick.payments[event["data"]["object"]["id"]] = event
+            if event["type"] == "payment_intent.succeeded":
+                quick.enqueue(quick.credit, event["data"]["object"]["customer"], event["data"]["object"]["amount"])
+            seen.add(event["id"])
+        return 200
+
+    report = quick.run()
+    assert "valid event" in report.failed and "an event (None)" in report.happened("valid event")
+    assert "current state, fetched from the API" in report.hint("valid event")
+
+
+def test_the_api_gives_the_current_state_and_refuses_unknown_ids(quick):
+    event = quick._payment("cus_api", 100)
+    intent = quick.api.retrieve(event["data"]["object"]["id"])
+    assert intent["status"] == "succeeded" and intent["customer"] == "cus_api"
+    intent["status"] = "changed"  # a copy: the caller's to keep
+    assert quick.api.retrieve(event["data"]["object"]["id"])["status"] == "succeeded"
+    assert "1 payment intents" in repr(quick.api)
 
 
 def test_without_deduplication_the_duplicate_and_the_replay_fail(quick):
@@ -238,7 +275,7 @@ def test_a_duplicate_refused_with_409(quick):
         if event["id"] in seen:
             return 409
         intent = event["data"]["object"]
-        quick.payments.setdefault(intent["id"], event)
+        quick.payments.setdefault(intent["id"], quick.api.retrieve(intent["id"]))
         if event["type"] == "payment_intent.succeeded":
             quick.enqueue(quick.credit, intent["customer"], intent["amount"])
         seen.add(event["id"])
@@ -267,9 +304,7 @@ def test_work_on_the_learners_own_thread_counts_too_but_is_lost_in_an_outage(qui
         if event["id"] not in seen:
             seen.add(event["id"])
             intent = event["data"]["object"]
-            recorded = quick.payments.get(intent["id"])
-            if recorded is None or event["created"] > recorded["created"]:
-                quick.payments[intent["id"]] = event
+            quick.payments[intent["id"]] = quick.api.retrieve(intent["id"])
             if event["type"] == "payment_intent.succeeded":
                 threading.Thread(target=credit_or_log, args=(intent["customer"], intent["amount"])).start()
         return 200
@@ -350,7 +385,7 @@ def test_odd_things_in_payments_do_not_crash_the_grader(quick):
         return 200
 
     report = quick.run()
-    assert "valid event" in report.failed and "record the event" in report.hint("valid event")
+    assert "valid event" in report.failed and "record each payment intent" in report.hint("valid event")
 
 
 def test_no_handler_yet():
@@ -390,7 +425,7 @@ def test_a_second_run_starts_from_empty_books(quick):
     assert report.ok and "leftover" not in quick.payments and quick.balances["cus_valid"] == 2000
     table = quick.deliveries()
     assert list(table.columns) == ["scenario", "delivery", "status", "answered in (ms)", "handler took (ms)", "problem"]
-    assert len(table) == 13 and set(table["status"]) == {200, 400, 500}  # 500: the outage, uncaught
+    assert len(table) == 15 and set(table["status"]) == {200, 400, 500}  # 500: the outage, uncaught
 
 
 def test_timeout_must_be_shorter_than_the_slow_call():

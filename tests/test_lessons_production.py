@@ -163,7 +163,7 @@ def test_the_events_api_serves_an_object_as_the_newest_event_left_it():
 
 def test_versions_thin_events_and_narrow_subscriptions_are_as_documented(text):
     for claim in [
-        "Stripe's thin events are in private preview",
+        "Stripe made thin events generally available for API v1 objects",
         "`created` counts whole seconds, so two events about one object can share it",
         '"The API version in your account settings when the event occurs dictates the API version, and therefore '
         'the structure of an Event"',

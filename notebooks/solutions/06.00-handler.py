@@ -11,9 +11,8 @@ def handle(body, headers):
     if event["id"] in handled:
         return 200  # a retry or a replay: the signed event id says it is done
     intent = event["data"]["object"]
-    recorded = challenge.payments.get(intent["id"])
-    if recorded is None or event["created"] > recorded["created"]:
-        challenge.payments[intent["id"]] = event  # keep the newest event about this payment (safe to repeat)
+    # Events arrive in any order, and Stripe advises against ordering them by `created` (whole seconds: they tie).
+    challenge.payments[intent["id"]] = challenge.api.retrieve(intent["id"])  # the intent as it is now (safe to repeat)
     if event["type"] == "payment_intent.succeeded":
         try:
             challenge.enqueue(challenge.credit, intent["customer"], intent["amount"])  # stored now, run after

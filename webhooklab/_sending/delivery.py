@@ -308,7 +308,7 @@ class Deliveries(list):
 
 def deliver_many(provider, events, to: str, *, concurrency: int = 4, shuffle: bool = False,
                  duplicate_rate: float = 0.0, policy=None, clock=None, seed: int | None = None) -> Deliveries:  # fmt: skip
-    """Deliver many events at once, as providers do: concurrently, so out of order, and at least once.
+    """Deliver many events at once, as providers do: concurrently, so out of order, and with duplicates.
 
     `duplicate_rate` sends that fraction of events a second time with the same
     delivery id, as a retry after a lost answer would; `shuffle` mixes the order.

@@ -36,6 +36,7 @@ from .._providers import Stripe
 from .._providers.base import mask
 from .._receiving.server import BackgroundServer
 from .._sending.delivery import Attempt, post
+from ._api import StripeApi
 from ._records import Call, Failure, Outage
 from ._report import Report, deliveries_table, row, scenarios_html, scenarios_table
 from ._scenarios import SCENARIOS
@@ -73,7 +74,8 @@ class Challenge:
         self._sender = Stripe(secret)
         self.timeout, self.slow = float(timeout), float(slow)
         self.balances: dict[str, int] = {}  # customer -> cents, changed only by credit()
-        self.payments: dict[str, dict] = {}  # payment intent id -> the newest event about it: yours to write
+        self.payments: dict[str, dict] = {}  # payment intent id -> its current state (api.retrieve): yours to write
+        self.api = StripeApi()  # Stripe's API: retrieve(intent_id) gives a payment intent as it is now
         self.errors: list[Failure] = []  # what your code raised during the last run
         self._handler: Callable[[bytes, dict], int] | None = None
         self._credits: list[tuple[str | None, str, int]] = []  # (scenario, customer, amount)
@@ -175,7 +177,7 @@ class Challenge:
                     ok, happened, hint = scenario.run(self)
                 except _Unreadable as error:  # whatever the handler left in challenge.payments, the run goes on
                     ok, happened, hint = False, f"the grader could not check this: {error}", (
-                        "check what your handler stores in challenge.payments: the event dicts verify() returns")
+                        "check what your handler stores in challenge.payments: the intents challenge.api.retrieve returns")
                 except Exception as error:
                     error.add_note(
                         f"raised by the grader's own code for the scenario {scenario.name!r}: a bug in "
@@ -278,9 +280,10 @@ class Challenge:
         else:
             self.payments = {}
         self.errors.clear()
+        self.api._clear()
 
     def _payment(self, customer: str, amount: int) -> dict:
-        return self._sender.event("payment_intent.succeeded", customer=customer, amount=amount)
+        return self.api._paid(self._sender.event("payment_intent.succeeded", customer=customer, amount=amount))
 
     def _send(self, body: bytes, headers: dict, *, request_id: str | None = None) -> Attempt:
         """POST as the sender would; `request_id` is the X-Request-Id in front of the handler (fresh by default)."""
@@ -366,11 +369,11 @@ class Challenge:
         except Exception as error:  # the handler may have replaced payments with anything: say what it raised
             raise _Unreadable(f"{type(error).__name__}: {error}") from error
 
-    def _recorded_id(self, intent_id: str) -> str | None:
-        """The id of the event challenge.payments holds for this intent; None for nothing, or for anything else."""
+    def _recorded_field(self, intent_id: str, field: str) -> str | None:
+        """A field of the dict challenge.payments holds for this intent; None for nothing, or for anything else."""
         try:
             event = self.payments.get(intent_id)
         except Exception as error:  # the handler may have replaced payments with anything: say what it raised
             raise _Unreadable(f"{type(error).__name__}: {error}") from error
-        found = event.get("id") if isinstance(event, dict) else None
+        found = event.get(field) if isinstance(event, dict) else None
         return found if isinstance(found, str) else None

@@ -6,7 +6,8 @@ The rules, each tested by one scenario (or two):
                is acted on once
   answer fast  within `timeout` seconds; `credit` is slow in one scenario, so do it with `enqueue`
   act          payment_intent.succeeded credits the intent's amount to its customer, once
-  keep order   `payments[intent id]` holds the newest event (by `created`) about that intent
+  keep state   `payments[intent id]` holds the intent as it is now: `challenge.api.retrieve(intent id)`, since
+               events arrive in any order and Stripe's `created` must not order them (whole seconds: they tie)
   be durable   while the database is down (`credit` and `enqueue` raise), answer 5xx and mark nothing
                done, so the sender's retry does the work
 
@@ -54,11 +55,9 @@ def valid_event(challenge):
     event = challenge._payment("cus_valid", 2000)
     pi = event["data"]["object"]["id"]
     attempts = [challenge._send_event(event)]
-    calls = challenge._after(attempts, lambda: challenge._credited("cus_valid")
-                             and challenge._recorded_id(pi) == event["id"])  # fmt: skip
-    credits, recorded = challenge._credited("cus_valid"), challenge._recorded_id(pi)
-    happened = _happened(challenge, attempts, calls, "cus_valid", credits,
-                         "event recorded" if recorded == event["id"] else "not recorded in challenge.payments")  # fmt: skip
+    calls = challenge._after(attempts, lambda: challenge._credited("cus_valid") and _state(challenge, pi) == PAID)
+    credits, recorded = challenge._credited("cus_valid"), _state(challenge, pi)
+    happened = _happened(challenge, attempts, calls, "cus_valid", credits, _state_text(recorded))
     return _verdict(
         calls,
         (attempts[0].status is not None, _slow_hint(challenge, calls[0])),
@@ -70,8 +69,7 @@ def valid_event(challenge):
          "intent = event['data']['object']")),
         (credits == [2000], (f"credit intent['amount'] (2000 cents here) to intent['customer'], once; "
          f"{_credit_text('cus_valid', credits)}")),
-        (recorded == event["id"], ("record the event: challenge.payments[intent['id']] = event (the dict "
-         "verify() returned), so later events about the same payment can compare their 'created'")),
+        (recorded == PAID, _record_hint(recorded)),
         happened=happened,
     )  # fmt: skip
 
@@ -148,34 +146,30 @@ def duplicate_delivery(challenge):
 
 
 def out_of_order_delivery(challenge):
-    newer = challenge._payment("cus_order", 3000)
-    intent = newer["data"]["object"]
-    older = challenge._sender.event("payment_intent.payment_failed", customer="cus_order", amount=3000,
-                                    id=intent["id"])  # fmt: skip
-    older["created"] = newer["created"] - 120  # declined two minutes before the second card was accepted
-    older["data"]["object"]["created"] = intent["created"]
-    attempts = [challenge._send_event(newer)]
-    challenge._after(attempts, lambda: challenge._recorded_id(intent["id"]) == newer["id"]
-                     and bool(challenge._credited("cus_order")))  # fmt: skip
-    attempts.append(challenge._send_event(older))
-    calls = challenge._after(attempts, lambda: True)  # the older event credits nothing: wait only until idle
-    credits, recorded = challenge._credited("cus_order"), challenge._recorded_id(intent["id"])
-    kept = {newer["id"]: "kept the newer succeeded event", older["id"]: "the older payment_failed replaced it"}
-    return _verdict(
-        calls,
-        (all(a.status is not None for a in attempts), _slow_hint(challenge, calls[0] or calls[1])),
-        (all(a.ok for a in attempts), (f"answer 2xx to both genuine events (got {attempts[0].status}, "
-         f"{attempts[1].status}); an event you ignore is still acknowledged")),
-        (recorded != older["id"], ("the older payment_intent.payment_failed replaced the newer succeeded "
-         "event: Stripe doesn't promise order. Replace challenge.payments[intent['id']] only when "
-         "event['created'] is newer than the recorded event's 'created'")),
-        (recorded == newer["id"], ("record each event about a payment intent in "
-         "challenge.payments[intent['id']], keeping the newest")),
-        (credits == [3000], ("credit only payment_intent.succeeded, once: "
-         f"{_credit_text('cus_order', credits)}")),
-        happened=_join(_answers(challenge, attempts, calls), kept.get(recorded, "nothing recorded"),
-                       _credit_text("cus_order", credits)),
-    )  # fmt: skip
+    """Two intents, each declined then paid within one second: one `created`, sent in both orders."""
+    attempts, intents = [], []
+    for customer, amount, paid_first in (("cus_order", 3000, True), ("cus_second", 2200, False)):
+        paid = challenge._payment(customer, amount)
+        intent = paid["data"]["object"]
+        declined = challenge._sender.event("payment_intent.payment_failed", customer=customer, amount=amount,
+                                           id=intent["id"])  # fmt: skip
+        declined["created"] = paid["created"]  # the first card declined, the second accepted, in the same second
+        declined["data"]["object"]["created"] = intent["created"]
+        for event in (paid, declined) if paid_first else (declined, paid):
+            attempts.append(challenge._send_event(event))
+            challenge._after(attempts, lambda: True)
+        intents.append((customer, amount, intent["id"]))
+    calls = challenge._after(attempts, lambda: True)
+    checks = [(all(a.status is not None for a in attempts), _slow_hint(challenge, next(filter(None, calls), None))),
+              (all(a.ok for a in attempts), (f"answer 2xx to every genuine event (got "
+               f"{', '.join(str(a.status) for a in attempts)}); an event you ignore is still acknowledged"))]
+    told = []
+    for (customer, amount, pi), order in zip(intents, ("succeeded, then failed", "failed, then succeeded")):
+        recorded, credits = _state(challenge, pi), challenge._credited(customer)
+        checks.append((recorded == PAID, _record_hint(recorded, order)))
+        checks.append(_once(customer, credits, amount, "credit only payment_intent.succeeded, once"))
+        told.append(f"{customer} ({order}): {_state_text(recorded)}")
+    return _verdict(calls, *checks, happened=_join(_answers(challenge, attempts, calls), *told))  # fmt: skip
 
 
 def slow_side_effect(challenge):
@@ -302,6 +296,31 @@ def _happened(challenge, attempts: list[Attempt], calls: list[Call | None], cust
     return _join(_answers(challenge, attempts, calls), _credit_text(customer, credits), *more)
 
 
+PAID = ("payment_intent", "succeeded")  # what challenge.payments must hold for each paid intent: (object, status)
+
+
+def _state(challenge, pi: str) -> tuple[str | None, str | None]:
+    """What challenge.payments holds for this intent: its 'object' and 'status' ((None, None) for nothing)."""
+    return challenge._recorded_field(pi, "object"), challenge._recorded_field(pi, "status")
+
+
+def _state_text(recorded: tuple[str | None, str | None]) -> str:
+    if recorded == (None, None):
+        return "nothing recorded in challenge.payments"
+    return f"challenge.payments holds {'an' if recorded[0] == 'event' else 'a'} {recorded[0]} ({recorded[1]})"
+
+
+def _record_hint(recorded: tuple[str | None, str | None], order: str = "") -> str:
+    fetch = "challenge.payments[intent['id']] = challenge.api.retrieve(intent['id'])"
+    if recorded[0] != "payment_intent":
+        return (f"record each payment intent's current state, fetched from the API: {fetch}; "
+                f"found {_state_text(recorded)}")  # fmt: skip
+    return (f"the intent was paid, but challenge.payments says {recorded[1]!r}: its payment_failed and succeeded "
+            f"events arrived {order}, with the same 'created' (whole seconds), so neither the order of arrival nor "
+            f"'created' says which is current, and Stripe advises against ordering events by 'created'. Retrieve "
+            f"the object and keep what the API says now: {fetch}")  # fmt: skip
+
+
 def _once(customer: str, credits: list[int], amount: int, hint: str = "credit the payment once") -> tuple[bool, str]:
     """The check that `customer` was credited `amount`, exactly once."""
     return credits == [amount], f"{hint}: {_credit_text(customer, credits)}"
@@ -321,7 +340,7 @@ def _join(*parts: str) -> str:
 
 SCENARIOS = (
     Scenario("valid event", "a signed payment_intent.succeeded: cus_valid pays 20.00",
-             "answer 2xx, credit 20.00 to cus_valid once, record the event in challenge.payments",
+             "answer 2xx, credit 20.00 to cus_valid once, record the intent's current state in challenge.payments",
              run=valid_event),
     Scenario("tampered body", "a signed event whose amount was raised from 15.00 to 1,500.00 after signing",
              "answer 4xx and change nothing", run=tampered_body),
@@ -332,9 +351,10 @@ SCENARIOS = (
     Scenario("replayed request", "a captured request sent again within seconds: the same body and signature, "
              "first verbatim, then with a new X-Request-Id (a header in front of your app, not signed)",
              "credit once: a replay carries the same event id", run=replayed_request),
-    Scenario("out-of-order delivery", "for one payment intent: payment_intent.succeeded, then the older "
-             "payment_intent.payment_failed (the first card was declined)",
-             "answer 2xx to both, credit once, keep the newer event in challenge.payments",
+    Scenario("out-of-order delivery", "two payment intents, each declined then paid within one second (the same "
+             "'created'): one's payment_intent.succeeded arrives first, the other's last",
+             "answer 2xx to all four, credit each payment once, keep each intent's current state (succeeded, from "
+             "challenge.api.retrieve) in challenge.payments",
              run=out_of_order_delivery),
     Scenario("slow side effect", "a valid event while challenge.credit takes 1 s",
              "answer 2xx within 0.5 s, and still credit once", run=slow_side_effect),

@@ -31,7 +31,7 @@ QUESTIONS = [
      "GitHub's timeout is 10 s and it never retries automatically; a person redelivers within 3 days."),
     ("The same Shopify order webhook arrived twice. What makes the second one harmless?",
      ["Answering 500 to the second", "Deduplicating on X-Shopify-Webhook-Id before acting", "Sleeping a second"], 1,
-     "Delivery is at least once. Keep the ids you have handled and act only on new ones (idempotency)."),
+     "Retries bring duplicates. Keep the ids you have handled and act only on new ones (idempotency)."),
 ]  # fmt: skip
 
 
@@ -244,7 +244,8 @@ def blueprint(triggers: list[tuple[str, str]], *, action: str | None = None) -> 
 
 
 # -- the no-code variant -------------------------------------------------------------------------
-# What each tool offers, from its own documentation. None of the three checks an HMAC signature by itself.
+# What each tool offers, from its own documentation. Their generic webhook triggers check no HMAC signature;
+# n8n's Stripe, GitHub and Shopify trigger nodes do, given the signing secret (its generic Webhook node doesn't).
 
 TOOLS = {
     "zapier": {
@@ -284,8 +285,10 @@ TOOLS = {
         "trigger": ("Trigger: a Webhook node, HTTP method POST. In its options turn on Raw Body (the check needs "
                     "the exact bytes), and set Respond to \"Using 'Respond to Webhook' node\", so you choose the "
                     "status. Give the provider the Production URL: the Test URL listens only while you test."),
-        "verify": ("The Webhook node's authentication options (basic, header, JWT) don't check an HMAC signature. "
-                   "Use a Crypto node (action Hmac, SHA256, your secret) over the content the code below signs, "
+        "verify": ("For Stripe, GitHub or Shopify, their own trigger nodes (Stripe Trigger, GitHub Trigger, "
+                   "Shopify Trigger) check the signature once you give them the signing secret. The generic "
+                   "Webhook node's authentication options (basic, header, JWT) don't check an HMAC signature: "
+                   "use a Crypto node (action Hmac, SHA256, your secret) over the content the code below signs, "
                    "and an If node that compares the result with the header; or run the code in a Code node set "
                    "to Python."),
         "wrapper": [],
