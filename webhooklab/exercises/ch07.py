@@ -1,12 +1,16 @@
-"""Checks for 07.00-from-laptop-to-production: rotating a secret, reconciling after an outage, a checklist."""
+"""Checks for 07.00-from-laptop-to-production: rotating a secret, reconciling after an outage, a checklist,
+and an endpoint of your own that passes the pytest plugin's tests; with where to find the examples/ folder."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from .._experiments.polling import ProviderAPI
 from .._providers import Stripe
 from .._receiving.receiver import Receiver
+from .._receiving.server import BackgroundServer
+from .._workshop import shipped
 from . import attempt, failed, guarded, passed, unanswered
 
 NOTEBOOK = "07.00-from-laptop-to-production"  # the notebook whose exercises these are: each verdict names it
@@ -246,3 +250,103 @@ def check_checklist(checklist) -> bool:
         if answer.strip().lower() != right.lower():
             return failed(f"{item!r}: not {answer.strip()!r}. Why: {why}")
     return passed(f"all {len(CHECKLIST)} items of the checklist are what production needs. Keep it beside your code.")
+
+
+# -- test your own endpoint --------------------------------------------------------------------------------
+
+ENDPOINT = "/webhooks/stripe"  # where the exercise's app serves the learner's handle()
+
+
+def example(name: str) -> Path | None:
+    """examples/<name>: beside the notebooks (the learner's copy), or in webhooklab's package or checkout; else None."""
+    for candidate in (Path.cwd() / "examples", Path.cwd().parent / "examples"):
+        if (candidate / name).is_dir():
+            return candidate / name
+    try:
+        return shipped("examples") / name if (shipped("examples") / name).is_dir() else None
+    except FileNotFoundError:
+        print(f"examples/{name} is not beside these notebooks, nor with webhooklab. Copy the examples/ folder of "
+              "webhooklab's repository beside this notebook (or run `webhooklab lab` again if your version copies "
+              "it), then run this cell again. The exercise below works without it.")  # fmt: skip
+        return None
+
+
+def app_for(handle, secret: str, inbox: dict):
+    """A Flask app whose POST /webhooks/stripe answers with handle(body, headers, secret, inbox)'s status code."""
+    from flask import Flask, request
+
+    app = Flask("your_endpoint")
+    app.extensions["errors"] = []
+
+    @app.post(ENDPOINT)
+    def stripe_webhook():
+        status, error = attempt(handle, request.get_data(), request.headers, secret, inbox)
+        if error is None and not (isinstance(status, int) and 100 <= status <= 599):
+            error = f"it returned {status!r}, not a status code such as 200 or 400"
+        if error:
+            app.extensions["errors"].append(error)
+            return "", 500
+        return "", status
+
+    return app
+
+
+def serve(app) -> str:
+    """Serve a WSGI app (a Flask app) on 127.0.0.1 and a free port, from a thread of this kernel; its base URL."""
+    return BackgroundServer(app).start().base_url
+
+
+FORGERIES = {
+    "tampered": "a body changed after signing",
+    "wrong_secret": "a request signed with another secret",
+    "unsigned": "a request with no Stripe-Signature header",
+    "stale": "a request signed long ago (a replay)",
+}
+
+
+@guarded()
+def check_endpoint(handle) -> bool:
+    """handle(body, headers, secret, inbox) -> status: the pytest plugin's Stripe tests, in process."""
+    if not callable(handle):
+        return failed("handle is not a function yet. Define it with def handle(body, headers, secret, inbox): ...")
+    try:
+        from ..testing import Webhooks
+    except ImportError:
+        return failed("this check sends the pytest plugin's requests, which needs pytest: run `%pip install pytest`, "
+                      "restart the kernel, and run the notebook again.")  # fmt: skip
+    secret, inbox, webhooks = Stripe.new_secret(), {}, Webhooks()
+    app = app_for(handle, secret, inbox)
+    stripe = webhooks(app, "stripe", secret=secret, path=ENDPOINT)
+    try:
+        problem = _endpoint_problem(stripe, inbox, app.extensions["errors"])
+    finally:
+        webhooks.close()
+    if problem:
+        return failed(problem)
+    return passed("the plugin's tests pass: a signed event is accepted and stored under its id, each forgery (tampered, "
+                  "wrong secret, unsigned, stale) gets 400 and stores nothing, and a duplicate is answered 2xx and "
+                  "stored once.")  # fmt: skip
+
+
+def _endpoint_problem(stripe, inbox: dict, errors: list) -> str | None:
+    def raised() -> str:
+        return f" handle raised or returned something else: {errors[-1]}." if errors else ""
+
+    event = stripe.event("payment_intent.succeeded")
+    answer = stripe.send(event)
+    if not 200 <= answer.status_code < 300:
+        return (f"stripe.send(...) answered {answer.status_code}: a correctly signed event must get a 2xx.{raised()} "
+                "Verify the raw body exactly as it arrived (bytes), with the secret you are given.")  # fmt: skip
+    if list(inbox) != [event["id"]]:
+        return f"a signed event was accepted, but inbox is {list(inbox)!r}: store it as inbox[event['id']] = event."
+    for case, response in stripe.forgeries("charge.refunded").items():
+        if response.status_code != 400:
+            return (f"stripe.{case}(...) answered {response.status_code}: {FORGERIES[case]} must get 400, and act on "
+                    f"nothing.{raised()}")  # fmt: skip
+    if len(inbox) != 1:
+        return "every forgery got 400, but one of them reached inbox: verify before you store anything."
+    answers = [response.status_code for response in stripe.duplicate("checkout.session.completed")]
+    if not all(200 <= status < 300 for status in answers) or len(inbox) != 2:
+        return (f"one event delivered twice got {answers} and inbox holds {len(inbox) - 1} entries for it: answer 2xx "
+                "both times (or the provider retries) and keep the event once, under its id.")  # fmt: skip
+    return None

@@ -10,6 +10,8 @@
 Each widget keeps its logic in plain methods (send(), explain(), run(), ...)
 that tests and notebooks can call directly; a button only calls them.
 Everything a request carried is shown escaped: it is data, never markup.
+The quiz's blueprint (_blueprint.py) writes production code whose signature
+checks (_production.py) use each provider's own SDK or the standard library.
 """
 
 from .._exports import claim as _claim
