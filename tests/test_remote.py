@@ -279,6 +279,7 @@ def test_a_guided_notebook_runs_attached_to_a_class_server(classroom, tmp_path, 
     pushed = classroom.store.count("push")
     probe = nbformat.v4.new_code_cell(f"print(type(rx).__name__, rx.url('push').startswith({classroom.bin_url()!r}))")
     notebook.cells.append(probe)
+    notebook.cells.append(nbformat.v4.new_code_cell("rx.close()"))  # the relay's goodbye, however the kernel then ends
     kernel = NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workshop)}})
     kernel.execute()
     assert "".join(output.get("text", "") for output in probe.outputs).strip() == "Receiver True"

@@ -38,6 +38,8 @@ _relayed = {id(_value): _value for _value in list(globals().values())
             if isinstance(_value, _wl.Receiver) and _value.relay is not None}
 print("STORED", _json.dumps([[_e.endpoint, _e.method, _hashlib.sha256(_e.body).hexdigest(), _e.verified]
                               for _rx in _relayed.values() for _e in _rx.arrivals()]))
+for _rx in _relayed.values():
+    _rx.close()  # the relay's goodbye, however the kernel then ends: the bin answers by its own rules again
 """
 
 
