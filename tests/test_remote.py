@@ -252,8 +252,8 @@ def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it
     printed = capsys.readouterr().out
     assert "Submitted 1/2" in printed and classroom.learner.token not in printed
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(wl.UsageError, match="there is no class to submit to"):
-        report.submit()
+    assert report.submit() is None  # no class: a message, not an exception
+    assert "Not submitted (1/2 stays on this machine): there is no class to submit to" in capsys.readouterr().out
     wl.join_class(classroom.bin_url(classroom.other.token))
     Report([row("valid payment", True, "200", "")], None).submit()  # the bin this folder joined
     assert classroom.server.challenges.latest()[classroom.other.name]["score"] == 1
@@ -263,6 +263,19 @@ def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it
     said = r"POST http://127\.0\.0\.2:\d+/b/…[\w-]{4}/api/challenge answered 400: 'each scenario"
     with pytest.raises(wl.ReceiverError, match=said):
         refused.submit(rx)
+
+
+def test_submit_without_a_class_prints_its_message_in_a_notebook_and_no_traceback(tmp_path):
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from webhooklab.grader._report import Report, row\n"
+        "Report([row('valid event', True, '200', '')], 'handle').submit()")])  # fmt: skip
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                   allow_errors=True).execute()  # fmt: skip
+    outputs = notebook.cells[0].outputs
+    assert [output.output_type for output in outputs] == ["stream"] and outputs[0].name == "stdout", outputs
+    assert "there is no class to submit to" in outputs[0].text and "wl.join_class(bin_url)" in outputs[0].text
 
 
 def test_a_guided_notebook_runs_attached_to_a_class_server(classroom, tmp_path, monkeypatch):
