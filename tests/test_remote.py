@@ -266,8 +266,6 @@ def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it
 
 
 def test_submit_without_a_class_prints_its_message_in_a_notebook_and_no_traceback(tmp_path):
-    from nbclient import NotebookClient
-
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "from webhooklab.grader._report import Report, row\n"
         "Report([row('valid event', True, '200', '')], 'handle').submit()")])  # fmt: skip
