@@ -440,3 +440,17 @@ def test_the_naive_status_table_and_missing_keys(capsys):
     assert "no entry for 'stale timestamp'" in capsys.readouterr().out
     assert ch06.check_status_codes([400]) is False
     assert "should be a dict" in capsys.readouterr().out
+
+
+def test_submit_without_a_class_prints_its_message_in_a_notebook_and_no_traceback(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from webhooklab.grader._report import Report, row\n"
+        "Report([row('valid event', True, '200', '')], 'handle').submit()")])  # fmt: skip
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                   allow_errors=True).execute()  # fmt: skip
+    outputs = notebook.cells[0].outputs
+    assert [output.output_type for output in outputs] == ["stream"] and outputs[0].name == "stdout", outputs
+    assert "there is no class to submit to" in outputs[0].text and "wl.join_class(bin_url)" in outputs[0].text

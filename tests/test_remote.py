@@ -265,17 +265,6 @@ def test_a_report_is_submitted_to_the_learners_bin_and_the_class_server_keeps_it
         refused.submit(rx)
 
 
-def test_submit_without_a_class_prints_its_message_in_a_notebook_and_no_traceback(tmp_path):
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from webhooklab.grader._report import Report, row\n"
-        "Report([row('valid event', True, '200', '')], 'handle').submit()")])  # fmt: skip
-    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
-                   allow_errors=True).execute()  # fmt: skip
-    outputs = notebook.cells[0].outputs
-    assert [output.output_type for output in outputs] == ["stream"] and outputs[0].name == "stdout", outputs
-    assert "there is no class to submit to" in outputs[0].text and "wl.join_class(bin_url)" in outputs[0].text
-
-
 def test_a_guided_notebook_runs_attached_to_a_class_server(classroom, tmp_path, monkeypatch):
     """02 Push versus poll, with the class joined in its folder: its receiver is reached at the learner's bin."""
     workshop = tmp_path / "workshop"
