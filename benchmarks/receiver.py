@@ -31,7 +31,7 @@ BODY = json.dumps(
         "api_version": "2024-06-20",
         "created": 1732700000,
         "data": {"object": {"id": "pi_3Q0benchmark", "object": "payment_intent", "amount": 2000,
-                            "currency": "usd", "status": "succeeded", "metadata": {"order": "1001"}}},
+                            "currency": "usd", "status": "succeeded", "metadata": {"order_id": "1001"}}},
         "livemode": False,
         "pending_webhooks": 1,
         "request": {"id": None, "idempotency_key": None},

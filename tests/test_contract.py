@@ -165,7 +165,7 @@ def test_the_send_panel_sends_to_a_bin(bin_rx):
     panel.button.click()
     (event,) = bin_rx.wait_for(1, endpoint="panel")
     assert event.json["data"]["object"]["amount"] == 5000 and "answer <b>200</b>" in panel.result.value
-    assert "valid" in panel.result.value
+    assert f"endpoint's secret: {event.reason}" in panel.result.value  # what the bin, and its page, say
     panel.tamper.value = True
     panel.send()
     assert "no_matching_signature" in panel.result.value and len(bin_rx.wait_for(2, endpoint="panel")) == 2
@@ -273,3 +273,13 @@ def test_every_check_that_takes_a_receiver_accepts_a_bin(name, bin_rx, classroom
         assert "rx = wl.Receiver().start()" in printed
     else:
         assert "Traceback" not in printed and "could not run" not in printed
+
+
+def test_the_send_panel_says_what_the_bin_stored_as_its_page_does(bin_rx):
+    panel = widgets.SendPanel(bin_rx, endpoint="checked")
+    panel.send()
+    (event,) = bin_rx.wait_for(1, endpoint="checked")
+    assert event.verified is False and event.reason == "no_matching_signature"  # the bin holds the learner's secret
+    result = panel.result.value
+    assert "Signature check with the endpoint's secret: no_matching_signature" in result
+    assert "not the one this endpoint holds" in result and "valid" not in result

@@ -50,10 +50,10 @@ def test_refund_handler_solution_passes(shop, capsys):
     assert orders.at["1001", "status"] == "refunded" and rx.events("stripe")["verified"].all()
 
 
-def test_no_refund_handler_says_which_decorator(shop, capsys):
+def test_no_refund_handler_says_none_is_registered(shop, capsys):
     rx, orders, stripe = shop
     assert ch05.check_refund_handler(rx, orders, stripe) is False
-    hinted(capsys, "status is 'paid'", '@rx.on("charge.refunded", endpoint="stripe")')
+    hinted(capsys, "no handler runs for a charge.refunded at rx.url('stripe')")
 
 
 def test_a_handler_on_the_wrong_event_type(shop, capsys):
@@ -61,10 +61,10 @@ def test_a_handler_on_the_wrong_event_type(shop, capsys):
 
     @rx.on("charge.refund", endpoint="stripe")
     def refund(event):
-        orders.at[event.json["data"]["object"]["metadata"]["order"], "status"] = "refunded"
+        orders.at[event.json["data"]["object"]["metadata"]["order_id"], "status"] = "refunded"
 
     assert ch05.check_refund_handler(rx, orders, stripe) is False
-    hinted(capsys, "arrived (answered 200)", "charge.refunded")
+    hinted(capsys, "no handler runs for a charge.refunded", "spelling")
 
 
 def test_a_refund_handler_that_raises_is_reported(shop, capsys):
@@ -75,7 +75,8 @@ def test_a_refund_handler_that_raises_is_reported(shop, capsys):
         orders.at[event.json["metadata"]["order"], "status"] = "refunded"  # metadata is under data.object
 
     assert ch05.check_refund_handler(rx, orders, stripe) is False
-    hinted(capsys, "your handler refund raised KeyError: 'metadata'", "rx.errors[-1].traceback")
+    hinted(capsys, "your handler refund (the one registered last), and it raised KeyError: 'metadata'",
+           "rx.errors[-1].traceback")
 
 
 def test_a_missing_orders_table_is_a_hint_not_a_crash(shop, capsys):
@@ -147,7 +148,7 @@ def test_only_the_first_line_item(capsys):
         inventory.loc[item["sku"], "stock"] += direction * item["quantity"]
 
     assert ch05.check_adjust_stock(adjust_stock) is False
-    hinted(capsys, "only MUG-001 changed", "every line item")
+    hinted(capsys, "only MUG-001 changed", "other line items")
 
 
 def test_a_new_table_instead_of_in_place(capsys):
@@ -176,7 +177,7 @@ def test_one_per_item_instead_of_the_quantity(capsys):
             inventory.loc[item["sku"], "stock"] += direction
 
     assert ch05.check_adjust_stock(adjust_stock) is False
-    hinted(capsys, "should be [8, 4, 20]", "item['quantity']")
+    hinted(capsys, "should be [8, 4, 20]", "its quantity")
 
 
 def test_the_placeholder_adjust_stock_is_named_once(capsys):

@@ -293,6 +293,11 @@ def exercise(name, title):
         ("06.00-workshop-challenge.ipynb", "### Exercise 2: one handler", ["1. `event = stripe.verify(body, headers)`",
                                                                            "5. Only now add"]),
         ("06.00-workshop-challenge.ipynb", "### Exercise 1: choose the status codes", []),
+        ("01.00-what-is-a-webhook.ipynb", "### Exercise 3: act on a payment", ['event.json["data"]["object"]["metadata"]']),
+        ("02.00-push-vs-poll.ipynb", "### Exercise 1: page forward with a cursor", ['reversed(page["data"])']),
+        ("04.00-failures-and-retries.ipynb", "### Exercise 3: apply a payment once", ["remember the id in `seen`"]),
+        ("05.00-automations.ipynb", "### Exercise 1: the refund handler", ["(use `@rx.on("]),
+        ("05.00-automations.ipynb", "### Exercise 3: update the stock", ['`direction * item["quantity"]`']),
     ],
 )
 def test_design_exercises_state_the_goal_and_keep_the_answer_in_graded_hints(name, title, not_dictated):
@@ -302,6 +307,25 @@ def test_design_exercises_state_the_goal_and_keep_the_answer_in_graded_hints(nam
     assert hints >= 2 and "<details><summary>Hint 1</summary>" in text and text.count("</details>") == hints
     for phrase in not_dictated:
         assert phrase not in text
+
+
+def test_05_stock_section_reads_right_before_and_after_its_exercise():
+    """Unsolved, the run shows 500s and unchanged stock: the text says so before it says what the solved run shows."""
+    texts = [text for kind, text in cells("05.00-automations.ipynb") if kind == "markdown"]
+    [retries] = [text for text in texts if "the same delivery id" in text and "duplicate_of" in text]
+    assert "still the placeholder" in retries and "unchanged" in retries and "run this section again" in retries
+    [taken] = [text for text in texts if "8 mugs and 4 hoodies" in text]
+    assert taken.startswith("With Exercise 3 solved, 8 mugs and 4 hoodies")
+    [back] = [text for text in texts if "Back to 10 mugs" in text]
+    assert "with Exercise 3 solved" in back
+
+
+def test_one_metadata_key_names_the_order_in_every_notebook_and_solution():
+    sources = [text for name in sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) for _, text in cells(name)]
+    sources += [p.read_text() for p in (NOTEBOOKS / "solutions").glob("*.py")]
+    joined = "\n".join(sources)
+    assert '["metadata"]["order"]' not in joined and 'metadata={"order":' not in joined
+    assert '.get("order")' not in joined and '["metadata"]["order_id"]' in joined
 
 
 def test_06_names_every_scenario_rule_it_grades():

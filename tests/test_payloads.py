@@ -73,12 +73,12 @@ def test_stripe_events_are_fresh_but_the_customer_stays():
 
 
 def test_stripe_friendly_overrides():
-    event = wl.Stripe().event("charge.refunded", amount=5000, currency="EUR", email="ada@example.com", metadata={"order": "42"})
+    event = wl.Stripe().event("charge.refunded", amount=5000, currency="EUR", email="ada@example.com", metadata={"order_id": "42"})
     charge = event["data"]["object"]
     assert charge["amount"] == charge["amount_captured"] == charge["amount_refunded"] == 5000
     assert charge["refunds"]["data"][0]["amount"] == 5000
     assert charge["currency"] == "eur" and charge["billing_details"]["email"] == "ada@example.com"
-    assert charge["metadata"]["order"] == "42"
+    assert charge["metadata"]["order_id"] == "42"
     session = wl.Stripe().event("checkout.session.completed", amount=1234)["data"]["object"]
     assert session["amount_total"] == session["amount_subtotal"] == 1234
     subscription = wl.Stripe().event("customer.subscription.created", amount=900)["data"]["object"]

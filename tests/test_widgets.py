@@ -143,3 +143,23 @@ def test_the_send_panel_and_the_explainer_work_for_every_registered_scheme(rx, p
     explainer.event.value = event.id
     explainer.provider.value, explainer.secret.value = provider, panel.secrets[provider]
     assert explainer.explain().ok
+
+
+def test_send_panel_reports_the_receivers_own_verdict():
+    with wl.Receiver() as unchecked:
+        panel = widgets.SendPanel(unchecked, endpoint="panel")
+        panel.wrong_secret.value = True
+        panel.send()
+        assert unchecked.event(-1).verified is None
+        assert "Signature not checked by the receiver" in panel.result.value
+        assert "Signature check with the endpoint's secret" not in panel.result.value
+    stripe = wl.Stripe()
+    with wl.Receiver(secrets={"panel": stripe.secret}) as checked:
+        panel = widgets.SendPanel(checked, endpoint="panel")
+        panel.secrets["stripe"] = panel.secret.value = stripe.secret
+        panel.send()
+        assert checked.event(-1).verified is True and "endpoint's secret: valid" in panel.result.value
+        panel.tamper.value = True
+        panel.send()
+        assert checked.event(-1).verified is False
+        assert "Signature check with the endpoint's secret: no_matching_signature" in panel.result.value

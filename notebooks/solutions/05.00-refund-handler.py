@@ -1,4 +1,4 @@
 @rx.on("charge.refunded", endpoint="stripe", dedupe=True)
 def refund(event):
-    order = event.json["data"]["object"]["metadata"]["order"]
+    order = event.json["data"]["object"]["metadata"]["order_id"]
     orders.at[order, "status"] = "refunded"

@@ -150,7 +150,7 @@ class Stripe(Provider):
             _set_everywhere(obj, {"customer"}, value)
         elif key == "metadata":
             if not isinstance(value, dict):
-                raise UsageTypeError(f"metadata is a dict of str to str, such as {{'order': '42'}}, got {got(value)}")
+                raise UsageTypeError(f"metadata is a dict of str to str, such as {{'order_id': '42'}}, got {got(value)}")
             obj["metadata"] = {**obj.get("metadata", {}), **value}
         elif key == "livemode":
             payload["livemode"] = obj["livemode"] = bool(value)

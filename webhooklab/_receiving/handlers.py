@@ -7,6 +7,10 @@ many times the provider delivers (Stripe's id is in its signed body; GitHub's
 and Shopify's delivery-id headers are not signed, so they catch honest
 redeliveries, not a replay with a fresh id); `background=True` answers first
 and does the slow work afterwards.
+
+Running a cell again registers its function again: a handler with the same
+qualified name as one registered before replaces it (and says so), so the
+function that runs is the one the notebook shows, not also an older draft.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
@@ -41,6 +46,14 @@ class Handler:
     @property
     def name(self) -> str:
         return getattr(self.function, "__name__", repr(self.function))
+
+    @property
+    def key(self) -> str | None:
+        """What identifies the function across runs of its cell (module and qualified name); None for a lambda."""
+        qualname = getattr(self.function, "__qualname__", None)
+        if not qualname or "<lambda>" in qualname:
+            return None
+        return f"{getattr(self.function, '__module__', '')}.{qualname}"
 
     def matches(self, event: Event) -> bool:
         """Verified (or unchecked) events of the right type at the right endpoint."""
@@ -80,11 +93,32 @@ class Handlers:
     def __init__(self):
         self._handlers: list[Handler] = []
         self._lock = threading.Lock()
+        self._only: Handler | None = None
         self.errors: list[HandlerError] = []
 
-    def add(self, handler: Handler) -> None:
+    def add(self, handler: Handler) -> Handler | None:
+        """Register `handler`, last; one of the same qualified name registered before is replaced (and returned)."""
         with self._lock:
-            self._handlers.append(handler)
+            old = next((h for h in self._handlers if handler.key and h.key == handler.key), None)
+            self._handlers = [h for h in self._handlers if h is not old] + [handler]
+        return old
+
+    def latest(self, endpoint: str, event_type: str) -> Handler | None:
+        """The handler registered last of those an event of `event_type` at `endpoint` would run."""
+        found = [h for h in self._handlers
+                 if (h.endpoint is None or h.endpoint == endpoint) and fnmatchcase(event_type, h.event_type)]  # fmt: skip
+        return found[-1] if found else None
+
+    @contextmanager
+    def only(self, handler: Handler):
+        """Run no handler but `handler` meanwhile: a check grades that one, whatever else is registered."""
+        with self._lock:
+            self._only = handler
+        try:
+            yield handler
+        finally:
+            with self._lock:
+                self._only = None
 
     def wanted(self, endpoint: str, event_type: str | None) -> bool:
         """Cheap check before an Event is built: could any handler want this request?"""
@@ -96,7 +130,8 @@ class Handlers:
     def run(self, event: Event) -> HandlerError | None:
         """Run every matching handler; the first error of a foreground one is returned (for a 500)."""
         failure = None
-        for handler in [h for h in self._handlers if h.matches(event)]:
+        only = self._only
+        for handler in [h for h in self._handlers if h.matches(event) and (only is None or h is only)]:
             key = event.delivery_id or hashlib.sha256(event.body).hexdigest()
             if handler.dedupe and not self._claim(handler, key):
                 continue

@@ -174,17 +174,22 @@ class Receiver(BackgroundServer, AnyReceiver):
 
         @rx.on("payment_intent.succeeded", dedupe=True)
         def fulfil(event):
-            orders.ship(event.json["data"]["object"]["metadata"]["order"])
+            orders.ship(event.json["data"]["object"]["metadata"]["order_id"])
 
         `event_type` may be a pattern ("payment_intent.*", "*"). An exception
         becomes a 500 answer and a record in rx.errors. `dedupe=True` runs the
         function once per delivery id (for GitHub and Shopify an unsigned header:
         it stops honest redeliveries, not replays); `background=True` answers first.
+        A function with the same name as one registered before (its cell run again)
+        replaces that one.
         """
         options(event_type, endpoint, dedupe, background)  # a wrong option is an error here, not at the decorator
 
         def register(function):
-            self.handlers.add(Handler(function, event_type, endpoint, dedupe, background))
+            handler = Handler(function, event_type, endpoint, dedupe, background)
+            if self.handlers.add(handler) is not None:
+                print(f"rx.on: {handler.name} replaces the handler of the same name registered before "
+                      "(its cell ran again); only the new one runs.")  # fmt: skip
             return function
 
         return register

@@ -33,28 +33,50 @@ def check_event_name(rx, answer) -> bool:
         return failed("no GitHub request has been captured yet: run the cells of section 3 first.")
     expected = rx.event(github[-1]).header("X-GitHub-Event")
     if answer is None:
-        return failed("set `event_name` to the value of the X-GitHub-Event header of rx.event(-1).")
+        return failed("`event_name` is still None: set it to the X-GitHub-Event header of the newest request that "
+                      "carries one (rx.event(-1) may be a request from another service).")
     return check(
         answer == expected,
         f"GitHub names its event in the X-GitHub-Event header: {expected!r}.",
-        f"you have {answer!r}; look at rx.event(-1).headers['X-GitHub-Event'] (header names are case-insensitive: "
-        "event.header('x-github-event') works too).",
+        f"you have {answer!r}, but the newest GitHub request's X-GitHub-Event is another value. Requests from "
+        "other services may have arrived after it, so rx.event(-1) need not be GitHub's: find the newest event "
+        "whose header('X-GitHub-Event') is set (header names are case-insensitive).",
     )
 
 
 @guarded(receiver="rx", sends=True, handlers=True)
 def check_handler_acts(rx, paid_orders) -> bool:
-    """The learner's handler appended the order id from each payment_intent.succeeded to paid_orders."""
+    """The handler registered last for payment_intent.succeeded appends each payment's order id to paid_orders.
 
-    stripe = Stripe()
-    before = len(paid_orders)
-    stripe.send(stripe.event("payment_intent.succeeded", metadata={"order": "2002"}), to=rx.url("payments"))
-    if len(paid_orders) == before:
-        return failed("a payment_intent.succeeded arrived at rx.url('payments') but paid_orders did not grow. "
-                      "Is your function registered with @rx.on('payment_intent.succeeded')?")  # fmt: skip
+    Only that handler runs while the check sends: an older draft still registered under another name cannot
+    make a wrong handler pass, nor a right one fail.
+    """
+    if not isinstance(paid_orders, list):
+        return failed(f"paid_orders should be a list, but it is a {type(paid_orders).__name__}. Run the exercise "
+                      "cell again, so it starts from paid_orders = [].")  # fmt: skip
+    handler = rx.handlers.latest("payments", "payment_intent.succeeded")
+    if handler is None:
+        return failed("no handler runs for a payment_intent.succeeded at rx.url('payments'): nothing is registered "
+                      "for that event type. A handler is a function registered with rx.on(...).")  # fmt: skip
+    stripe, before, raised = Stripe(), len(paid_orders), len(rx.errors)
+    with rx.handlers.only(handler):
+        for order in ORDERS:
+            stripe.send(stripe.event("payment_intent.succeeded", metadata={"order_id": order}), to=rx.url("payments"))
+    added = paid_orders[before:]
+    if len(rx.errors) > raised:
+        error = rx.errors[-1]
+        return failed(f"payments for orders {' and '.join(ORDERS)} reached your handler {handler.name} (the one "
+                      f"registered last), and it raised {error.error}. Print one event's "
+                      "event.json['data']['object'] to see where the order id is.")  # fmt: skip
+    if not added:
+        return failed(f"payments for orders {' and '.join(ORDERS)} reached {handler.name} (the handler registered "
+                      "last for payment_intent.succeeded), but paid_orders did not grow.")  # fmt: skip
     return check(
-        paid_orders[-1] == "2002",
-        "your code acted on the event: order 2002 is paid.",
-        f"the handler ran, but appended {paid_orders[-1]!r}; the order id is in "
-        "event.json['data']['object']['metadata']['order'].",
+        added == list(ORDERS),
+        f"{handler.name} acted on each payment: orders {' and '.join(ORDERS)} are paid.",
+        f"payments for orders {' and '.join(ORDERS)} made {handler.name} append {added!r}, not "
+        f"{list(ORDERS)!r}: the order id each payment carries is not what reached the list.",
     )
+
+
+ORDERS = ("2002", "2003")  # two, so a handler that appends a constant does not pass

@@ -20,29 +20,40 @@ def _not_written(name: str, error: str) -> bool | None:
 
 @guarded(receiver="rx", sends=True, handlers=True)
 def check_refund_handler(rx, orders, stripe) -> bool:
-    """A signed charge.refunded for order 1001, sent to rx.url("stripe"), marks that order 'refunded'."""
+    """A signed charge.refunded for order 1001, sent to rx.url("stripe"), marks that order 'refunded'.
+
+    Only the handler registered last for charge.refunded at that endpoint runs while the check sends, and the
+    order is set back to 'paid' first, so neither an older draft nor an earlier run can pass it.
+    """
     try:
         amount = int(orders.at["1001", "amount"])
     except Exception:  # noqa: BLE001 (the table is the learner's to break; say how to get it back)
         return failed("the orders table has no order '1001' with an amount: run the cells of section 2 again.")
+    handler = rx.handlers.latest("stripe", "charge.refunded")
+    if handler is None:
+        return failed("no handler runs for a charge.refunded at rx.url('stripe'): none is registered for that "
+                      "event type at that endpoint (check the type's spelling and the endpoint).")  # fmt: skip
+    orders.at["1001", "status"] = "paid"  # as section 2 left it: the refund must be what changes it
     before = len(rx.errors)
-    refund = stripe.event("charge.refunded", metadata={"order": "1001"}, amount=amount)
-    reply, error = attempt(stripe.send, refund, to=rx.url("stripe"))
+    refund = stripe.event("charge.refunded", metadata={"order_id": "1001"}, amount=amount)
+    with rx.handlers.only(handler):
+        reply, error = attempt(stripe.send, refund, to=rx.url("stripe"))
     if error:
         return failed(f"the refund could not be sent ({error}): is the receiver still running? Run section 1 again.")
     if reply.status is None:
         return failed(f"the refund got no answer ({reply.error}). Is the receiver still running?")
     if len(rx.errors) > before:
         raised = rx.errors[-1]
-        return failed(f"the refund arrived, but your handler {raised.handler} raised {raised.error}, so the answer "
-                      "was a 500. Read rx.errors[-1].traceback, fix the handler, run its cell again.")  # fmt: skip
+        return failed(f"the refund reached your handler {handler.name} (the one registered last), and it raised "
+                      f"{raised.error}, so the answer was a 500. rx.errors[-1].traceback shows the line; "
+                      "compare what it reads with the event's data.object.")  # fmt: skip
     status = orders.at["1001", "status"]
     return check(
         status == "refunded",
-        "a signed charge.refunded for order 1001 ran your handler, and the order is now 'refunded'.",
-        f"a charge.refunded for order 1001 arrived (answered {reply.status}), but its status is {status!r}, not "
-        "'refunded'. Register a handler with @rx.on(\"charge.refunded\", endpoint=\"stripe\") that sets "
-        "orders.at[order, \"status\"] = \"refunded\", where order = event.json[\"data\"][\"object\"][\"metadata\"][\"order\"].",
+        f"a signed charge.refunded for order 1001 ran {handler.name}, and the order is now 'refunded'.",
+        f"a charge.refunded for order 1001 reached {handler.name} (the handler registered last; answered "
+        f"{reply.status}), but the order's status is {status!r}, not 'refunded': the handler changed another row "
+        "or another column, or nothing.",
     )
 
 
@@ -126,11 +137,12 @@ def check_adjust_stock(adjust_stock) -> bool:
             return failed("adjust_stock returned a new table but left the one it was given unchanged. The handlers "
                           "use the same inventory table: change it in place, e.g. inventory.loc[sku, 'stock'] += ...")  # fmt: skip
         if after == before:
-            return failed(f"for {description}, the stock didn't change. For each item in line_items, add "
-                          "direction * item['quantity'] to inventory.loc[item['sku'], 'stock'].")  # fmt: skip
+            return failed(f"for {description}, the stock in the table you were given did not change, so the "
+                          "handlers would see the same stock after every order.")  # fmt: skip
         changed = [sku for sku, b, a in zip(inventory.index, before, after) if a != b]
         if len(items) > 1 and len(changed) == 1:
-            return failed(f"for {description}, only {changed[0]} changed: loop over every line item, not just one.")
+            return failed(f"for {description}, only {changed[0]} changed: the order's other line items left the "
+                          "stock as it was.")  # fmt: skip
         return failed(f"for {description}, the stock should be {expected} (MUG-001, HOODIE-001, TOTE-001), but it is "
-                      f"{after}. Add direction * item['quantity'] for each item.")  # fmt: skip
+                      f"{after}: compare each SKU's change with its quantity and the direction.")  # fmt: skip
     return passed("adjust_stock takes every line item off the stock for an order, and puts it back for a cancellation.")

@@ -72,16 +72,19 @@ class Report:
         report.submit()      # the bin this folder joined with wl.join_class(bin_url)
         report.submit(rx)    # rx from wl.Receiver.attach(bin_url), or the bin URL itself
 
-        The score, the total and each scenario's name and verdict are sent; your code is not.
+        The score, the total and each scenario's name and verdict are sent; your code is not. Without a
+        class (no bin joined, none given) it says so and sends nothing.
         """
         from .._receiving.joining import joined
         from .._receiving.remote import RemoteReceiver
 
         if to is None:
             to = joined()
-            if to is None:
-                raise UsageError("there is no class to submit to: join one in the index notebook with "
-                                 "wl.join_class(bin_url), or pass your bin URL, report.submit(bin_url)")  # fmt: skip
+            if to is None:  # not a mistake in a notebook without a class: a message, not a traceback
+                print(f"Not submitted ({self.score}/{self.total} stays on this machine): there is no class to submit "
+                      "to. In a class, join it in the index notebook with wl.join_class(bin_url), or pass your bin "
+                      "URL: report.submit(bin_url).")  # fmt: skip
+                return
         if isinstance(to, str):
             to = RemoteReceiver(to)
         if not isinstance(to, RemoteReceiver):

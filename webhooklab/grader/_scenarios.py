@@ -103,11 +103,11 @@ def _refused(challenge, kind: str, attempts, calls, credits, pi, happened):
     """The verdict on a request that should have been refused: a 4xx, and nothing changed."""
     status = attempts[0].status
     accepted = (
-        "verify before you act: wl.Stripe(challenge.secret).verify(body, headers) raises wl.SignatureError "
-        "for a body changed after signing; catch it and return 400"
+        "the amount was changed after Stripe signed the body, and your handler acted on it: nothing compared the "
+        "signature with the bytes that arrived, so anyone who can reach your URL can write their own amounts"
         if kind == "tampered" else
-        "the signature is genuine but was made an hour ago: a replay. verify() refuses a timestamp older "
-        "than 300 s unless told otherwise: keep its default tolerance, and return 400 on wl.SignatureError"
+        "the signature is genuine but was made an hour ago, and your handler acted on it: a replay of an old "
+        "request got through, because nothing held its signed timestamp against the 300 s Stripe's libraries allow"
     )  # fmt: skip
     if credits or challenge._recorded(pi):
         return _verdict(calls, (False, accepted), happened=happened)
@@ -136,8 +136,8 @@ def duplicate_delivery(challenge):
         calls,
         (first.status is not None and second.status is not None, _slow_hint(challenge, calls[0] or calls[1])),
         (first.ok, f"the first delivery was answered {first.status}: a genuine event gets a 2xx"),
-        (len(credits) < 2, ("the same event id arrived twice and you acted twice: keep a set of the event ids "
-         "you have handled, and when event['id'] is already in it, return 200 without acting")),
+        (len(credits) < 2, ("the same event id arrived twice and you acted twice: Stripe's retry of an event "
+         "you had already handled paid the customer again, because nothing remembered the event")),
         (second.ok, (f"the duplicate was answered {second.status}: it is not an error, you handled it already. "
          "Answer 200, or Stripe retries it for days")),
         _once("cus_duplicate", credits, 2000),
@@ -206,11 +206,11 @@ def replayed_request(challenge):
         (all(a.status is not None for a in attempts), _slow_hint(challenge, next(filter(None, calls), None))),
         (attempts[0].ok, f"a genuine event was answered {attempts[0].status}: answer 2xx"),
         (not header_key, ("you ignored the verbatim copy but credited the copy with a new X-Request-Id: you "
-         "deduplicate on a header the signature doesn't cover, and anyone can send a new one. Deduplicate on "
-         "event['id'], which Stripe signs")),
+         "deduplicate on a header the signature doesn't cover, and anyone can send a new one: the copy's "
+         "event['id'], inside the signed body, was the same")),
         (len(credits) < 2, ("the same signed request came back within seconds, inside verify()'s 300 s "
          "tolerance, so it verified every time and you credited each copy: the timestamp stops old replays "
-         "only. Deduplicate on event['id']: a replay carries the same id")),
+         "only, and nothing noticed that each copy carried an event id already handled")),
         _once("cus_replayed", credits, 1700),
         happened=_happened(challenge, attempts, calls, "cus_replayed", credits),
     )  # fmt: skip
@@ -272,8 +272,8 @@ def _slow_hint(challenge, call: Call | None) -> str:
     took = f"your handler took {call.took:.1f} s, but " if call else ""
     return (
         f"{took}the sender waits only {challenge.timeout:g} s: Stripe counts a late answer as a failure and "
-        "sends the event again. Don't do slow work before answering: "
-        "challenge.enqueue(challenge.credit, customer, amount) runs it afterwards, so you can return 200 at once"
+        "sends the event again, and the slow work runs again with it. What made the answer late is the work done "
+        "before answering"
     )
 
 
@@ -311,14 +311,13 @@ def _state_text(recorded: tuple[str | None, str | None]) -> str:
 
 
 def _record_hint(recorded: tuple[str | None, str | None], order: str = "") -> str:
-    fetch = "challenge.payments[intent['id']] = challenge.api.retrieve(intent['id'])"
     if recorded[0] != "payment_intent":
-        return (f"record each payment intent's current state, fetched from the API: {fetch}; "
+        return ("challenge.payments must hold each payment intent's current state, as the API gives it (rule 5); "
                 f"found {_state_text(recorded)}")  # fmt: skip
     return (f"the intent was paid, but challenge.payments says {recorded[1]!r}: its payment_failed and succeeded "
             f"events arrived {order}, with the same 'created' (whole seconds), so neither the order of arrival nor "
-            f"'created' says which is current, and Stripe advises against ordering events by 'created'. Retrieve "
-            f"the object and keep what the API says now: {fetch}")  # fmt: skip
+            f"'created' says which is current, and Stripe advises against ordering events by 'created': the API "
+            f"(challenge.api) knows which is current")  # fmt: skip
 
 
 def _once(customer: str, credits: list[int], amount: int, hint: str = "credit the payment once") -> tuple[bool, str]:

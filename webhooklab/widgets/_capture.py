@@ -118,18 +118,39 @@ class SendPanel(widgets.VBox):
             return None
         if self.tamper.value:
             body = tampered(body)
+        before = len(self.rx.arrivals(self.endpoint))
         attempt = post(to, body, headers, timeout=sender.timeout)
         verdict = cls(self.secret.value).at(to).explain(body, headers)
         answer = attempt.status if attempt.error is None else attempt.error
-        colour = "green" if verdict.ok else "firebrick"
         self.result.value = (
             f"Sent {html.escape(self.event_type.value)} to {html.escape(self.rx.url(self.endpoint))}: "
             f"answer <b>{html.escape(str(answer))}</b> in {attempt.elapsed * 1000:.1f} ms.<br>"
-            f"<span style='color:{colour}'>Signature check with the endpoint's secret: "
-            f"{'valid' if verdict.ok else html.escape(verdict.reason)}</span>."
-            + ("" if verdict.ok else f" {html.escape(verdict.message)}")
+            + self._receivers_verdict(self._stored(before, body), verdict)
         )
         return attempt
+
+    def _stored(self, before: int, body: bytes):
+        """The request as the receiver stored it, or None if it cannot be found."""
+        try:
+            stored = self.rx.wait_for(before + 1, endpoint=self.endpoint, timeout=2)[-1]
+        except Exception:  # noqa: BLE001 (a stopped receiver, a bin out of reach: say nothing about its verdict)
+            return None
+        return stored if stored.body == body else None
+
+    def _receivers_verdict(self, stored, verdict) -> str:
+        """What the receiver (and so its page) says of the signature, then the panel's own check with its secret."""
+        own = "valid" if verdict.ok else f"{html.escape(verdict.reason)}. {html.escape(verdict.message)}"
+        if stored is None or stored.verified is None:
+            why = ("it was not found among the stored requests" if stored is None else
+                   f"the receiver holds no secret for the endpoint '{html.escape(self.endpoint)}', so it and its "
+                   "page say <b>not checked</b>")  # fmt: skip
+            return (f"Signature not checked by the receiver: {why}. With the secret the panel signed with, "
+                    f"the signature is <span style='color:{'green' if verdict.ok else 'firebrick'}'>{own}</span>")
+        if stored.verified:
+            return "<span style='color:green'>Signature check with the endpoint's secret: valid</span>."
+        return (f"<span style='color:firebrick'>Signature check with the endpoint's secret: "
+                f"{html.escape(stored.reason or 'not verified')}</span>. " + (own if not verdict.ok else
+                "The panel signed with the secret in its Secret field, which is not the one this endpoint holds."))
 
 
 class SignatureExplainer(widgets.VBox):
