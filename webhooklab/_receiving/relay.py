@@ -22,6 +22,7 @@ import fnmatch
 import http.client
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
@@ -36,6 +37,7 @@ FORWARD_TIMEOUT = 90  # seconds a local program may take to answer: longer than 
 RETRY_MAX = 10.0  # seconds between tries once the class server cannot be reached
 FORWARDERS = 8  # requests forwarded at once: one slow answer (respond(delay=...)) holds up no other
 MAX_POLL = 48 * 1024 * 1024  # bytes of one ask's answer: a batch of requests, base64
+STOP_WAIT = 15.0  # seconds stop() lets the requests in hand be answered before its goodbye
 HEADER = {"X-Webhooklab": "1"}
 
 
@@ -93,6 +95,9 @@ class Relay:
         if self._stop.is_set():
             return
         self._stop.set()
+        finishing = time.monotonic() + STOP_WAIT  # the requests in hand are answered first, as far as they can be
+        while self._holding and time.monotonic() < finishing:
+            time.sleep(0.02)
         try:
             fetch("DELETE", f"{self.base_url}/api/relay", params={"session": self.session}, headers=HEADER,
                   shown=self.shown, deadline=Deadline(5), limit=64 * 1024)  # fmt: skip
