@@ -100,7 +100,7 @@ class Relay:
             time.sleep(0.02)
         try:
             fetch("DELETE", f"{self.base_url}/api/relay", params={"session": self.session}, headers=HEADER,
-                  shown=self.shown, deadline=Deadline(5), limit=64 * 1024)  # fmt: skip
+                  shown=self.shown, deadline=Deadline(10), limit=64 * 1024)  # fmt: skip
         except ReceiverError:
             pass  # the server is gone: it stops forwarding by itself
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -134,7 +134,10 @@ class Relay:
             self._set("connected")
             for request in requests:
                 self._holding.add(str(request.get("id")))  # until answered: the bin hands it out again if not held
-                self._pool.submit(self._forward, request)
+                try:
+                    self._pool.submit(self._forward, request)
+                except RuntimeError:  # stopped meanwhile: answered here, so its sender is not left waiting
+                    self._forward(request)
 
     def _ask(self, wait: float) -> list[dict]:
         params = {"session": self.session, "wait": wait, "holding": ",".join(sorted(self._holding))}

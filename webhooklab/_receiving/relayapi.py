@@ -65,11 +65,11 @@ def add_relay_routes(app) -> None:
         event, outcome = parts.relay.answer(session, job, answer["status"], answer["headers"], answer["body"])
         if event is None:
             return _answer(404, relay_problem("no such request waits", outcome))
+        if "verified" in answer:  # first: whoever waits for the answer's status finds its verdict too
+            parts.store.set_verdict(event, answer["verified"], answer.get("reason"))
         parts.store.set_response(event, answer["status"], dict(answer["headers"]), answer["body"][:MAX_ANSWER],
                                  note=f"answered by the learner's notebook; {outcome}"
                                  if outcome != "answered" else "answered by the learner's notebook")  # fmt: skip
-        if "verified" in answer:
-            parts.store.set_verdict(event, answer["verified"], answer.get("reason"))
         return {"stored": True, "outcome": outcome}
 
 
