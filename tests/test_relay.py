@@ -363,3 +363,14 @@ def test_a_sender_that_gives_up_leaves_the_notebook_its_request_and_the_bin_its_
     until(lambda: store.get(1).status == 201)
     first = store.get(1)
     assert first.verified is True and "stopped waiting" in first.note  # the notebook's answer and verdict, kept
+
+
+def test_a_relay_that_said_goodbye_leaves_the_bin_to_its_own_rules(joined, bins, server):
+    """Its goodbye wins over an ask of its that was still on the way: that ask starts nothing."""
+    hub = server.bins[bins[0].rstrip("/").rsplit("/", 1)[1]].app.extensions["webhooklab"].relay
+    for _ in range(5):
+        rx = joined()
+        rx.url("x")
+        rx.close()
+        until(lambda: hub.state() == "none")
+        assert requests.post(bins[0] + "hooks/x", data=b"{}", timeout=10).status_code == 200  # the bin's own answer

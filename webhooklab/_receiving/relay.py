@@ -122,7 +122,8 @@ class Relay:
             try:  # after a failure, a quick ask first: the status says "connected" as soon as it is
                 requests = self._ask(POLL_WAIT if self.status == "connected" else 0)
             except TakenOver as why:
-                self._set(f"stopped: another relay took over this bin ({why})")
+                if not self._stop.is_set():  # else it is this relay's own goodbye, answered
+                    self._set(f"stopped: another relay took over this bin ({why})")
                 self._stop.set()
                 return
             except ReceiverError as error:

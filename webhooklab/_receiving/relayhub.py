@@ -182,6 +182,7 @@ class RelayHub:
             if self.session is None or self.session.id != session_id:
                 return False
             poll, self.session = self.session.poll, None
+            self._retire(session_id, "this relay said goodbye")  # an ask of its still on the way starts nothing
             jobs = self._drop_jobs()
         if poll is not None:
             self._give(poll, {"requests": []})
@@ -206,13 +207,17 @@ class RelayHub:
     # -- inside the lock ----------------------------------------------------------------------
 
     def _take_over(self, old: Session, now: float, why: str | None = None) -> None:
-        self.replaced[old.id] = why or (
+        self._retire(old.id, why or (
             f"a relay that started at {time.strftime('%H:%M:%S', time.localtime(now))} serves this bin now "
-            "(another notebook, or another computer, joined with the same bin URL); this one stopped")
-        while len(self.replaced) > 16:
-            self.replaced.pop(next(iter(self.replaced)))
+            "(another notebook, or another computer, joined with the same bin URL); this one stopped"))
         if old.poll is not None:
             self._give(old.poll, None, 409, self.replaced[old.id])
+
+    def _retire(self, session_id: str, why: str) -> None:
+        """A session that may not ask again: told `why` (409) if it does. The latest 16 are kept."""
+        self.replaced[session_id] = why
+        while len(self.replaced) > 16:
+            self.replaced.pop(next(iter(self.replaced)))
 
     def _batch(self) -> list[dict]:
         """Requests not yet handed to the current relay, oldest first, up to BATCH_BYTES of bodies."""
