@@ -21,7 +21,7 @@ from .deferred import Deferred
 
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent (between requests or mid-request) before it is closed
 HEADER_TIMEOUT = 10  # seconds from a request's first byte (or a new connection) to the end of its headers
-MAX_WAITING = 64 * 1024  # bytes of a pipelined request kept while the answer before it is deferred
+MAX_PIPELINED = 64 * 1024  # bytes of a pipelined request kept while the answer before it is deferred
 MIN_BODY_RATE = 1024  # bytes a second a body must average once it has taken longer than IDLE_TIMEOUT
 ASCII_PRINTABLE = bytes(range(0x21, 0x7F))  # kept as sent when a raw request line is percent-encoded
 NON_ASCII = ("the request line holds raw non-ASCII bytes; HTTP wants them percent-encoded (/caf%C3%A9, not /café): "
@@ -202,7 +202,7 @@ class Channel(HTTPChannel):
     def received(self, data) -> bool:
         if self.deferred is not None or self.waiting:  # answers go out in order: the next request waits its turn
             self.waiting += data
-            if len(self.waiting) > MAX_WAITING:
+            if len(self.waiting) > MAX_PIPELINED:
                 self.will_close = True
             return True
         if self.request is None:

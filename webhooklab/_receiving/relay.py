@@ -20,6 +20,7 @@ import atexit
 import base64
 import fnmatch
 import http.client
+import json
 import secrets
 import threading
 import time
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from .._errors import ReceiverError, UsageError
 from .bounded import Deadline, fetch
 from .deferred import HOP_BY_HOP
+from .remote import bin_address
 
 POLL_WAIT = 25  # seconds the bin holds an ask when no request waits (relayhub.RELAY_WAIT)
 FORWARD_TIMEOUT = 90  # seconds a local program may take to answer: longer than any delay a bin allows
@@ -66,8 +68,6 @@ class Relay:
     """Forwards a bin's requests to `routes` on this machine until stopped (see the module's docstring)."""
 
     def __init__(self, bin_url: str, routes: list[Route], *, on_change: Callable[[str], None] | None = None):
-        from .remote import bin_address
-
         self.base_url, self.shown = bin_address(bin_url)
         self.routes = list(routes)
         self.session = secrets.token_hex(16)
@@ -255,8 +255,6 @@ def run(bin_url: str, specs: list[str]) -> int:
 
 
 def _json(content: bytes) -> dict:
-    import json
-
     try:
         data = json.loads(content)
     except ValueError:

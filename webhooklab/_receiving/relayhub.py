@@ -154,7 +154,7 @@ class RelayHub:
                 job.sent = job.sent and job.id in holding
             old, current.poll = current.poll, None
             if old is not None:  # the same relay polled again: its last poll is answered empty
-                self._give(old, {"requests": []})
+                _give(old, json_bytes({"requests": []}))
             batch = self._batch()
             if batch or wait <= 0:
                 return None, 200, json_bytes({"requests": batch})
@@ -185,7 +185,7 @@ class RelayHub:
             self._retire(session_id, "this relay said goodbye")  # an ask of its still on the way starts nothing
             jobs = self._drop_jobs()
         if poll is not None:
-            self._give(poll, {"requests": []})
+            _give(poll, json_bytes({"requests": []}))
         _tell(jobs, "its receiver was stopped")
         return True
 
@@ -211,7 +211,7 @@ class RelayHub:
             f"a relay that started at {time.strftime('%H:%M:%S', time.localtime(now))} serves this bin now "
             "(another notebook, or another computer, joined with the same bin URL); this one stopped"))
         if old.poll is not None:
-            self._give(old.poll, None, 409, self.replaced[old.id])
+            _give(old.poll, relay_problem("another relay took over this bin", self.replaced[old.id]), 409)
 
     def _retire(self, session_id: str, why: str) -> None:
         """A session that may not ask again: told `why` (409) if it does. The latest 16 are kept."""
@@ -254,16 +254,16 @@ class RelayHub:
             if not batch:
                 return
             self.session.poll = None
-        if not self._give(poll, {"requests": batch}):
+        if not _give(poll, json_bytes({"requests": batch})):
             with self._lock:  # the relay's poll had gone: the next one gets them
                 for item in batch:
                     if item["id"] in self._jobs:
                         self._jobs[item["id"]].sent = False
 
-    @staticmethod
-    def _give(poll: Deferred, answer: dict | None, status: int = 200, why: str = "") -> bool:
-        body = json_bytes(answer) if answer is not None else relay_problem("another relay took over this bin", why)
-        return poll.give(status, JSON, body)
+
+def _give(poll: Deferred, body: bytes, status: int = 200) -> bool:
+    """Answer a relay's held ask with JSON; False when it is no longer waiting."""
+    return poll.give(status, JSON, body)
 
 
 def _tell(jobs: list[Job], why: str) -> None:
