@@ -188,14 +188,14 @@ def _serve(args, extra) -> int:
                   allowed_hosts=args.allow_host, link=args.link, frame_ancestors=args.frame_ancestor,
                   share_page=args.share_page)  # fmt: skip
     rx.start()
-    print(f"webhooklab receiver listening on {rx.base_url}")
-    print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")
-    page = rx.page_url()
-    print(f"  inspector         {page}   (a live page of every request"
-          + (", through the Jupyter server's proxy)" if not page.startswith(rx.base_url) else ")"))
-    print(f"  captured events   {rx.base_url}/api/events   or: webhooklab events --url {rx.base_url}")
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
+    try:  # a Ctrl-C from the moment it listens stops it cleanly, and says what it kept
+        print(f"webhooklab receiver listening on {rx.base_url}")
+        print(f"  send webhooks to  {rx.url('<endpoint>')}   (any name)")
+        page = rx.page_url()
+        print(f"  inspector         {page}   (a live page of every request"
+              + (", through the Jupyter server's proxy)" if not page.startswith(rx.base_url) else ")"))
+        print(f"  captured events   {rx.base_url}/api/events   or: webhooklab events --url {rx.base_url}")
+        print("Press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
