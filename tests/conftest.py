@@ -3,6 +3,7 @@ import signal
 
 import pytest
 import requests
+from accessibility import axe_source  # noqa: F401  (a fixture for every test file)
 from class_under_test import Classroom
 from hypothesis import HealthCheck, settings
 from lab_under_test import chromium
