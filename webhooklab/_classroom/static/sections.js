@@ -34,16 +34,21 @@ function ago(seconds) {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min ago`;
 }
 
+function live(refreshed) {
+  $("live").classList.toggle("stale", !refreshed);
+  $("live").textContent = refreshed ? "● live" : "● not refreshing";  // said in words, not only in colour
+}
+
 async function poll(url) {
   try {
     const reply = await fetch(url, { cache: "no-store" });
     if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
     const data = await reply.json();
     for (const draw of feeds.get(url)) draw(data);
-    $("live").classList.remove("stale");
+    live(true);
     $("error").hidden = true;
   } catch (error) {
-    $("live").classList.add("stale");
+    live(false);
     $("error").hidden = false;
     $("error").textContent = `could not refresh: ${error.message}`;
   } finally {
