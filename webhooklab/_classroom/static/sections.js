@@ -20,6 +20,18 @@ function cell(row, text, className) {
   return td;
 }
 
+// A redraw replaces a table's rows every poll: the keyboard's place in them (a learner's link) stays where it was
+// instead of falling back to the top of the page.
+function redraw(body, rows) {
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const row = focused && focused.closest("tr");
+  const place = row ? Array.from(row.querySelectorAll(focused.tagName)).indexOf(focused) : -1;
+  body.replaceChildren(...rows);
+  const again = row && rows.find((one) => one.dataset.learner === row.dataset.learner);
+  const target = again && again.querySelectorAll(focused.tagName)[place];
+  if (target) target.focus({ preventScroll: true });
+}
+
 function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
