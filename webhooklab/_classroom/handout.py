@@ -57,21 +57,27 @@ CARD = """<section class="card">
   The bin URL is also your bin's page, in a browser.</p>
 </section>"""
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>webhooklab class handout</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>webhooklab class handout</title>
 <style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 16px; }}
-.card {{ border: 1px dashed #888; padding: 8px 14px; margin: 0 0 14px; break-inside: avoid; overflow: hidden; }}
+:root {{ color-scheme: light dark; --text: #1d1d1f; --page: #fff; --muted: #4d4d4d; --line: #767676; --code: #f0f0f0; }}
+@media screen and (prefers-color-scheme: dark) {{
+  :root {{ --text: #ececec; --page: #121212; --muted: #c4c4c4; --line: #8a8a8a; --code: #262626; }}
+}}
+@media print {{ :root {{ color-scheme: light; }} }}
+body {{ font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: var(--text); background: var(--page); }}
+.card {{ border: 1px dashed var(--line); padding: 8px 14px; margin: 0 0 14px; break-inside: avoid; overflow: hidden; }}
 .qr {{ float: right; width: 30mm; height: 30mm; margin: 0 0 8px 12px; image-rendering: pixelated; }}
-h2 {{ margin: 4px 0; font-size: 18px; }} dt {{ font-weight: 600; }} dd {{ margin: 0 0 6px; }}
-.join {{ font: 15px ui-monospace, monospace; background: #f3f3f3; padding: 6px 8px; white-space: pre-wrap;
+h1 {{ font-size: 22px; }} h2 {{ margin: 4px 0; font-size: 18px; }} dt {{ font-weight: 600; }} dd {{ margin: 0 0 6px; }}
+.join {{ font: 15px ui-monospace, monospace; background: var(--code); padding: 6px 8px; white-space: pre-wrap;
          word-break: break-all; }}
-code {{ font: 13px ui-monospace, monospace; word-break: break-all; }} .small {{ font-size: 12px; color: #555; }}
-@media print {{ .card {{ page-break-inside: avoid; }} }}
+code {{ font: 13px ui-monospace, monospace; word-break: break-all; }} .small {{ font-size: 12px; color: var(--muted); }}
+@media print {{ body {{ margin: 0; }} .card {{ page-break-inside: avoid; }} }}
 </style></head>
-<body>
+<body><main>
 <h1>webhooklab class: one card per learner</h1>
 {cards}
-</body></html>
+</main></body></html>
 """
 
 

@@ -31,7 +31,7 @@ function drawClass(data) {
     cell(row, "").appendChild(link);
     return row;
   });
-  $("learners").replaceChildren(...rows);
+  redraw($("learners"), rows);
   $("summary").textContent = `${data.learners.length} learners, ${data.events} events`;
 }
 

@@ -24,7 +24,7 @@ function drawProgress(data) {
     cell(row, learner.last_activity ? `${when(learner.last_activity)} (${ago(learner.since_activity)})` : "");
     return row;
   });
-  $("progress").replaceChildren(...rows);
+  redraw($("progress"), rows);
   const stuck = data.learners.filter((learner) => learner.stuck).length;
   $("progress-summary").textContent = stuck ? `${stuck} stuck (a check failing, none passed for ${data.stuck_after / 60} min)` : "nobody stuck";
 }

@@ -29,7 +29,8 @@ function drawRoom(data) {
   });
   $("room").replaceChildren(...rows);
   const stuck = data.learners.filter((learner) => learner.stuck).length;
-  $("room-summary").textContent = `${data.learners.length} learners, ${stuck} stuck`;
+  $("room-learners").textContent = data.learners.length;
+  $("room-stuck").textContent = stuck;
 }
 
 function setUpProjector() {

@@ -20,6 +20,18 @@ function cell(row, text, className) {
   return td;
 }
 
+// A redraw replaces a table's rows every poll: the keyboard's place in them (a learner's link) stays where it was
+// instead of falling back to the top of the page.
+function redraw(body, rows) {
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const row = focused && focused.closest("tr");
+  const place = row ? Array.from(row.querySelectorAll(focused.tagName)).indexOf(focused) : -1;
+  body.replaceChildren(...rows);
+  const again = row && rows.find((one) => one.dataset.learner === row.dataset.learner);
+  const target = again && again.querySelectorAll(focused.tagName)[place];
+  if (target) target.focus({ preventScroll: true });
+}
+
 function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
@@ -34,16 +46,21 @@ function ago(seconds) {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min ago`;
 }
 
+function live(refreshed) {
+  $("live").classList.toggle("stale", !refreshed);
+  $("live").textContent = refreshed ? "● live" : "● not refreshing";  // said in words, not only in colour
+}
+
 async function poll(url) {
   try {
     const reply = await fetch(url, { cache: "no-store" });
     if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
     const data = await reply.json();
     for (const draw of feeds.get(url)) draw(data);
-    $("live").classList.remove("stale");
+    live(true);
     $("error").hidden = true;
   } catch (error) {
-    $("live").classList.add("stale");
+    live(false);
     $("error").hidden = false;
     $("error").textContent = `could not refresh: ${error.message}`;
   } finally {

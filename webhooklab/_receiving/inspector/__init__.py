@@ -45,6 +45,8 @@ def static_page(routes, folder: Path, files: str) -> None:
 
 
 static_page(page, STATIC, "inspector")
+# The room's view of the same receiver: a few numbers in large text (its files are the inspector's, under inspector/).
+page.add_url_rule("/projector", "projector", lambda: send_from_directory(STATIC, "projector.html"))
 
 
 @page.after_app_request
