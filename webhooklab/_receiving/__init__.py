@@ -28,7 +28,8 @@ deferred.py    an answer another thread gives later, held by the event loop mean
 admission.py   who each request counts against (a class server's bins), its refusal, workers shared in turn
 guard.py       the page and the API answer only the local user, and a proxy on this machine is believed
 links.py       where a browser finds a receiver's page: a laptop, a JupyterHub, Colab, or a template
-api.py         the JSON API under /api: events, inspect, replay, endpoint answers, exports
+api.py         the JSON API under /api: events, inspect, replay and edit-and-resend, endpoint answers, exports
+resend.py      a captured request edited, re-signed or not, and two requests compared: what changed, and its cause
 export.py      JSON, JSON Lines, CSV and HAR files written as they are read, and one event as curl
 inspector/     the live web page at the receiver's / (static HTML, CSS and JavaScript)
 

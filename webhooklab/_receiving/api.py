@@ -1,4 +1,4 @@
-"""The JSON API under /api: events, one event, its inspection, replay, endpoint answers and exports.
+"""The JSON API under /api: events, one event, its inspection, replay and edit-and-resend, endpoint answers, exports.
 
 One Blueprint; every route reads the receiver's parts from `parts()`, which the
 app factory puts in `app.extensions`. The guard (_receiving/guard.py) has already checked
@@ -16,12 +16,11 @@ from werkzeug.wsgi import wrap_file
 
 from .._checks import got
 from .._errors import UsageError
-from .._providers import PROVIDERS
-from .._providers.registry import one_of
 from .._sending.delivery import post
 from .._version import __version__
 from . import export as exports
-from .export import curl, replay_headers
+from . import resend
+from .export import curl
 from .guard import names_this_machine, on_this_machine
 from .rules import Rule
 from .urls import stored_url
@@ -123,14 +122,17 @@ def inspect(event_id: int):
 
 @api.post("/events/<int:event_id>/replay")
 def replay(event_id: int):
-    """Send a captured request again: as captured, or re-signed with a secret."""
+    """Send a captured request again: as captured, or edited (method, headers, body) and re-signed (see resend.py).
+
+    When it went to this receiver, the answer names the request it stored, its verdict, and why it failed.
+    """
     event = parts().store.get(event_id)
     options = request.get_json(silent=True) or {}
     if not isinstance(options, dict):
         raise UsageError(f"replay takes a JSON object such as {{\"url\": \"...\"}}, got {got(options)}")
     # By default, to this receiver itself: the address the connection reached, not the one a proxy showed.
     own = request.environ.get("webhooklab.local_url", request.host_url.rstrip("/"))
-    url = options.get("url") or own + event.path
+    url = options.get("url") or own + event.path + (f"?{event.query}" if event.query else "")
     if parts().replay_to_self:
         url = own_hook(url, own)
         if url is None:
@@ -142,26 +144,39 @@ def replay(event_id: int):
     target = urlsplit(url)
     if not parts().replay_to_self and _is_this_server(target) and not target.path.startswith("/hooks/"):
         raise UsageError(f"a replay goes to a webhook endpoint (/hooks/<name>), not to this receiver's {target.path!r}")
-    body, headers = event.body, replay_headers(event)
-    if options.get("resign"):
-        name = options.get("provider") or event.provider
-        provider = PROVIDERS.get(name) if isinstance(name, str) else None
-        if provider is None:
-            raise UsageError(f"say which provider's scheme re-signs it: {one_of(PROVIDERS)}")
-        try:
-            signer = provider(options.get("secret") or None)
-        except ValueError as error:  # a secret this scheme cannot use
-            raise UsageError(str(error)) from None
-        kind = (provider.event_header and event.header(provider.event_header)) or event.event_type
-        body, headers = signer.sign(event.body, event_type=kind, delivery_id=event.delivery_id)
+    sending = resend.edited(event, options, parts().verifiers)
     if not parts().replays.acquire(blocking=False):
         return {"error": f"{REPLAYS_IN_FLIGHT} replays are already on their way; try again when one answers"}, 429
+    store = parts().store
+    newest = store.page(limit=1, newest=True)[0]
     try:
-        attempt = post(url, body, headers, timeout=30)
+        attempt = post(url, sending.body, sending.headers, timeout=30, method=sending.method)
     finally:
         parts().replays.release()
-    return {"url": url, "status": attempt.status, "error": attempt.error, "elapsed": attempt.elapsed,
-            "resigned": bool(options.get("resign"))}  # fmt: skip
+    stored = _stored(store, newest[0]["id"] if newest else 0, sending, url) if _is_this_server(target) else None
+    return {"url": url, "method": sending.method, "status": attempt.status, "error": attempt.error,
+            "elapsed": attempt.elapsed, "resigned": sending.resigned, "edited": sending.edited,
+            "event_id": stored and stored.id, "verified": stored and stored.verified,
+            "cause": stored and resend.cause(event, stored)}  # fmt: skip
+
+
+@api.get("/events/<int:event_id>/compare/<int:other_id>")
+def compare(event_id: int, other_id: int):
+    """What changed from one request to another: an edited resend and its original, or two attempts of a delivery."""
+    store = parts().store
+    return resend.compare(store.get(event_id), store.get(other_id))
+
+
+def _stored(store, after: int, sending, url: str):
+    """The request a send to this receiver stored: the first after `after` with its method, path and body.
+
+    A bin's events keep the path below its own prefix (/b/<token>), which the URL holds in front.
+    """
+    path = urlsplit(url).path
+    for candidate in store.list(after=after, limit=50):
+        if (candidate.method, candidate.body) == (sending.method, sending.body) and path.endswith(candidate.path):
+            return candidate
+    return None
 
 
 @api.get("/endpoints")

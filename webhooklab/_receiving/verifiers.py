@@ -49,6 +49,10 @@ class Verifiers:
         """Whether requests to `endpoint` are checked: it has a secret, or every endpoint has one."""
         return endpoint in self._secrets or self._default is not None
 
+    def secret_of(self, endpoint: str):
+        """The secret `endpoint` checks with (a str, a list while rotating, or a Provider), or None: never shown."""
+        return self._secrets.get(endpoint, self._default)
+
     def explain(self, endpoint: str, provider: str | None, headers, body: bytes,
                 url: str | None = None, *, diagnose: bool = True) -> Explanation | None:  # fmt: skip
         """Every step of checking this request, which arrived at `url`, with the endpoint's secret; None without one.

@@ -44,15 +44,16 @@ class Attempt:
         return f"<Attempt POST {self.url} -> {outcome} in {self.elapsed * 1000:.1f} ms>"
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | tuple[float, float]) -> Attempt:
-    """POST once, never following redirects (a 3xx is a failed delivery), and record the outcome."""
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | tuple[float, float],
+         method: str = "POST") -> Attempt:
+    """POST (or `method`) once, never following redirects (a 3xx is a failed delivery), and record the outcome."""
     import requests
 
     sent_at = datetime.now(timezone.utc)
     started = time.perf_counter()
     status, answer, answer_headers, error = None, b"", {}, None
     try:
-        reply = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+        reply = requests.request(method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
         status, answer, answer_headers = reply.status_code, reply.content, dict(reply.headers)
     except requests.Timeout:
         limit = timeout if isinstance(timeout, (int, float)) else timeout[1]
