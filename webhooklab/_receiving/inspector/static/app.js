@@ -230,7 +230,7 @@ function openResent(id) {
   const place = state.live.findIndex((event) => event.id === id);
   if (place >= 0) state.active = state.live.length - 1 - place;
   render();
-  return select(id);
+  return select(id, { focus: true }); // the form that had focus is gone: its heading is where the reader is now
 }
 
 // The keys of a listbox (WAI-ARIA Authoring Practices): the list is one tab stop and its active row is
