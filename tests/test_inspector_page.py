@@ -230,3 +230,49 @@ def test_labels_and_table_headers_never_break_mid_word(page, rx50, width):
     headers = [label for label in labels if label["nowrap"]]
     assert {"verdict", "status", "step", "name"} <= {label["text"] for label in headers}
     assert [label for label in headers if label["over"]] == []
+
+
+# -- embedded in a notebook ----------------------------------------------------------------------------------------
+
+NOTEBOOK_CODE = f"""import webhooklab as wl
+rx = wl.Receiver(secrets={{"pay": "{SECRET}"}}).start()
+stripe = wl.Stripe("{SECRET}")
+for i in range(50):
+    stripe.send(stripe.event("charge.succeeded"), to=rx.url("pay"))
+rx.inspector()"""
+
+
+def test_in_a_notebooks_embedded_view_the_verdict_and_status_show_without_scrolling(chrome, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    from lab_under_test import jupyterlab
+
+    root = tmp_path / "lab"
+    root.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
+    nbformat.write(notebook, root / "inspector.ipynb")
+    with jupyterlab(tmp_path, root, "page-test") as url:
+        page = chrome.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{url}lab/tree/inspector.ipynb?reset&token=page-test")
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=90_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        frame = page.locator(".jp-OutputArea-output iframe")
+        frame.wait_for(timeout=60_000)
+        frame.scroll_into_view_if_needed()
+        inside = page.frame_locator(".jp-OutputArea-output iframe")
+        inside.locator("#rows tr").nth(9).wait_for(timeout=30_000)
+        inside.get_by_text("50 request(s)", exact=True).wait_for(timeout=30_000)
+        shown, pane = frame.bounding_box(), inside.locator("#list").bounding_box()
+        assert 600 <= shown["width"] <= 1100, shown  # the notebook's cell width, as a learner sees it
+        for selector in ("th.c-verdict", "th.c-status", "#rows tr:first-child td.c-verdict",
+                         "#rows tr:first-child td.c-status", "th.c-endpoint", "th.c-event"):
+            cell = inside.locator(selector).bounding_box()
+            assert cell and box_within(cell, shown) and box_within(cell, pane), (selector, cell, pane, shown)
+        assert inside.locator("#list").evaluate("e => e.scrollWidth <= e.clientWidth")
+        for header in inside.locator("#list th").all():  # every heading whole, not cut to "ver…"
+            assert header.evaluate("e => getComputedStyle(e).display === 'none' || e.scrollWidth <= e.clientWidth")
+        assert inside.locator("html").evaluate("e => e.scrollWidth <= innerWidth")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "inspector-page-embedded.png"))
+        page.close()

@@ -150,8 +150,9 @@ function comparison(diff) {
   const verdict = diff.verdict || {};
   const [, words, kind] = verdictWords(verdict.new);
   const headline = el("p", null, `headline ${kind}`);
-  headline.append(verdictMark(verdict.new), el("strong", words), verdict.cause ? `: ${verdict.cause}` : "");
+  headline.append(verdictMark(verdict.new), el("strong", words));
   shown.push(headline);
+  if (verdict.cause) shown.push(el("p", verdict.cause, "cause"));
   const changes = el("ul", null, "changes");
   for (const [name, pair] of [["method", diff.method], ["path", diff.path]]) {
     if (pair) changes.append(change("removed", `${name} ${pair.original}`), change("added", `${name} ${pair.new}`));
