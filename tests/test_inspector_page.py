@@ -142,6 +142,8 @@ def test_the_keyboard_alone_opens_replays_and_edits_and_resends_the_third_reques
     page.locator("#request-51").wait_for(timeout=10_000)  # the replay, stored and listed
 
     keys.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "replay to URL"  # empty: here
+    keys.press("Tab")
     assert focused(page) == "BUTTON Edit and resend"
     keys.press("Enter")
     assert focused(page) == "r-method"

@@ -54,7 +54,12 @@ function actions(event, inspection) {
   bar.setAttribute("aria-label", "Actions");
   const replay = el("button", "Replay");
   replay.type = "button";
-  replay.title = "send it again exactly as captured, to this receiver";
+  replay.title = "send it again exactly as captured";
+  const target = el("input", null, "target");
+  target.type = "text";
+  target.value = ""; // empty: to this receiver itself, wherever the page is shown from (a proxy, a hub)
+  target.placeholder = `to this receiver's ${event.path}, or another URL`;
+  target.setAttribute("aria-label", "replay to URL");
   const edit = el("button", "Edit and resend");
   edit.type = "button";
   edit.setAttribute("aria-expanded", "false");
@@ -65,7 +70,7 @@ function actions(event, inspection) {
   replay.addEventListener("click", async () => {
     result.textContent = "sending…";
     try {
-      const reply = await postJSON(`api/events/${event.id}/replay`, {});
+      const reply = await postJSON(`api/events/${event.id}/replay`, { url: target.value.trim() });
       result.textContent = reply.error ? `failed: ${reply.error}` : `answered ${reply.status}`;
     } catch (error) {
       result.textContent = `could not replay: ${error.message}`;
@@ -80,7 +85,7 @@ function actions(event, inspection) {
     }
   });
   edit.addEventListener("click", () => toggleResend(event, edit, result));
-  bar.append(replay, edit, copy, result);
+  bar.append(replay, target, edit, copy, result);
   return bar;
 }
 
