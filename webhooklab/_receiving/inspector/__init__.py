@@ -74,7 +74,8 @@ class InspectorView:
         url = html.escape(self.url, quote=True)
         return (
             f'<p><a href="{url}" target="_blank" rel="noopener">Open the webhooklab inspector</a> ({url})</p>'
-            f'<iframe src="{url}" width="100%" height="{int(self.height)}" style="border:1px solid #ddd"></iframe>'
+            f'<iframe src="{url}" title="webhooklab inspector" width="100%" height="{int(self.height)}" '
+            f'style="border:1px solid #8c959f;border-radius:6px"></iframe>'
         )
 
     def __repr__(self) -> str:

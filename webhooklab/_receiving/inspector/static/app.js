@@ -1,30 +1,10 @@
-// The inspector page: a live list of captured requests and the detail of one.
+// The inspector page: a live list of captured requests (a listbox, one tab stop) and the detail of one.
 // Every value that came from a request is put on the page with textContent: it is data, never markup.
 "use strict";
 
 const state = { lastId: 0, anchor: 0, stable: 0, total: 0, live: [], pages: new Map(), pending: new Set(),
                 fresh: new Set(), generation: 0, rowHeight: 27, frame: 0, endpointsAt: 0, endpointsDue: 0,
-                selected: null };
-const $ = (id) => document.getElementById(id);
-
-function el(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
-  if (className) node.className = className;
-  return node;
-}
-
-async function getJSON(url, options = {}) {
-  // The server makes changes only for requests with this header, which a page of another site cannot send.
-  const headers = { "X-Webhooklab": "1", ...(options.headers || {}) };
-  const reply = await fetch(url, { ...options, headers });
-  // Not JSON: a proxy or a hub answered instead (its error page, or a login page once a session has ended).
-  const body = await reply.json().catch(() => {
-    throw new Error(`the answer (${reply.status}) is not the receiver's JSON: is it still running? Reload the page`);
-  });
-  if (!reply.ok) throw new Error(body.error || reply.statusText);
-  return body;
-}
+                selected: null, active: 0, activate: null, origins: new Map(), arrivals: 0, announceDue: 0 };
 
 function filterParams() {
   const params = new URLSearchParams();
@@ -37,26 +17,44 @@ function filterParams() {
   return params;
 }
 
-function verdictMark(verified) {
-  if (verified === true) return el("span", "✓", "ok");
-  if (verified === false) return el("span", "✗", "bad");
-  return el("span", "–", "muted");
+function clock(time) {
+  const when = new Date(time);
+  return [when.getHours(), when.getMinutes(), when.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
-function row(event) {
+function cell(value, column) {
+  const td = el("td", value, column);
+  td.setAttribute("role", "none");
+  return td;
+}
+
+function row(event, index) {
   const tr = document.createElement("tr");
   tr.dataset.id = event.id;
-  const time = new Date(event.time).toISOString().slice(11, 23);
-  const cells = [event.id, time, event.endpoint, event.method, event.provider || "", event.event_type || "",
-                 event.status, event.size];
-  for (const value of cells) tr.appendChild(el("td", value));
-  tr.children[6].className = event.status >= 200 && event.status < 300 ? "ok" : "bad";
-  const verdict = el("td");
+  tr.id = `request-${event.id}`;
+  tr.setAttribute("role", "option");
+  tr.setAttribute("aria-posinset", index + 1);
+  tr.setAttribute("aria-setsize", size());
+  tr.setAttribute("aria-selected", String(event.id === state.selected));
+  const what = cell(event.event_type || "", "c-event"); // the event type first: it tells rows apart, the provider less
+  if (event.provider) what.appendChild(el("span", `${event.event_type ? " · " : ""}${event.provider}`, "muted"));
+  const verdict = cell(null, "c-verdict");
   verdict.appendChild(verdictMark(event.verified));
-  tr.appendChild(verdict);
+  const status = cell(null, "c-status");
+  status.append(el("span", "status ", "visually-hidden"), statusBadge(event.status));
+  const time = cell(clock(event.time), "c-time");
+  time.title = event.time;
+  const bytes = cell(event.size, "c-size");
+  bytes.appendChild(el("span", " bytes", "visually-hidden"));
+  const number = cell(event.id, "c-id");
+  number.prepend(el("span", "request ", "visually-hidden"));
+  // The row's name is its cells' text (with words for the marks), so what a screen reader says is what shows.
+  tr.append(verdict, status, time, cell(event.endpoint, "c-endpoint"), what,
+            cell(event.method, "c-method"), bytes, number);
   if (event.id === state.selected) tr.classList.add("selected");
+  if (index === state.active) tr.classList.add("active");
   if (state.fresh.has(event.id)) tr.classList.add("new");
-  tr.addEventListener("click", () => select(event.id));
+  tr.addEventListener("click", () => { state.active = index; select(event.id); });
   return tr;
 }
 
@@ -77,6 +75,7 @@ async function load() {
   Object.assign(state, { anchor: listing.events.length ? listing.events[0].id : 0, stable: listing.total,
                          live: [], pages: new Map([[0, listing.events]]), pending: new Set(), total: listing.total });
   state.lastId = state.anchor;
+  state.active = 0;
   $("list").scrollTop = 0;
   render();
   updateExports();
@@ -110,9 +109,14 @@ async function poll() {
 function arrived(events) {
   const list = $("list");
   if (list.scrollTop > 0) list.scrollTop += events.length * state.rowHeight; // keep the rows in view where they are
+  const had = size();
   state.live.push(...events);
   state.lastId = events[events.length - 1].id;
   state.fresh = new Set(events.map((event) => event.id));
+  if (had) state.active += events.length; // the request the keyboard is on stays the one it is on
+  const activate = events.findIndex((event) => event.id === state.activate);
+  if (activate >= 0) state.active = events.length - 1 - activate; // a resent request, opened already
+  announce(events.length);
   if (!state.endpointsDue) { // the endpoints' table at most every 2 s, however fast events come
     state.endpointsDue = setTimeout(() => { state.endpointsDue = 0; loadEndpoints(); },
                                     Math.max(0, state.endpointsAt + 2000 - Date.now()));
@@ -166,14 +170,20 @@ function draw() {
   for (let index = first; index < last; index++) {
     const event = at(index);
     if (event) {
-      fragment.appendChild(row(event));
+      fragment.appendChild(row(event, index));
     } else {
-      const tr = el("tr", null, "loading");
-      tr.appendChild(el("td", "…"));
+      const tr = el("tr", null, index === state.active ? "loading active" : "loading");
+      tr.id = `request-at-${index}`;
+      tr.setAttribute("role", "option");
+      tr.setAttribute("aria-selected", "false");
+      tr.appendChild(cell("…", "c-verdict"));
       fragment.appendChild(tr);
     }
   }
   $("rows").replaceChildren(fragment);
+  const active = $("rows").querySelector("tr.active");
+  if (active) $("rows").setAttribute("aria-activedescendant", active.id);
+  else $("rows").removeAttribute("aria-activedescendant");
   const drawn = $("rows").firstElementChild;
   if (drawn) state.rowHeight = drawn.getBoundingClientRect().height || state.rowHeight;
   $("pad-above").style.height = `${first * state.rowHeight}px`;
@@ -184,6 +194,7 @@ function draw() {
 function showCount(total) {
   $("count").textContent = `${total} request(s)`;
   $("empty").hidden = size() > 0;
+  $("rows").tabIndex = size() > 0 ? 0 : -1; // an empty list is no stop on the way
 }
 
 function updateExports() {
@@ -193,127 +204,62 @@ function updateExports() {
   }
 }
 
-function table(headings, rows) {
-  const t = document.createElement("table");
-  const head = document.createElement("tr");
-  for (const h of headings) head.appendChild(el("th", h));
-  t.appendChild(head);
-  for (const cells of rows) {
-    const tr = document.createElement("tr");
-    for (const value of cells) tr.appendChild(el("td", value, "mono"));
-    t.appendChild(tr);
-  }
-  return t;
+// A polite note of what arrived, at most every 2 s, so a burst is one sentence and focus stays where it is.
+function announce(count) {
+  state.arrivals += count;
+  if (state.announceDue) return;
+  state.announceDue = setTimeout(() => {
+    const n = state.arrivals;
+    $("announce").textContent = `${n} new request${n === 1 ? "" : "s"}`;
+    Object.assign(state, { arrivals: 0, announceDue: 0 });
+  }, 2000);
 }
 
-function bytesOf(base64) {
-  const raw = atob(base64);
-  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
-}
-
-function hexView(bytes) {
-  const lines = [];
-  for (let offset = 0; offset < bytes.length && offset < 4096; offset += 16) {
-    const chunk = Array.from(bytes.slice(offset, offset + 16));
-    const hex = chunk.map((b) => b.toString(16).padStart(2, "0")).join(" ");
-    const ascii = chunk.map((b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : ".")).join("");
-    lines.push(`${offset.toString(16).padStart(8, "0")}  ${hex.padEnd(47)}  ${ascii}`);
-  }
-  if (bytes.length > 4096) lines.push(`… ${bytes.length} bytes in all`);
-  return lines.join("\n");
-}
-
-function bodyView(event) {
-  if (event.json !== null && event.json !== undefined) return el("pre", JSON.stringify(event.json, null, 2));
-  if (event.body_text !== null && event.body_text !== undefined) {
-    return el("pre", event.body_text === "" ? "(empty body)" : event.body_text);
-  }
-  const pre = el("pre", hexView(bytesOf(event.body_base64)));
-  pre.title = "not text: shown as hex";
-  return pre;
-}
-
-function verdictView(explanation) {
-  if (!explanation) {
-    return el("div", "No secret is set for this endpoint, so the signature was not checked. " +
-                     "Start the receiver with secrets={endpoint: secret}.", "verdict none");
-  }
-  const box = el("div", null, `verdict ${explanation.ok ? "ok" : "bad"}`);
-  const title = explanation.ok ? `${explanation.provider} signature valid`
-                               : `${explanation.provider} signature invalid: ${explanation.reason}`;
-  box.appendChild(el("strong", title));
-  box.appendChild(el("p", explanation.message));
-  if (explanation.steps.length) box.appendChild(table(["step", "value"], explanation.steps));
-  return box;
-}
-
-function replayForm(event) {
-  const form = el("div", null, "actions");
-  const url = el("input");
-  url.type = "text";
-  url.value = "";  // empty: to this receiver itself, wherever the page is shown from (a proxy, a hub)
-  url.placeholder = `this receiver's ${event.path}, or another URL`;
-  url.setAttribute("aria-label", "replay to URL");
-  const resign = el("input");
-  resign.type = "checkbox";
-  resign.id = "resign";
-  const label = el("label", " re-sign with secret");
-  label.prepend(resign);
-  const secret = el("input");
-  secret.type = "text";
-  secret.placeholder = "secret";
-  secret.setAttribute("aria-label", "secret");
-  const button = el("button", "Replay");
-  const result = el("span", "", "muted");
-  button.addEventListener("click", async () => {
-    result.textContent = "sending…";
-    try {
-      const reply = await getJSON(`api/events/${event.id}/replay`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ url: url.value, resign: resign.checked, secret: secret.value }),
-      });
-      result.textContent = reply.error ? `failed: ${reply.error}` : `answered ${reply.status}`;
-    } catch (error) {
-      result.textContent = `could not replay: ${error.message}`;
-    }
-  });
-  form.append(url, label, secret, button, result);
-  return form;
-}
-
-async function select(id) {
+function select(id, options) {
   state.selected = id;
-  for (const tr of $("rows").children) tr.classList.toggle("selected", Number(tr.dataset.id) === id);
-  const [event, inspection] = await Promise.all([getJSON(`api/events/${id}`), getJSON(`api/events/${id}/inspect`)]);
-  if (state.selected !== id) return;
-  const detail = $("detail");
-  detail.replaceChildren();
-  detail.appendChild(el("h2", `#${event.id} ${event.method} ${event.path}${event.query ? "?" + event.query : ""}`));
-  detail.appendChild(el("p", `${event.time} · from ${event.client} · ${event.size} bytes · ` +
-                             `${event.provider || "unknown provider"} ${event.event_type || ""}`, "muted"));
-  if (event.note) detail.appendChild(el("p", event.note, "bad"));
-  detail.appendChild(el("h3", "Signature"));
-  detail.appendChild(verdictView(inspection.explanation));
-  if (inspection.attempts.length > 1) {
-    detail.appendChild(el("h3", `Every attempt of this delivery (${event.delivery_id})`));
-    detail.appendChild(table(["#", "time", "status"],
-      inspection.attempts.map((a) => [a.id, a.time, a.status])));
+  for (const tr of $("rows").children) {
+    const chosen = Number(tr.dataset.id) === id;
+    tr.classList.toggle("selected", chosen);
+    tr.setAttribute("aria-selected", String(chosen));
   }
-  detail.appendChild(el("h3", "Headers, as sent"));
-  detail.appendChild(table(["name", "value"], event.headers));
-  detail.appendChild(el("h3", "Body"));
-  detail.appendChild(bodyView(event));
-  detail.appendChild(el("h3", `Response given: ${event.response.status}`));
-  detail.appendChild(table(["name", "value"], event.response.headers));
-  detail.appendChild(el("pre", event.response.body));
-  detail.appendChild(el("h3", "Replay"));
-  detail.appendChild(replayForm(event));
-  detail.appendChild(el("h3", "As curl"));
-  const curl = el("pre", inspection.curl);
-  const copy = el("button", "Copy as curl");
-  copy.addEventListener("click", () => navigator.clipboard.writeText(inspection.curl));
-  detail.append(copy, curl);
+  return showDetail(id, options);
+}
+
+function openResent(id) {
+  state.activate = id; // or, if the poll brought it already, the keyboard's row is it now
+  const place = state.live.findIndex((event) => event.id === id);
+  if (place >= 0) state.active = state.live.length - 1 - place;
+  render();
+  return select(id, { focus: true }); // the form that had focus is gone: its heading is where the reader is now
+}
+
+// The keys of a listbox (WAI-ARIA Authoring Practices): the list is one tab stop and its active row is
+// aria-activedescendant. Arrows, Home, End and the page keys move it, scrolling the virtual list so that its row is
+// drawn. Enter or Space opens the request and brings focus to its heading, so Tab goes straight on to its actions;
+// Escape in the detail brings focus back to the list, on the same row.
+function move(key) {
+  const list = $("list");
+  const page = Math.max(1, Math.floor(list.clientHeight / state.rowHeight) - 2);
+  const steps = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page, Home: -Infinity, End: Infinity };
+  state.active = Math.max(0, Math.min(size() - 1, state.active + steps[key]));
+  const heading = list.querySelector("thead").getBoundingClientRect().height;
+  const top = heading + state.active * state.rowHeight;
+  if (top - heading < list.scrollTop) list.scrollTop = top - heading;
+  else if (top + state.rowHeight > list.scrollTop + list.clientHeight) {
+    list.scrollTop = top + state.rowHeight - list.clientHeight;
+  }
+  draw(); // now, not at the next frame: the active row must be on the page before anything reads it
+}
+
+function onListKey(event) {
+  if (["ArrowDown", "ArrowUp", "PageDown", "PageUp", "Home", "End"].includes(event.key)) {
+    event.preventDefault();
+    if (size()) move(event.key);
+  } else if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    const chosen = at(state.active);
+    if (chosen) select(chosen.id, { focus: true });
+  }
 }
 
 async function loadEndpoints() {
@@ -379,6 +325,14 @@ function start() {
     timer = setTimeout(load, 200);
   });
   $("list").addEventListener("scroll", render, { passive: true });
+  $("rows").addEventListener("keydown", onListKey);
+  $("detail").addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) $("rows").focus();
+  });
+  $("skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("rows").focus();
+  });
   window.addEventListener("resize", render);
   load().finally(() => setTimeout(poll, 500));
   loadEndpoints();
