@@ -103,6 +103,11 @@ def test_method_headers_and_target_can_change(srx):
     assert changes["path"] == {"original": "/hooks/raw?a=1", "new": "/hooks/other"}
     by_name = {h["name"]: h["change"] for h in changes["headers"]}
     assert by_name["X-Old"] == "removed" and by_name["X-New"] == "added" and "Authorization" not in by_name
+    again = resend(srx, original.id, headers=[["Authorization", "Bearer another-token-value-0987654321"]]).json()
+    masked = requests.get(f"{srx.base_url}/api/events/{original.id}/compare/{again['event_id']}", timeout=10).json()
+    (authorization,) = [h for h in masked["headers"] if h["name"] == "Authorization"]
+    assert "s3cr3t" not in json.dumps(masked) and "another-token" not in json.dumps(masked)  # credentials masked
+    assert authorization["change"] == "changed"
 
 
 def test_standard_webhooks_resend_verifies_with_its_own_library(srx):

@@ -131,7 +131,8 @@ def compare(original, new) -> dict:
         (name, old), (_, value) = before.get(key, (None, None)), after.get(key, (None, None))
         if old != value:
             change = "added" if old is None else "removed" if value is None else "changed"
-            headers.append({"name": name or after[key][0], "original": old, "new": value, "change": change})
+            name = name or after[key][0]
+            headers.append({"name": name, "original": _shown(name, old), "new": _shown(name, value), "change": change})
     return {
         "original": original.id, "new": new.id,
         "method": _pair(original.method, new.method), "path": _pair(_target(original), _target(new)),
@@ -159,6 +160,11 @@ def cause(original, new) -> str | None:
         return (f"{header} is the original's, but something else the signature covers ({provider.signs}) changed: "
                 f"{message}")  # fmt: skip
     return message
+
+
+def _shown(name: str, value: str | None) -> str | None:
+    """A header's value as the page shows it: a credential masked, as in the event's own detail."""
+    return None if value is None else _redact.header_value(name, value)
 
 
 def _lower(pairs) -> dict[str, tuple[str, str]]:
