@@ -31,8 +31,7 @@ class LiveTable(widgets.VBox):
     tooltip: the table fits a notebook at 1024 px rather than scroll its preview out of sight.
     """
 
-    COLUMNS = ["time", "endpoint", "event_type", "status", "verified", "duplicate_of", "preview"]
-    PREVIEW = 32  # characters of the preview shown; the rest is in the cell's title
+    PREVIEW = 28  # characters of the preview shown; the rest is in the cell's title
 
     def __init__(self, rx: AnyReceiver, *, endpoint: str | None = None, rows: int = 10):
         receiver_given(rx)
@@ -61,11 +60,11 @@ class LiveTable(widgets.VBox):
         if events.empty:
             self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
         else:
-            shown = events.assign(time=events["time"].dt.strftime("%H:%M:%S.%f").str[:-3])
+            shown = events.assign(time=events["time"].dt.strftime("%H:%M:%S"), id=events.index)  # the id orders them
             shown = shown.astype(object).where(shown.notna(), None).to_dict("records")
             checked = any(row["verified"] is not None for row in shown)  # no signature column without secrets
             repeated = any(row["duplicate_of"] is not None for row in shown)
-            head = ["time", "endpoint", "event type", "status"] + ["signature"] * checked + ["duplicate of"] * repeated
+            head = ["#", "time", "endpoint", "event type", "status"] + ["signature"] * checked + ["duplicate of"] * repeated
             self.table.value = table([*head, "preview"], [live_row(row, checked, repeated, self.PREVIEW) for row in shown])
         where = f" at {self.endpoint!r}" if self.endpoint else ""
         self.title.value = f"<b>{total} request(s) captured{html.escape(where)}</b> (newest last)"
@@ -210,7 +209,7 @@ class SignatureExplainer(widgets.VBox):
 
 def live_row(row: dict, checked: bool, repeated: bool, preview: int) -> str:
     """One event of the live table as its cells: the short values kept whole on one line, the free text wrapped."""
-    cells = [cell(row["time"], keep=True), cell(f"/{row['endpoint']}"), cell(row["event_type"]),
+    cells = [cell(f"#{row['id']}", keep=True), cell(row["time"], keep=True), cell(f"/{row['endpoint']}"), cell(row["event_type"]),
              cell(row["status"], keep=True)]  # fmt: skip
     if checked:
         cells.append(cell(verdict(row["verified"], row.get("reason"))))

@@ -13,9 +13,10 @@ import re
 # Short values (times, statuses, verdicts) stay on one line; free text (endpoints, event types) may wrap
 # anywhere, as an event type is one long word with no space to break at.
 STYLE = ("<style>.wl-table {border-collapse: collapse; max-width: 100%} "
-         ".wl-table td, .wl-table th {padding: 2px 8px; text-align: left; vertical-align: top; font-size: 12px; "
+         ".wl-table td, .wl-table th {padding: 2px 6px; text-align: left; vertical-align: top; font-size: 12px; "
          "line-height: 1.4} "
-         ".wl-table .wl-wrap {overflow-wrap: anywhere} .wl-table .wl-keep {white-space: nowrap}</style>")  # fmt: skip
+         ".wl-table .wl-wrap {overflow-wrap: anywhere} .wl-table .wl-keep {white-space: nowrap} "
+         ".wl-table .wl-short {min-width: 8em}</style>")  # fmt: skip
 # A button as wide as its words, never narrower than ipywidgets' own: a fixed width cuts a label set in a wider font.
 BUTTON = {"width": "max-content", "min_width": "var(--jp-widgets-inline-width-short, 148px)"}
 
@@ -23,7 +24,7 @@ BUTTON = {"width": "max-content", "min_width": "var(--jp-widgets-inline-width-sh
 def cell(value, *, keep: bool = False, limit: int | None = None) -> str:
     """A table cell for a value of a request: escaped; shortened to `limit` characters with the whole in its title."""
     text = "" if value is None else str(value)
-    kind = "wl-keep" if keep else "wl-wrap"
+    kind = "wl-keep" if keep else "wl-wrap" if limit is None else "wl-wrap wl-short"  # room for a few words
     title = ""
     if limit is not None and len(text) > limit:
         title, text = f" title='{html.escape(text, quote=True)}'", f"{text[: limit - 1].rstrip()}…"
