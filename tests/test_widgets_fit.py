@@ -47,7 +47,8 @@ CELLS = [
     "widgets.SignatureExplainer(rx, secret=secret)",
     "shopify, down = wl.Shopify(), wl.Receiver().start()  # a receiver of its own: the table above keeps its events\n"
     "down.respond('down', status=500)\n"
-    "timeline = widgets.RetryTimeline(shopify, shopify.event('inventory_levels/update'), to=down.url('down'), seconds=1)\n"
+    "update = shopify.event('inventory_levels/update')\n"
+    "timeline = widgets.RetryTimeline(shopify, update, to=down.url('down'), seconds=1)\n"
     "timeline.start().wait(60)\ntimeline",
     "race = widgets.PushPollRace(duration=4)\nrace.run()\nrace",
     "quiz = widgets.Quiz()\nquiz.choices[0].value = quiz.choices[0].options[0]\n"
@@ -155,7 +156,8 @@ def test_every_widget_and_table_fits_without_cutting_its_text(notebook_page, wid
 def test_the_explainer_names_each_events_verdict_first(notebook_page):
     page = notebook_page
     explainer = page.locator(".jp-OutputArea-output").filter(has=page.get_by_role("button", name="Reload events"))
-    entries = explainer.locator("select").first.evaluate("(s) => [...s.options].map((o) => o.text.replace(/\\u00a0/g, ' '))")
+    entries = explainer.locator("select").first.evaluate(
+        "(select) => [...select.options].map((o) => o.text.replace(/\\u00a0/g, ' '))")  # unbreakable spaces, as written
     assert len(entries) >= 8
     assert all(entry[:2] in ("✓ ", "✗ ", "– ") for entry in entries), entries
     assert {entry[0] for entry in entries} == {"✓", "✗", "–"}  # verified, not, and not checked (no secret)

@@ -12,7 +12,7 @@ from .._providers import PROVIDERS
 from ._capture import reported
 from ._production import CHECKS, checks, imports
 
-CODE = "white-space: pre-wrap; overflow-wrap: anywhere"  # a long line of the blueprint wraps, never runs off the cell
+CODE = "white-space: pre-wrap; overflow-wrap: anywhere"  # a long line of the blueprint wraps rather than run off
 QUESTIONS = [
     ("A webhook is best described as...",
      ["an API you call to ask whether something changed", "a request the service sends to your URL when something happens",

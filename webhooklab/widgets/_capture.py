@@ -64,8 +64,9 @@ class LiveTable(widgets.VBox):
             shown = shown.astype(object).where(shown.notna(), None).to_dict("records")
             checked = any(row["verified"] is not None for row in shown)  # no signature column without secrets
             repeated = any(row["duplicate_of"] is not None for row in shown)
-            head = ["#", "time", "endpoint", "event type", "status"] + ["signature"] * checked + ["duplicate of"] * repeated
-            self.table.value = table([*head, "preview"], [live_row(row, checked, repeated, self.PREVIEW) for row in shown])
+            head = ["#", "time", "endpoint", "event type", "status", *["signature"] * checked,
+                    *["duplicate of"] * repeated, "preview"]  # fmt: skip
+            self.table.value = table(head, [live_row(row, checked, repeated, self.PREVIEW) for row in shown])
         where = f" at {self.endpoint!r}" if self.endpoint else ""
         self.title.value = f"<b>{total} request(s) captured{html.escape(where)}</b> (newest last)"
 
@@ -209,8 +210,8 @@ class SignatureExplainer(widgets.VBox):
 
 def live_row(row: dict, checked: bool, repeated: bool, preview: int) -> str:
     """One event of the live table as its cells: the short values kept whole on one line, the free text wrapped."""
-    cells = [cell(f"#{row['id']}", keep=True), cell(row["time"], keep=True), cell(f"/{row['endpoint']}"), cell(row["event_type"]),
-             cell(row["status"], keep=True)]  # fmt: skip
+    cells = [cell(f"#{row['id']}", keep=True), cell(row["time"], keep=True), cell(f"/{row['endpoint']}"),
+             cell(row["event_type"]), cell(row["status"], keep=True)]  # fmt: skip
     if checked:
         cells.append(cell(verdict(row["verified"], row.get("reason"))))
     if repeated:
