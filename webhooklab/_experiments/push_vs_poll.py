@@ -25,6 +25,10 @@ from .._receiving.receiver import Receiver
 from .polling import Poller, ProviderAPI
 
 POLLS_PER_COMPRESSED_RUN = 5  # a compressed run squeezes the interval so the run sees this many polls
+# The columns a notebook shows, in the order its text compares them; result.table holds every column. These
+# fit a notebook at 1024 px, where all thirteen would scroll the last ones, requests per minute first, out of sight.
+SHOWN = ["mode", "requests", "requests per minute", "empty responses", "events seen", "missed", "median latency (s)",
+         "counted over (s)"]  # fmt: skip
 
 
 @dataclass
@@ -72,8 +76,17 @@ class PushPollResult:
         return self.table.to_string() + "".join(f"\n* {note}" for note in self.notes)
 
     def _repr_html_(self) -> str:
+        missed = self.table["missed"].any()  # a column of zeros says nothing, and costs the room of one
+        shown = self.table[[column for column in SHOWN if missed or column != "missed"]].copy()
+        compressed = self.table["run"] != "live"  # said beside the mode, as the run column is not shown
+        shown.loc[compressed, "mode"] = shown["mode"] + " (" + self.table["run"] + ")"
+        shown["mode"] = shown["mode"].str.replace(r" (?=s\b)", "\u00a0", regex=True)  # "30 s" wraps whole
+        figures = {column: _figure for column in ("requests per minute", "median latency (s)", "counted over (s)")}
         notes = "".join(f"<li>{html.escape(note)}</li>" for note in self.notes)
-        return self.table.to_html() + (f"<ul>{notes}</ul>" if notes else "")
+        rest = [column for column in self.table.columns if column not in shown.columns and column != "run"]
+        return (shown.to_html(index=False, formatters=figures) + "<p><code>result.table</code> holds every column, "
+                f"also {html.escape(', '.join(rest[:-1]))} and {html.escape(rest[-1])}.</p>"
+                + (f"<ul>{notes}</ul>" if notes else ""))
 
 
 def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0, 2.0, 5.0), *,
@@ -200,6 +213,13 @@ def moments(duration: float, rate: float, arrivals: str, rng: random.Random) -> 
         if at > duration:
             return times
         times.append(at)
+
+
+def _figure(value) -> str:
+    """A measured number in three significant digits (a large one whole), or – where nothing was measured."""
+    if value is None or value != value:  # NaN is the one value unequal to itself
+        return "–"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _row(mode: str, interval: float | None, run: str, counted_over: float, requests: int, empty: int,

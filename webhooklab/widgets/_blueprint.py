@@ -12,6 +12,7 @@ from .._providers import PROVIDERS
 from ._capture import reported
 from ._production import CHECKS, checks, imports
 
+CODE = "white-space: pre-wrap; overflow-wrap: anywhere"  # a long line of the blueprint wraps rather than run off
 QUESTIONS = [
     ("A webhook is best described as...",
      ["an API you call to ask whether something changed", "a request the service sends to your URL when something happens",
@@ -123,7 +124,7 @@ class Blueprint(widgets.VBox):
     def build(self) -> str:
         chosen = list(self.triggers.value)
         text = plan(chosen, action=self.action.value, builder=self.builder.value) if chosen else ""
-        self.output.value = f"<pre>{html.escape(text)}</pre>" if chosen else "<i>Choose one or more events.</i>"
+        self.output.value = f"<pre style='{CODE}'>{html.escape(text)}</pre>" if chosen else "<i>Choose one or more events.</i>"
         return text
 
 

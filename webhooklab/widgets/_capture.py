@@ -17,16 +17,21 @@ from .._errors import ReceiverError, UsageError, UsageTypeError
 from .._providers import PROVIDERS
 from .._receiving.contract import AnyReceiver
 from .._sending.delivery import post
+from ._table import BUTTON, cell, table, verdict
 
 WRAP = "max-width: 100%; overflow-x: auto; line-height: 1.4; white-space: pre-wrap; overflow-wrap: anywhere"  # digests wrap
-TABLE_STYLE = "<style>.wl-table td, .wl-table th {padding: 2px 8px; text-align: left; font-size: 12px}</style>"
 CHOICES = 200  # the newest events the explainer offers to explain
+KIND = 40  # characters of an event's type in a dropdown entry: with its verdict, they fit a notebook at 1024 px
 
 
 class LiveTable(widgets.VBox):
-    """The receiver's events as a table that updates itself as requests arrive (rx.listen tells it when)."""
+    """The receiver's events as a table that updates itself as requests arrive (rx.listen tells it when).
 
-    COLUMNS = ["time", "endpoint", "method", "provider", "event_type", "status", "verified", "duplicate_of", "preview"]
+    The columns that tell events apart come first and the preview last, shortened, with the whole of it in its
+    tooltip: the table fits a notebook at 1024 px rather than scroll its preview out of sight.
+    """
+
+    PREVIEW = 28  # characters of the preview shown; the rest is in the cell's title
 
     def __init__(self, rx: AnyReceiver, *, endpoint: str | None = None, rows: int = 10):
         receiver_given(rx)
@@ -55,11 +60,13 @@ class LiveTable(widgets.VBox):
         if events.empty:
             self.table.value = "<i>Nothing yet: send a webhook to the receiver.</i>"
         else:
-            shown = events[self.COLUMNS].copy()
-            shown["time"] = shown["time"].dt.strftime("%H:%M:%S.%f").str[:-3]
-            shown = shown.loc[:, shown.notna().any()].astype(object)  # no verified column without secrets, say
-            shown = shown.where(shown.notna(), "")
-            self.table.value = TABLE_STYLE + shown.to_html(classes="wl-table", escape=True, border=0)
+            shown = events.assign(time=events["time"].dt.strftime("%H:%M:%S"), id=events.index)  # the id orders them
+            shown = shown.astype(object).where(shown.notna(), None).to_dict("records")
+            checked = any(row["verified"] is not None for row in shown)  # no signature column without secrets
+            repeated = any(row["duplicate_of"] is not None for row in shown)
+            head = ["#", "time", "endpoint", "event type", "status", *["signature"] * checked,
+                    *["duplicate of"] * repeated, "preview"]  # fmt: skip
+            self.table.value = table(head, [live_row(row, checked, repeated, self.PREVIEW) for row in shown])
         where = f" at {self.endpoint!r}" if self.endpoint else ""
         self.title.value = f"<b>{total} request(s) captured{html.escape(where)}</b> (newest last)"
 
@@ -90,7 +97,7 @@ class SendPanel(widgets.VBox):
         self.secret = widgets.Password(description="Secret")  # a secret is never shown whole
         self.tamper = widgets.Checkbox(description="tamper with the body", indent=False)
         self.wrong_secret = widgets.Checkbox(description="use the wrong secret", indent=False)
-        self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane")
+        self.button = widgets.Button(description="Send", button_style="primary", icon="paper-plane", layout=BUTTON)
         self.result = widgets.HTML()
         self.provider.observe(reported(self.result, lambda change: self._provider_changed(),
                                        doing="Choosing the provider"), names="value")  # fmt: skip
@@ -160,17 +167,18 @@ class SignatureExplainer(widgets.VBox):
         receiver_given(rx)
         text(secret, "secret", "the secret to check with, a str ('' until you type one)", empty=True)
         self.rx = rx
-        self.event = widgets.Dropdown(description="Event", layout=widgets.Layout(flex="1 1 auto", width="auto", min_width="0"))
+        self.event = widgets.Dropdown(description="Event", layout=widgets.Layout(width="auto"))  # the row's width
         self.provider = widgets.Dropdown(options=provider_choices(), value="stripe", description="Scheme")
         self.secret = widgets.Password(value=secret, description="Secret")
-        self.reload = widgets.Button(description="Reload events", icon="refresh", layout=widgets.Layout(flex="0 0 auto"))
+        self.reload = widgets.Button(description="Reload events", icon="refresh", layout=BUTTON)
         self.output = widgets.HTML()
         self.reload.on_click(reported(self.output, lambda _: self.load(), doing="Reloading the events", rx=rx))
         for control in (self.event, self.provider, self.secret):
             control.observe(reported(self.output, lambda change: self.explain(), doing="Explaining the event", rx=rx),
                             names="value")  # fmt: skip
-        choose = widgets.HBox([self.event, self.reload], layout=widgets.Layout(width="100%"))
-        super().__init__([choose, self.provider, self.secret, self.output])
+        # The event gets a row of its own, as wide as the cell: its entries are long, and the rest of each is
+        # in the dropdown's tooltip. The button sits beside the scheme, where the row has room for it.
+        super().__init__([self.event, widgets.HBox([self.provider, self.reload]), self.secret, self.output])
         self.load()
 
     def load(self) -> None:
@@ -181,6 +189,7 @@ class SignatureExplainer(widgets.VBox):
         self.explain()
 
     def explain(self):
+        self.event.tooltip = self.event.label  # the whole entry, however narrow the dropdown
         if self.event.value is None:
             self.output.value = "<i>No captured event to explain yet.</i>"
             return None
@@ -199,6 +208,17 @@ class SignatureExplainer(widgets.VBox):
         return explanation
 
 
+def live_row(row: dict, checked: bool, repeated: bool, preview: int) -> str:
+    """One event of the live table as its cells: the short values kept whole on one line, the free text wrapped."""
+    cells = [cell(f"#{row['id']}", keep=True), cell(row["time"], keep=True), cell(f"/{row['endpoint']}"),
+             cell(row["event_type"]), cell(row["status"], keep=True)]  # fmt: skip
+    if checked:
+        cells.append(cell(verdict(row["verified"], row.get("reason"))))
+    if repeated:
+        cells.append(cell("" if row["duplicate_of"] is None else f"#{row['duplicate_of']}", keep=True))
+    return "".join([*cells, cell(row["preview"], limit=preview)])
+
+
 def receiver_given(rx) -> None:
     """A widget's `rx`: the notebook's receiver (on this machine or a class bin), not None or a URL."""
     if not isinstance(rx, AnyReceiver):
@@ -206,18 +226,19 @@ def receiver_given(rx) -> None:
 
 
 def event_choice(event) -> str:
-    """A dropdown entry for a captured event: when, where, what it says, and whether it verified.
+    """A dropdown entry for a captured event: its verdict, what it says, and when and where it came.
 
-    Four deliveries of one payment look the same by provider and type alone; the time, the
-    endpoint, the amount and the verdict are what set them apart.
+    Four deliveries of one payment look the same by provider and type alone; the verdict, the amount,
+    the id and the time are what set them apart. The verdict comes first: a dropdown too narrow for
+    the whole entry cuts its end, and the tooltip holds the rest.
     """
-    parts = [f"#{event.id}", event.received_at.strftime("%H:%M:%S"), f"/{event.endpoint}",
-             event.provider or "?", event.event_type or event.path]  # fmt: skip
-    parts += body_hints(event.json)
-    if event.verified is not None:
-        parts.append("✓ verified" if event.verified else f"✗ {event.reason or 'not verified'}")
+    what = event.event_type or event.path
+    if len(what) > KIND:  # its start and its end tell it apart; the whole is in the dropdown's tooltip
+        what = f"{what[: KIND - 16]}…{what[-15:]}"
+    parts = [verdict(event.verified, event.reason), what, *body_hints(event.json)]
     if event.duplicate_of is not None:
         parts.append(f"duplicate of #{event.duplicate_of}")
+    parts += [f"#{event.id}", event.received_at.strftime("%H:%M:%S"), f"/{event.endpoint}", event.provider or "?"]
     return " · ".join(parts)
 
 

@@ -20,7 +20,8 @@ from .._receiving.receiver import Receiver
 from .._sending.clock import AcceleratedClock
 from .._sending.retry import RetryPolicy
 from .._sending.timeline import duration, label_runs
-from ._capture import TABLE_STYLE, reported
+from ._capture import reported
+from ._table import BUTTON, cell, table
 
 
 def positive(value, name: str, meaning: str) -> float:
@@ -48,7 +49,7 @@ class RetryTimeline(widgets.VBox):
         self.speed = max(span / seconds, 1.0)  # the whole schedule plays in about `seconds`
         self.picture = widgets.HTML()
         self.status = widgets.HTML()
-        self.button = widgets.Button(description="Start delivery", button_style="primary", icon="play")
+        self.button = widgets.Button(description="Start delivery", button_style="primary", icon="play", layout=BUTTON)
         self.button.on_click(reported(self.status, lambda _: self.start(), doing="Starting the delivery"))
         self.delivery = None
         self._clock = None
@@ -92,7 +93,9 @@ class RetryTimeline(widgets.VBox):
             marks.append(f"<line x1='{x(now):.1f}' y1='28' x2='{x(now):.1f}' y2='52' stroke='#1f77b4' stroke-width='2'/>")
         marks.append(f"<text x='20' y='70' font-size='11'>0</text><text x='580' y='70' font-size='11' "
                      f"text-anchor='end'>{html.escape(duration(span))}</text>")  # fmt: skip
-        self.picture.value = f"<svg width='600' height='80' role='img'>{''.join(marks)}</svg>"
+        # Drawn 600 wide, shown at most that wide: in a narrower cell it shrinks rather than run past it.
+        self.picture.value = (f"<svg viewBox='0 0 600 80' style='width: 100%; max-width: 600px; height: auto' "
+                              f"role='img'>{''.join(marks)}</svg>")  # fmt: skip
         self._status(log, offsets)
 
     def number_labels(self, x) -> list[tuple[str, float]]:
@@ -128,7 +131,8 @@ class PushPollRace(widgets.VBox):
         positive(duration, "duration", " (seconds the race lasts)")
         self.rate, self.interval, self.duration = rate, interval, duration
         self.board = widgets.HTML()
-        self.button = widgets.Button(description="Start the race", button_style="primary", icon="flag-checkered")
+        self.button = widgets.Button(description="Start the race", button_style="primary", icon="flag-checkered",
+                                     layout=BUTTON)  # fmt: skip
         race = reported(self.board, lambda: self.run(), doing="The race")
         self.button.on_click(lambda _: threading.Thread(target=race, name="webhooklab-race", daemon=True).start())
         self.result: dict | None = None
@@ -178,9 +182,8 @@ class PushPollRace(widgets.VBox):
             ("Push (webhook)", len(score["push"]), median(score["push"]), f"{len(score['push'])} (one per event)", "0"),
             (f"Poll every {self.interval:g} s", len(score["poll"]), median(score["poll"]), score["requests"], score["empty"]),
         ]
-        body = "".join(f"<tr><td>{a}</td><td>{b} of {score['events']}</td><td>{c}</td><td>{d}</td><td>{e}</td></tr>"
-                       for a, b, c, d, e in rows)  # fmt: skip
-        head = "<tr><th></th><th>events noticed</th><th>median delay</th><th>requests</th><th>empty answers</th></tr>"
+        cells = ["".join([cell(a), cell(f"{b} of {score['events']}", keep=True), cell(c, keep=True), cell(d), cell(e)])
+                 for a, b, c, d, e in rows]  # fmt: skip
         note = "<b>Finished.</b> " if final else ("Racing... " if score["events"] else "Press Start the race: ")
         note += html.escape(self.setup)
-        self.board.value = f"{TABLE_STYLE}<table class='wl-table'>{head}{body}</table>{note}"
+        self.board.value = table(["", "events noticed", "median delay", "requests", "empty answers"], cells) + note
