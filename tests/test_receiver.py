@@ -194,7 +194,7 @@ def test_respond_validates_its_arguments(rx):
 def test_events_table_has_readable_columns(rx, http):
     http.post(rx.url("shop"), json={"id": "evt_9", "type": "charge.refunded"}, headers={"Stripe-Signature": "t=1,v1=00"}, timeout=5)
     table = rx.events()
-    assert list(table.columns) == ["time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size", "preview", "verified", "reason", "duplicate_of"]
+    assert list(table.columns) == ["time", "endpoint", "event_type", "verified", "status", "duplicate_of", "provider", "reason", "delivery_id", "method", "size", "preview"]
     row = table.iloc[-1]
     assert (row.endpoint, row.provider, row.event_type, row.delivery_id, row.status) == ("shop", "stripe", "charge.refunded", "evt_9", 200)
     assert str(table["time"].dtype) == "datetime64[us, UTC]"

@@ -133,9 +133,10 @@ class Event:
 
 # The store's columns, derived from Event: (field, column name, SQLite type).
 COLUMNS = tuple((f.name, f.metadata["column"] or f.name, f.metadata["sql"]) for f in fields(Event))
-# The events table's columns, in the order a learner reads them; "time" is received_at.
-SUMMARY = ("id", "time", "endpoint", "method", "provider", "event_type", "delivery_id", "status", "size", "preview",
-           "verified", "reason", "duplicate_of")  # fmt: skip
+# The events table's columns, in the order a learner reads them ("time" is received_at): what came, its verdict and
+# answer first, so a table cut at a notebook's width still shows them; the details after.
+SUMMARY = ("id", "time", "endpoint", "event_type", "verified", "status", "duplicate_of", "provider", "reason",
+           "delivery_id", "method", "size", "preview")  # fmt: skip
 DETAIL = ("path", "query", "content_type", "client", "note", "verification")  # and the rest of one event, in full
 
 
