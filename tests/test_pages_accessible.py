@@ -108,6 +108,15 @@ def clean(page, axe_source, name):
     return violations(page, axe_source)
 
 
+def broken_headings(page) -> list[str]:
+    """Column headings that may break inside a word, or do not fit their cell whole: none should."""
+    return page.evaluate("""[...document.querySelectorAll('thead th')].filter(th => th.offsetParent !== null)
+        .filter(th => { const style = getComputedStyle(th);
+                        return style.overflowWrap !== 'normal' || style.wordBreak === 'break-all'
+                               || th.scrollWidth > th.clientWidth + 1; })
+        .map(th => th.textContent.trim())""")
+
+
 def wide(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
@@ -159,6 +168,7 @@ def test_nothing_scrolls_sideways_at_200_percent_zoom(room, receiver, browser):
     for name, page in pages.items():
         page.screenshot(path=str(ARTIFACTS / f"reflow-{name.replace(' ', '-')}.png"), full_page=True)
         assert not wide(page), name
+        assert broken_headings(page) == [], name
     # The dashboard's wide tables scroll inside regions of their own, which the keyboard reaches, each with a name.
     regions = pages["dashboard"].locator("[role=region].scroll")
     assert regions.count() == 3
