@@ -44,8 +44,8 @@ NOTEBOOK_STATE = """() => {
 # the wrapping makes room in any font. Text kept on one line in a box of its own width, which cuts what does not fit
 # (a label, a button, the dropdown's face), must fit with a tenth of its room to spare, so that a font a tenth wider
 # than this machine's fits too. A dropdown's face shows the chosen option, cut at its edge, and its list shows every
-# option whole (the option texts tell the events apart, below): the face must show the event's number, time and
-# endpoint.
+# option whole (the option texts tell the events apart, below): the face must show the event's verdict, type and
+# what comes next.
 SPARE = 0.9
 READING = """root => {
     const single = e => { const s = getComputedStyle(e);
@@ -139,10 +139,11 @@ def test_notebook_03_runs_all_in_jupyterlab_and_its_signature_explainer_reads_we
         assert box["x"] + box["width"] <= cell["x"] + cell["width"] + 1, (box, cell)
 
         choices = explainer.locator(".widget-dropdown").filter(has=page.locator("label", has_text="Event"))
-        options = choices.locator("option").all_inner_texts()
+        options = choices.locator("option").evaluate_all("options => options.map(o => o.text)")
         assert len(options) == 4, options  # the four requests of section 8
         assert len(set(options)) == len(options), options
-        without_number = [re.sub(r"^#\d+\W*", "", option) for option in options]
+        assert all(option[:1] in "✓✗–" for option in options), options  # the verdict first, before it is cut
+        without_number = [re.sub(r"#\d+", "", option) for option in options]
         assert len(set(without_number)) == len(options), f"only the #number tells these apart: {options}"
 
         # A widget callback that raises outside an Output widget lands here, as an entry at level "error".
