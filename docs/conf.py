@@ -72,6 +72,7 @@ CODE_LINE = re.compile(
 )
 ALIGNED_COMMENT = re.compile(r"\s{2,}#\s.*$")
 STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+TABLE_ROW = re.compile(r"^\S+ {2,}\S")  # a name, then its description in a column
 WORDS = re.compile(r"[A-Za-z]+ [A-Za-z]+ [A-Za-z]+")  # a sentence that starts with a call: "f(x) returns ..."
 
 
@@ -110,6 +111,9 @@ def indented_code(lines: list[str]) -> list[str]:
     for paragraph in paragraphs(lines):
         if DOCTEST.match(paragraph[0]):
             out += paragraph + [""]
+            continue
+        if len(paragraph) > 1 and all(TABLE_ROW.match(line.strip()) for line in paragraph):  # aligned columns
+            out += ["    " + line for line in paragraph] + [""]
             continue
         n = code_run(paragraph)
         rest = paragraph[n:]
