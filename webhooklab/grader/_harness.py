@@ -132,7 +132,7 @@ class Challenge:
                 self._cond.notify_all()
 
     def enqueue(self, function: Callable, *args, **kwargs) -> None:
-        """Run function(*args, **kwargs) later, on a background worker, so the handler can answer now.
+        """Run `function(*args, **kwargs)` later, on a background worker, so the handler can answer now.
 
         challenge.enqueue(challenge.credit, customer, amount)
         The worker takes the jobs in order, one at a time, as a task queue does. Storing the job
