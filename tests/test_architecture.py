@@ -131,8 +131,8 @@ def test_the_readme_layout_names_every_module_and_nothing_else():
     missing = sorted(top - files) + sorted(p.name for p in wings if p.name != "__init__.py" and p.stem not in words)
     assert not missing, f"in the package but not in the README's layout: {missing}"
     known = top | {p.name for p in PACKAGE.rglob("*.py")} | {p.name + "/" for p in PACKAGE.rglob("*") if p.is_dir()}
-    elsewhere = {"notebooks/", "tools/", "datasets/", "examples/", "tests/", "benchmarks/", "binder/", "captured/", "docs/",
-                 "flask_app/", "fastapi_app/", "solutions/", "images/", "webhooklab/"}  # fmt: skip
+    elsewhere = {"notebooks/", "tools/", "datasets/", "examples/", "tests/", "benchmarks/", "binder/", "captured/",
+                 "docs/", "flask_app/", "fastapi_app/", "solutions/", "images/", "webhooklab/"}  # fmt: skip
     elsewhere |= {p.name for p in (PACKAGE.parent / "tools").glob("*.py")}
     stale = sorted(files - known - elsewhere)
     assert not stale, f"in the README's layout but not in the package: {stale}"

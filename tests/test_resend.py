@@ -86,8 +86,8 @@ def test_a_chosen_secret_re_signs_and_the_wrong_one_fails_on_the_secret(srx):
 
 
 def test_method_headers_and_target_can_change(srx):
-    requests.post(srx.url("raw") + "?a=1", data=b'{"x": 1}',
-                  headers={"Authorization": "Bearer s3cr3t-token-value-1234567890", "X-Old": "1"}, timeout=5)  # fmt: skip
+    credential = {"Authorization": "Bearer s3cr3t-token-value-1234567890", "X-Old": "1"}
+    requests.post(srx.url("raw") + "?a=1", data=b'{"x": 1}', headers=credential, timeout=5)
     original = srx.event(-1)
     shown = dict(requests.get(f"{srx.base_url}/api/events/{original.id}", timeout=10).json()["headers"])
     assert "s3cr3t" not in shown["Authorization"]  # the page sees it masked ...
@@ -152,7 +152,7 @@ def test_a_bin_resends_an_edit_signed_with_the_learners_secret(classroom):
     sender = wl.Stripe(learner.secret)
     sender.send(sender.event("charge.succeeded"), to=bin_url + "hooks/edit")
     (event,) = requests.get(bin_url + "api/events", params={"endpoint": "edit"}, timeout=10).json()["events"]
-    reply = requests.post(bin_url + f"api/events/{event['id']}/replay", headers=CHANGE, timeout=30,
-                          json={"body": '{"type": "charge.succeeded", "edited": true}', "resign": True}).json()  # fmt: skip
+    edit = {"body": '{"type": "charge.succeeded", "edited": true}', "resign": True}
+    reply = requests.post(bin_url + f"api/events/{event['id']}/replay", headers=CHANGE, timeout=30, json=edit).json()
     assert reply["status"] == 200 and reply["verified"] is True and reply["url"].endswith("/hooks/edit")
     assert classroom.store.get(reply["event_id"]).body == b'{"type": "charge.succeeded", "edited": true}'

@@ -1,4 +1,4 @@
-"""Edit and resend: a captured request changed (method, headers, body), re-signed or not, and compared with the original.
+"""Edit and resend: a captured request changed (method, headers, body), re-signed or not, compared with the original.
 
 The inspector's Replay sends a request as captured; its editor sends what the learner changed. Both come
 through `edited()`, which checks every field as the page or a script sent it and says what was expected.
@@ -155,7 +155,8 @@ def cause(original, new) -> str | None:
         at = _first_difference(original.body, new.body)
         return (f"the body was edited after it was signed: {header} still holds the signature of the original "
                 f"body, which this one differs from at byte {at}. Any change to the body, even one space, breaks "
-                "the signature: re-sign the edited body with the endpoint's secret to send it as the provider would.")  # fmt: skip
+                "the signature: re-sign the edited body with the endpoint's secret to send it as the provider "
+                "would.")  # fmt: skip
     if same_signature:
         return (f"{header} is the original's, but something else the signature covers ({provider.signs}) changed: "
                 f"{message}")  # fmt: skip
