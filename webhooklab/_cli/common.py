@@ -22,6 +22,8 @@ API_WORDS = [
     (re.compile(r"with Path\(('[^']*')\)\.mkdir\(parents=True\)"), r"with `mkdir -p \1`"),
     (re.compile(r"\b\w+\(\) with no secret makes one"), "Leave --secret out to sign with a new one"),
     (re.compile(r"another Receiver\b"), "another webhooklab receiver"),
+    (re.compile(r"Sign with StandardWebhooks\(secret_key\) from keypair\(\)"), "Sign with --secret whsk_..., the pair's "
+     "secret key (in Python, webhooklab.keypair() makes a pair)"),
 ]
 
 
