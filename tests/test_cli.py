@@ -62,6 +62,8 @@ def test_the_console_script_is_installed():
 
 def test_serve_captures_and_ctrl_c_stops_cleanly(serve):
     process, url = serve()
+    banner = "".join(process.stdout.readline() for _ in range(4))
+    assert f"send webhooks to  {url}/hooks/<endpoint>   (any name)" in banner and "%3C" not in banner
     assert requests.post(f"{url}/hooks/shop", json={"type": "charge.succeeded"}, timeout=5).status_code == 200
     listed = webhooklab("events", "--url", url, "--json")
     assert listed.returncode == 0
@@ -82,6 +84,7 @@ def test_serve_on_a_taken_port_says_so(serve):
     result = webhooklab("serve", "--port", port)
     assert result.returncode == 1
     assert f"port {port} on 127.0.0.1 is already taken" in result.stderr
+    assert "use --port 0 to get a free port" in result.stderr and "port=" not in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -197,7 +200,8 @@ def test_verify_a_body_file_with_headers(tmp_path):
 
 def test_send_with_a_bad_override_explains():
     result = webhooklab("send", "github", "push", "--set", "colour=blue")
-    assert result.returncode == 1 and "has no field or option 'colour'" in result.stderr and "branch" in result.stderr
+    assert result.returncode == 2 and "has no field or option 'colour'" in result.stderr and "branch" in result.stderr
+    assert "--add colour=blue adds a field" in result.stderr
 
 
 def test_send_show_prints_the_wire_format(serve):
