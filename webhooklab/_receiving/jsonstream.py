@@ -173,6 +173,7 @@ class JsonStream:
         number = 0
         while True:
             number += 1
+            self.peek()  # the line the item starts on, past the white space after the comma
             where = f"{what} {number} (line {self.line})"
             yield where, self.value(where)
             if self.peek() != ",":
