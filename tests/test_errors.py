@@ -119,7 +119,8 @@ BAD: dict[str, list[Bad]] = {
                      Bad(lambda f: f(intervals=5), T, "intervals must be"),
                      Bad(lambda f: f(arrivals="bursty"), U, "arrivals is 'random' or 'steady'"),
                      Bad(lambda f: f(conditional="yes"), T, "conditional must be True or False"),
-                     Bad(lambda f: f(seed="x"), T, "seed must be")],
+                     Bad(lambda f: f(seed="x"), T, "seed must be"),
+                     Bad(lambda f: f(progress="yes"), T, "progress must be True or False")],
     # -- the exceptions: raised with a message, and SignatureError with its reason too ---------------
     "SignatureError": [Bad(lambda cls: cls(5, "message"), T, "takes two str: the reason must be"),
                        Bad(lambda cls: cls("no_matching_signature", None), T, "takes two str")],

@@ -1,4 +1,5 @@
-"""A capture saved from /api/export.* and imported into a fresh receiver comes back byte for byte; a bad file is refused.
+"""A capture saved from /api/export.* and imported into a fresh receiver comes back byte for byte; a bad file
+is refused.
 
 Real requests over loopback, real exports over HTTP, and files cut, emptied or lied in as a hostile sender would.
 """
