@@ -119,7 +119,8 @@ BAD: dict[str, list[Bad]] = {
                      Bad(lambda f: f(intervals=5), T, "intervals must be"),
                      Bad(lambda f: f(arrivals="bursty"), U, "arrivals is 'random' or 'steady'"),
                      Bad(lambda f: f(conditional="yes"), T, "conditional must be True or False"),
-                     Bad(lambda f: f(seed="x"), T, "seed must be")],
+                     Bad(lambda f: f(seed="x"), T, "seed must be"),
+                     Bad(lambda f: f(progress="yes"), T, "progress must be True or False")],
     # -- the exceptions: raised with a message, and SignatureError with its reason too ---------------
     "SignatureError": [Bad(lambda cls: cls(5, "message"), T, "takes two str: the reason must be"),
                        Bad(lambda cls: cls("no_matching_signature", None), T, "takes two str")],
@@ -234,6 +235,8 @@ BAD: dict[str, list[Bad]] = {
                           Bad(lambda rx: rx.arrivals("a/b"), U, "contains '/'")],
     "Receiver.listen": [Bad(lambda rx: rx.listen(5), T, "callback must be")],
     "Receiver.unlisten": [Bad(lambda rx: rx.unlisten("callback"), T, "callback must be")],
+    "Receiver.import_events": [Bad(lambda rx: rx.import_events(5), T, "path must be the file to import"),
+                               Bad(lambda rx: rx.import_events("/nowhere/capture.har"), U, "there is no file at")],
     "Arrivals.__getitem__": [Bad(lambda a: a[5], wl.EventNotFound, "out of range: 1 event"),
                              Bad(lambda a: a["first"], T, "arrivals are read by position")],
     "EventStore": [Bad(lambda cls: cls(5), T, "db must be a file path"), Bad(lambda cls: cls(""), U, "db is an empty path")],
@@ -254,6 +257,8 @@ BAD: dict[str, list[Bad]] = {
     "EventStore.iterate": [Bad(lambda s: s.iterate(batch=0), U, "batch must be at least 1"),
                            Bad(lambda s: s.iterate(provider=5), T, "provider must be")],
     "EventStore.span": [Bad(lambda s: s.span(["shop"]), T, "endpoint must be an endpoint name")],
+    "EventStore.forget": [Bad(lambda s: s.forget(5), T, "ids must be a list of event ids"),
+                          Bad(lambda s: s.forget(["1"]), T, "each of ids must be an event id")],
     "EventStore.frame": [Bad(lambda s: s.frame(since="0"), T, "since must be"), Bad(lambda s: s.frame(ids="1,2"), T, "ids must be")],
     "Event.header": [Bad(lambda e: e.header(5), T, "a header's name")],
     # -- the experiment -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .._errors import UsageError, UsageTypeError
 from .._receiving.contract import AnyReceiver
 from .._receiving.receiver import Receiver
 from .polling import Poller, ProviderAPI
+from .progress import Progress
 
 POLLS_PER_COMPRESSED_RUN = 5  # a compressed run squeezes the interval so the run sees this many polls
 # The columns a notebook shows, in the order its text compares them; result.table holds every column. These
@@ -90,12 +91,15 @@ class PushPollResult:
 
 
 def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0, 2.0, 5.0), *,
-                 arrivals: str = "random", conditional: bool = True, seed: int | None = None) -> PushPollResult:  # fmt: skip
+                 arrivals: str = "random", conditional: bool = True, seed: int | None = None,
+                 progress: bool = True) -> PushPollResult:  # fmt: skip
     """Run the same stream of events through push and through a poller per interval; compare.
 
     `rate` is events per second, arriving steadily or at random (a Poisson
     process) for `duration` seconds. Intervals longer than a third of the run
     are measured in a time-compressed run (see the notes of the result).
+    While it runs it counts down its seconds: a bar in a notebook, a line on a terminal's
+    stderr, nothing where no one watches; `progress=False` turns that off.
     """
     if seconds(duration, "duration", ": how many seconds events keep happening") == 0:
         raise UsageError(f"duration is how many seconds events keep happening, more than 0; got {duration!r}")
@@ -117,56 +121,64 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
     if arrivals not in ("random", "steady"):
         raise UsageError(f"arrivals is 'random' or 'steady', got {arrivals!r}")
     flag(conditional, "conditional", "True sends If-None-Match, so an unchanged answer is a cheap 304")
+    flag(progress, "progress", "False shows no countdown while the experiment runs")
     if seed is not None:
         whole(seed, "seed", "a whole number that makes the run repeatable, or None")
     rng = random.Random(seed)
     live = sorted(i for i in intervals if i <= duration / 3)
     compressed = sorted(i for i in intervals if i > duration / 3)
     rows, latencies, notes = [], {}, []
+    factors = {interval: interval / (duration / POLLS_PER_COMPRESSED_RUN) for interval in compressed}
+    planned = [duration + max(live, default=0.0), *(duration + i / factors[i] for i in compressed)]
+    with Progress("wl.push_vs_poll", sum(planned), show=progress) as shown:
+        watching = f"push and {len(live)} poller{'s' if len(live) != 1 else ''}" if live else "push"
+        shown.stage(f"{watching} watching {duration:g} s of events", planned[0])
+        with Receiver() as rx, ProviderAPI(push_to=rx.url("push")) as api:
+            pollers = {interval: Poller(api, interval=interval, conditional=conditional).start() for interval in live}
+            ids = produce(api, duration, rate, arrivals, rng)
+            grace = max(live, default=0) + 2.0
+            for poller in pollers.values():
+                poller.wait_for(ids, timeout=grace)
+                poller.stop()
+            try:
+                rx.wait_for(len(ids), endpoint="push", timeout=grace)
+            except TimeoutError:
+                pass  # counted below as missed
+            latencies["push"] = delays(api, ids, stored_at(rx, "push"))
+            # The requests the receiver got: a push's own record is written after its answer, which may still be on
+            # its way.
+            pushed = rx.store.count("push")
+            rows.append(_row("push", None, "live", duration, pushed, 0, latencies["push"], len(ids)))
+            for interval, poller in pollers.items():
+                name = f"poll every {interval:g} s"
+                latencies[name] = delays(api, ids, poller.seen)
+                stats = poller.stats
+                rows.append(_row(name, interval, "live", duration, stats["requests"], stats["empty"], latencies[name],
+                                 len(ids)))  # fmt: skip
+            rx.close()
 
-    with Receiver() as rx, ProviderAPI(push_to=rx.url("push")) as api:
-        pollers = {interval: Poller(api, interval=interval, conditional=conditional).start() for interval in live}
-        ids = produce(api, duration, rate, arrivals, rng)
-        grace = max(live, default=0) + 2.0
-        for poller in pollers.values():
-            poller.wait_for(ids, timeout=grace)
-            poller.stop()
-        try:
-            rx.wait_for(len(ids), endpoint="push", timeout=grace)
-        except TimeoutError:
-            pass  # counted below as missed
-        latencies["push"] = delays(api, ids, stored_at(rx, "push"))
-        # The requests the receiver got: a push's own record is written after its answer, which may still be on its way.
-        pushed = rx.store.count("push")
-        rows.append(_row("push", None, "live", duration, pushed, 0, latencies["push"], len(ids)))
-        for interval, poller in pollers.items():
+        for interval in compressed:
+            factor = factors[interval]
             name = f"poll every {interval:g} s"
-            latencies[name] = delays(api, ids, poller.seen)
+            shown.stage(f"{name}, time-compressed ×{factor:.3g}", duration + interval / factor)
+            with ProviderAPI() as api:
+                poller = Poller(api, interval=interval / factor, conditional=conditional).start()
+                ids = produce(api, duration, rate * factor, arrivals, rng)
+                poller.wait_for(ids, timeout=interval / factor + 2.0)
+                poller.stop()
+            latencies[name] = [delay * factor for delay in delays(api, ids, poller.seen)]
             stats = poller.stats
-            rows.append(_row(name, interval, "live", duration, stats["requests"], stats["empty"], latencies[name],
-                             len(ids)))  # fmt: skip
-        rx.close()
-
-    for interval in compressed:
-        factor = interval / (duration / POLLS_PER_COMPRESSED_RUN)
-        name = f"poll every {interval:g} s"
-        with ProviderAPI() as api:
-            poller = Poller(api, interval=interval / factor, conditional=conditional).start()
-            ids = produce(api, duration, rate * factor, arrivals, rng)
-            poller.wait_for(ids, timeout=interval / factor + 2.0)
-            poller.stop()
-        latencies[name] = [delay * factor for delay in delays(api, ids, poller.seen)]
-        stats = poller.stats
-        rows.append(_row(name, interval, f"compressed ×{factor:g}", duration * factor, stats["requests"],
-                         stats["empty"], latencies[name], len(ids)))  # fmt: skip
-        notes.append(
-            f"poll every {interval:g} s: time-compressed ×{factor:g}. The poller asked every {interval / factor:g} s "
-            f"while events arrived {factor:g} times as fast ({rate * factor:g}/s), so each poll met as many events "
-            f"as a real {interval:g} s poll would. Latencies are multiplied by {factor:g}, back to real seconds. "
-            f"The counts are the ones this run made, whole requests and events: they stand for "
-            f"{duration * factor:g} s of real time ({duration:g} s × {factor:g}), not {duration:g} s, so compare "
-            "rows by requests per minute."
-        )
+            rows.append(_row(name, interval, f"compressed ×{factor:g}", duration * factor, stats["requests"],
+                             stats["empty"], latencies[name], len(ids)))  # fmt: skip
+            notes.append(
+                f"poll every {interval:g} s: time-compressed ×{factor:g}. The poller asked every "
+                f"{interval / factor:g} s while events arrived {factor:g} times as fast ({rate * factor:g}/s), "
+                "so each poll met as many events "
+                f"as a real {interval:g} s poll would. Latencies are multiplied by {factor:g}, back to real seconds. "
+                f"The counts are the ones this run made, whole requests and events: they stand for "
+                f"{duration * factor:g} s of real time ({duration:g} s × {factor:g}), not {duration:g} s, so compare "
+                "rows by requests per minute."
+            )
     notes.append("expected median is the formula check: an event lands at a random moment between two polls, "
                  "so on average it waits half an interval (push: no wait but the request itself).")  # fmt: skip
     import pandas as pd

@@ -31,6 +31,8 @@ links.py       where a browser finds a receiver's page: a laptop, a JupyterHub, 
 api.py         the JSON API under /api: events, inspect, replay and edit-and-resend, endpoint answers, exports
 resend.py      a captured request edited, re-signed or not, and two requests compared: what changed, and its cause
 export.py      JSON, JSON Lines, CSV and HAR files written as they are read, and one event as curl
+importing.py   a saved capture (HAR, JSON Lines, a JSON array) added as new events, all or nothing
+jsonstream.py  a JSON file read one value at a time within bounds, refusals naming the line and entry
 inspector/     the live web page at the receiver's / (static HTML, CSS and JavaScript)
 
 Providers are below this wing: it hands each scheme what it needs (the body, the

@@ -119,15 +119,8 @@ def capture(endpoint: str, rest: str = ""):
         status, answer, headers, delay, refused = *parts.responses.answer(endpoint), None
     if size > parts.max_body:
         body = body[: min(KEPT_OF_REJECTED, parts.max_body)]
-    encoding = request.headers.get("Content-Encoding")
-    decoded, complete = decompress(body, encoding)  # once, and never past the limit
-    note = refused
-    if not complete:
-        note = refused or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
-                           "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
-    if complete and not note and len(decoded) <= MAX_SNIFF_BYTES:
-        note = not_json_note(decoded, request.content_type)
-    provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", request.content_type)
+    decoded, sniffed = sniff(pairs, body, request.content_type, request.headers.get("Content-Encoding"), refused)
+    provider = sniffed["provider"]
     url = None
     if parts.verifiers.checks(endpoint):
         url = request.url  # a scheme that signs the URL is handed it
@@ -148,13 +141,11 @@ def capture(endpoint: str, rest: str = ""):
         content_type=request.content_type, size=size,
         client=f"{request.remote_addr}:{request.environ.get('REMOTE_PORT', '')}",
         status=status, response_header_pairs=tuple(headers.items()), response_body=answer,
-        provider=provider, event_type=event_type, delivery_id=delivery_id,
-        preview=preview(decoded) if complete else f"<{encoding} body of more than {_mb(MAX_DECODED_BYTES)} decoded>",
-        note=note, verified=verified, reason=reason, verification=verification,
+        **sniffed, verified=verified, reason=reason, verification=verification,
     )  # fmt: skip
     if relayed:
         return _forward(parts, event)
-    if not refused and parts.handlers.wanted(endpoint, event_type):
+    if not refused and parts.handlers.wanted(endpoint, event.event_type):
         failure = parts.handlers.run(event)
         if failure:
             raised = f"handler {failure.handler} raised {failure.error}"
@@ -170,6 +161,24 @@ def capture(endpoint: str, rest: str = ""):
     if size >= LARGE:
         response.call_on_close(release_freed_memory)  # once answered, when the request's copies are gone
     return response
+
+
+def sniff(pairs, body: bytes, content_type: str | None, encoding: str | None, note: str | None = None):
+    """(the decoded body, the fields capture works out from it): provider, event_type, delivery_id, preview, note.
+
+    Worked out once, when a request is stored, by capture and by an import alike, so both fill the table the same way.
+    `note` is a refusal already recorded; the decoded body is empty when it would be over MAX_DECODED_BYTES.
+    """
+    decoded, complete = decompress(body, encoding)  # once, and never past the limit
+    if not complete:
+        note = note or (f"its {encoding} body decodes to more than {_mb(MAX_DECODED_BYTES)} (a decompression "
+                        "bomb, or an event far larger than any provider sends): kept as received, not decoded")  # fmt: skip
+    if complete and not note and len(decoded) <= MAX_SNIFF_BYTES:
+        note = not_json_note(decoded, content_type)
+    provider, event_type, delivery_id = identify(pairs, decoded if complete else b"", content_type)
+    shown = preview(decoded) if complete else f"<{encoding} body of more than {_mb(MAX_DECODED_BYTES)} decoded>"
+    return decoded, {"provider": provider, "event_type": event_type, "delivery_id": delivery_id, "preview": shown,
+                     "note": note}  # fmt: skip
 
 
 def _forward(parts: Parts, event) -> Response:

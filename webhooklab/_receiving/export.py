@@ -8,7 +8,7 @@ import io
 import shlex
 from collections.abc import Iterator
 from http import HTTPStatus
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 from .. import _redact
 from .._event import SUMMARY, dumps
@@ -20,6 +20,9 @@ HOP_BY_HOP = {"host", "content-length", "connection", "transfer-encoding", "acce
               "x-webhooklab"}  # fmt: skip
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a HAR URL's path may hold as it is (RFC 3986 pchar and "/"): the rest, "%" too, is percent-encoded, so the path
+# the receiver decoded comes back exactly (unquote) even with a "?", a "#", a space or a literal "%41" in it.
+PATH_SAFE = "/:@!$&'()*+,;="
 CHUNK = 64 * 1024  # characters written to the socket at a time
 
 
@@ -106,7 +109,7 @@ def _entry(event, base_url: str) -> dict:
     query = _redact.query(event.query)
     request = {
         "method": event.method,
-        "url": base_url.rstrip("/") + event.path + (f"?{query}" if query else ""),
+        "url": base_url.rstrip("/") + quote(event.path, safe=PATH_SAFE) + (f"?{query}" if query else ""),
         "httpVersion": "HTTP/1.1",
         "cookies": [],
         "headers": [{"name": name, "value": value} for name, value in _redact.headers(event.header_pairs)],

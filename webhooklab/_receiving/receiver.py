@@ -18,6 +18,7 @@ from .arrivals import Arrivals
 from .contract import AnyReceiver, wait_arguments
 from .guard import host_names
 from .handlers import Handler, Handlers, options
+from .importing import import_capture
 from .inspector import InspectorView
 from .remote import RemoteReceiver
 from .rules import Responses, Rule
@@ -287,6 +288,25 @@ class Receiver(BackgroundServer, AnyReceiver):
     def clear(self) -> None:
         """Forget every captured event (ids are not reused)."""
         self.store.clear()
+
+    def import_events(self, path) -> int:
+        """Add the requests saved in a file (/api/export.har, .jsonl or .json) as new events; how many were added.
+
+        n = rx.import_events("capture.har")    # then rx.events(), rx.inspector(), replay, as for any event
+
+        Each keeps its method, path, query, headers (names, order and case as sent), body bytes,
+        time received and, where the file has them, its answer and verdict (a HAR file has no
+        verdict: its events are unchecked); the provider, event type, delivery id and preview are
+        worked out as at capture. Signatures are not checked again, and no rx.on handler runs.
+        Credentials the export masked stay masked: the file does not hold them.
+
+        All or nothing: an entry the file gets wrong is a UsageError that names its line and entry
+        and what was expected there, and nothing of that file is kept. Bodies over max_body are refused.
+        """
+        added = import_capture(self.store, path, max_body=self.max_body)
+        if added:
+            self._notify()
+        return added
 
     def listen(self, callback) -> None:
         """Call `callback()` after each event is stored (from the server's thread: keep it quick)."""

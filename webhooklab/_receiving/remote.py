@@ -231,6 +231,14 @@ class RemoteReceiver(BinCalls, AnyReceiver):
             "your machine: rx = wl.Receiver().start()"
         )
 
+    def import_events(self, path) -> int:
+        """Imports go into a receiver in your kernel: on a bin this raises a ReceiverError that says so."""
+        raise ReceiverError(
+            "rx.import_events adds to a receiver's own store, and this bin's store is on the class server, "
+            "which takes events only as webhooks. Import into a receiver on your machine: "
+            f"rx = wl.Receiver().start(); rx.import_events({path!r})"
+        )
+
     def __repr__(self) -> str:
         return f"<RemoteReceiver {self.shown} on the class server>"
 

@@ -318,6 +318,14 @@ class EventStore:
         with self._lock:
             self._db.execute("DELETE FROM events")
 
+    def forget(self, ids) -> None:
+        """Delete the events with these ids: an import that fails part way takes back what it added."""
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise UsageTypeError(f"ids must be a list of event ids, whole numbers, got {ids!r}")
+        ids = [(whole(event_id, "each of ids", "an event id, a whole number"),) for event_id in ids]
+        with self._lock:
+            self._db.executemany("DELETE FROM events WHERE id = ?", ids)
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
