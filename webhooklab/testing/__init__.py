@@ -34,7 +34,7 @@ and returns its URL, to pass as the target.
 
 A Sender's methods take an event type (the provider's first when left out, fields
 as keywords), an event built with `.event(...)`, a plain dict, or the body as bytes,
-and return a Response (`status_code`, `ok` for a 2xx, `headers`, `text`, `json()`,
+and return a Response (`status_code`, `.ok` for a 2xx, `headers`, `text`, `json()`,
 `elapsed`, `case`, and the request that was sent):
   send()          signed correctly: expect 2xx
   tampered()      one digit of the body changed after signing: expect 400
