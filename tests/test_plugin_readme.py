@@ -3,9 +3,9 @@
 import shutil
 
 import pytest
+from readme_suite import ROOT, files, section, write
 
 import webhooklab.testing
-from readme_suite import ROOT, files, section, write
 
 pytest_plugins = ["pytester"]
 
