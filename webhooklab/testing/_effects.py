@@ -50,8 +50,8 @@ class Effects:
         if self.changed:
             raise AssertionError(
                 "your app did something for a forged request: " + "; ".join(self.changed) + ". Expected nothing "
-                "to change before the signature was verified. Likely the work (a queued job, a row, a call) "
-                "happens before the check, or on a path that does not wait for its verdict."
+                "to change. A forgery answered 2xx got past the signature check; one answered 4xx was acted on "
+                "before the check (a queued job, a row, a call made first), or on a path that ignores its verdict."
             )
 
 
