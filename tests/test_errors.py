@@ -331,7 +331,13 @@ BAD: dict[str, list[Bad]] = {
     "testing.Sender.wrong_secret": [Bad(lambda s: s.wrong_secret(5), T, "a payload from event\\(\\)")],
     "testing.Sender.unsigned": [Bad(lambda s: s.unsigned(5), T, "a payload from event\\(\\)")],
     "testing.Sender.stale": [Bad(lambda s: s.stale(age="old"), T, "age must be a number of seconds")],
-    "testing.Sender.forgeries": [Bad(lambda s: s.forgeries(5), T, "a payload from event\\(\\)")],
+    "testing.Sender.future": [Bad(lambda s: s.future(ahead="soon"), T, "ahead must be a number of seconds"),
+                              Bad(lambda s: _github_sender().future(), U, "no future case")],
+    "testing.Sender.forgeries": [Bad(lambda s: s.forgeries(5), T, "a payload from event\\(\\)"),
+                                 Bad(lambda s: s.forgeries(effects=3), T, "effects must be a callable")],
+    "testing.Sender.concurrent": [Bad(lambda s: s.concurrent(times=1), U, "times must be at least 2"),
+                                  Bad(lambda s: s.concurrent(times=2.0), T, "times must be a whole number")],
+    "testing.Sender.replayed": [Bad(lambda s: s.replayed(5), T, "a payload from event\\(\\)")],
     "testing.Sender.duplicate": [Bad(lambda s: s.duplicate(times="2"), T, "times must be a whole number"),
                                  Bad(lambda s: s.duplicate(times=0), U, "times must be at least 1")],
     "testing.Sender.deliver": [Bad(lambda s: s.deliver(clock="virtual"), T, "clock must be")],
@@ -359,7 +365,6 @@ NOT_CALLED_WITH_INPUT = {
        for name in [*PROVIDER_CLASSES, "Provider"]},
     "Slack.handshake": "a hook: the receiver calls it with a verified request's JSON, whatever it holds",
     "testing.webhook": "a pytest fixture: pytest calls it",
-    "testing.pytest_report_header": "a pytest hook: pytest calls it with its config",
     "Event": "a record: each stored request, made by the store (a frozen dataclass of its columns)",
     "Attempt": "a record: one POST and its answer, made by every send (a frozen dataclass)",
     "Arrivals": "what wait_for() returns, made from the store's own count; read it with [i] (tested above)",
@@ -395,6 +400,12 @@ def test_a_call_listed_as_taking_nothing_takes_nothing(key):
 
 
 # -- the subjects: one instance of each class whose methods are called ----------------------------------
+
+
+def _github_sender():
+    from webhooklab.testing import Sender
+
+    return Sender(_url_transport(), wl.GitHub(), "/hooks/errors")
 
 
 def _url_transport():

@@ -17,6 +17,12 @@ def app(inbox):
     return create_app(secret=SECRET, inbox=inbox)
 
 
+@pytest.fixture
+def work(inbox):
+    """What the app has done so far, read before and after a request: how many events it queued."""
+    return lambda: len(inbox.pending)
+
+
 @pytest.fixture(params=["in process", "over HTTP"])
 def sender(request, webhook, app):
     """Standard Webhooks posting to /webhooks/orders: through FastAPI's ASGI interface, then to uvicorn on 127.0.0.1."""

@@ -26,9 +26,15 @@ def test_a_replay_of_an_old_request_is_refused(sender):
     assert sender.stale("invoice.paid").status_code == 400
 
 
-def test_every_forgery_is_refused(sender, inbox):
-    assert {r.status_code for r in sender.forgeries("invoice.paid").values()} == {400}
-    assert inbox.pending == []
+def test_a_timestamp_in_the_future_is_refused(sender):
+    assert sender.future("invoice.paid").status_code == 400  # the specification's 5 minutes, either way
+
+
+def test_every_forgery_is_refused_and_changes_nothing(sender, work):
+    forged = sender.forgeries("invoice.paid", effects=work)  # a genuine one first: it must be accepted
+    assert {name: r.status_code for name, r in forged.items()} == dict.fromkeys(
+        ["tampered", "wrong_secret", "unsigned", "stale", "future", "replayed"], 400)  # fmt: skip
+    assert work() == 1  # the genuine request's
 
 
 def test_a_duplicate_delivery_is_acknowledged_and_stored_once(sender, inbox):
@@ -36,6 +42,17 @@ def test_a_duplicate_delivery_is_acknowledged_and_stored_once(sender, inbox):
     assert [r.status_code for r in responses] == [200, 200, 200]
     assert [r.json()["duplicate"] for r in responses] == [False, True, True]
     assert len(inbox.pending) == 1
+
+
+def test_copies_arriving_at_once_are_stored_once(sender, work):
+    assert all(r.ok for r in sender.concurrent("invoice.paid", times=8))
+    assert work() == 1
+
+
+def test_a_replay_with_a_fresh_webhook_id_fails_the_signature(sender, work):
+    first, again = sender.replayed("invoice.paid")  # webhook-id is signed: a new one breaks the signature
+    assert (first.status_code, again.status_code) == (200, 400)
+    assert work() == 1
 
 
 def test_retries_on_svixs_schedule_deliver_it_once(sender, inbox, monkeypatch):

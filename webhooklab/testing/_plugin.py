@@ -97,6 +97,3 @@ def webhook():
     yield webhooks
     webhooks.close()
 
-
-def pytest_report_header(config):
-    return f"webhooklab.testing: the webhook fixture signs as {one_of(PROVIDERS)}"

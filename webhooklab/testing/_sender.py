@@ -1,89 +1,28 @@
-"""A provider sending to one endpoint of the app under test: the genuine request and each way to get it wrong.
+"""A provider sending to one endpoint of the app under test: the genuine request and each way to forge it.
 
 Every request is made by the provider's own class in webhooklab (the same
 definition its verify() uses), then changed in exactly one way: the body after
-signing, the secret, the timestamp, the signature header, or sent twice. The
+signing, the secret, the timestamp, the signature header, or the delivery id. The
 answer comes back as a Response whose repr says which request it answers, so a
-failing `assert response.status_code == 400` explains itself.
+failing `assert response.status_code == 400` explains itself. Sending one event
+more than once (duplicates, replays, retries) is in _again.py.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import re
 import time
-from dataclasses import dataclass
 
-from werkzeug.datastructures import Headers
-
-from .._checks import got, seconds, whole
+from .._checks import got, seconds
 from .._errors import UsageError, UsageTypeError
 from .._providers.base import Provider
 from .._providers.explain import mask
-from .._sending.clock import VirtualClock
-from .._sending.delivery import Attempt, Delivery
-
-STALE_MARGIN = 60  # seconds past the provider's window: clearly too old, however the app rounds
-
-
-@dataclass(frozen=True, eq=False)
-class Response:
-    """What the app answered, and what it was sent: `status_code`, `headers`, `content`, `text`, `json()`, `elapsed`.
-
-    `case` says what was sent ("signed correctly", "body changed after signing", ...);
-    `request_body` and `request_headers` are the exact bytes and headers; `attempt` is the wl.Attempt.
-    """
-
-    attempt: Attempt
-    case: str
-    provider: str
-    event_type: str
-
-    @property
-    def status_code(self) -> int:
-        return self.attempt.status
-
-    @property
-    def headers(self) -> Headers:
-        return Headers(self.attempt.response_headers)
-
-    @property
-    def content(self) -> bytes:
-        return self.attempt.response_body
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.content)
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds from sending to the end of the answer: a provider gives up after its timeout."""
-        return self.attempt.elapsed
-
-    @property
-    def ok(self) -> bool:
-        """A 2xx: what every provider counts as delivered."""
-        return self.attempt.ok
-
-    @property
-    def request_body(self) -> bytes:
-        return self.attempt.request_body
-
-    @property
-    def request_headers(self) -> Headers:
-        return Headers(self.attempt.request_headers)
-
-    def __repr__(self) -> str:
-        answer = self.text if len(self.text) <= 60 else self.text[:57] + "..."
-        return (f"<Response {self.status_code} {answer!r} to {self.provider} {self.event_type or 'event'} "
-                f"({self.case}) at {self.attempt.url}>")  # fmt: skip
+from ._again import Again
+from ._effects import Effects, refused_genuine
+from ._response import Response
+from ._scheme import STALE_MARGIN, delivery_header, refuses_the_future, signed_window, tamper, with_secret
 
 
-class Sender:
+class Sender(Again):
     """One provider sending webhooks to one endpoint of your app, as the `webhook` fixture makes it.
 
         stripe = webhook(app, "stripe", secret="whsec_test", path="/webhooks/stripe")
@@ -107,6 +46,7 @@ class Sender:
                 f"path must be the endpoint's path, starting with '/', such as '/webhooks/stripe', got {path!r}"
             )
         self.transport, self.provider, self.path = transport, provider, path
+        self.accepted = False  # whether the app has accepted a correctly signed request from this sender yet
 
     @property
     def url(self) -> str:
@@ -151,12 +91,17 @@ class Sender:
     def _send(self, event, body, headers, case) -> Response:
         return self.post(body, headers, case=case, event_type=getattr(event, "event_type", "") or "")
 
+    def _genuine(self, event, body, headers, case="signed correctly") -> Response:
+        response = self._send(event, body, headers, case)
+        self.accepted = self.accepted or response.ok
+        return response
+
     # -- the genuine request and the forgeries ------------------------------------------------
 
     def send(self, event=None, **fields) -> Response:
         """Signed correctly with the shared secret: your endpoint should answer 2xx."""
         event = self._event(event, fields)
-        return self._send(event, *self._sign(self.provider, event), "signed correctly")
+        return self._genuine(event, *self._sign(self.provider, event))
 
     def tampered(self, event=None, **fields) -> Response:
         """Signed correctly, then one digit of the body changed, as an attacker raising an amount would: expect 400."""
@@ -168,7 +113,7 @@ class Sender:
     def wrong_secret(self, event=None, **fields) -> Response:
         """Signed by the same scheme with another secret, as a forger who does not know yours: expect 400."""
         event = self._event(event, fields)
-        other = _with_secret(self.provider, type(self.provider).new_secret())
+        other = with_secret(self.provider, type(self.provider).new_secret())
         return self._send(event, *self._sign(other, event), f"signed with another secret, {mask(other.secret)}")
 
     def unsigned(self, event=None, **fields) -> Response:
@@ -184,106 +129,69 @@ class Sender:
 
         A scheme that signs no timestamp (GitHub, Shopify) has no stale case: a UsageError says so.
         """
+        age = self._beyond(age, "age", "stale", ": how long ago the request was signed")
+        return self._signed_at(event, fields, -age, f"signed {age:g} s ago")
+
+    def future(self, event=None, *, ahead: float | None = None, **fields) -> Response:
+        """Signed correctly with a timestamp `ahead` seconds from now (the window and a minute, by default).
+
+        Expect 400 where the provider's verifier refuses the future (Standard Webhooks, Slack: a clock that far
+        off, or a signature made to be replayed later); Stripe's libraries accept it, so expect 2xx there.
+        """
+        ahead = self._beyond(ahead, "ahead", "future", ": how far in the future the timestamp is")
+        return self._signed_at(event, fields, ahead, f"signed {ahead:g} s in the future")
+
+    def _beyond(self, value, name: str, case: str, hint: str) -> float:
         window = signed_window(self.provider)
         if window is None:
             defence = getattr(self.provider, "replay_defence", "") or "deduplicating on the event's id"
             raise UsageError(
-                f"{self.provider.title} signs {self.provider.signs} and no timestamp, so a request signed long "
-                f"ago verifies exactly like a fresh one: there is no stale case to test. Its replay defence is "
-                f"{defence}; test it with duplicate()."
+                f"{self.provider.title} signs {self.provider.signs} and no timestamp, so a request signed at any "
+                f"time verifies exactly like a fresh one: there is no {case} case to test. Its replay defence is "
+                f"{defence}; test it with duplicate() and replayed()."
             )
-        age = window + STALE_MARGIN if age is None else seconds(age, "age", ": how long ago the request was signed")
+        return window + STALE_MARGIN if value is None else seconds(value, name, hint)
+
+    def _signed_at(self, event, fields, offset: float, case: str) -> Response:
         event = self._event(event, fields)
-        body, headers = self._sign(self.provider, event, timestamp=int(time.time() - age))
-        return self._send(event, body, headers, f"signed {age:g} s ago; the window is {window:g} s")
+        body, headers = self._sign(self.provider, event, timestamp=int(time.time() + offset))
+        return self._send(event, body, headers, f"{case}; the window is {signed_window(self.provider):g} s")
 
-    def forgeries(self, event=None, **fields) -> dict[str, Response]:
-        """Every forgery this scheme can tell apart, by name: tampered, wrong_secret, unsigned and, with a timestamp, stale.
+    def forgeries(self, event=None, *, effects=None, **fields) -> dict[str, Response]:
+        """Every forgery this scheme can tell apart, by name, after making sure a genuine request is accepted.
 
-            assert {r.status_code for r in stripe.forgeries().values()} == {400}
+            forged = stripe.forgeries(effects=lambda: len(inbox.pending))
+            assert {name: r.status_code for name, r in forged.items()} == dict.fromkeys(forged, 400)
+
+        The cases: tampered, wrong_secret, unsigned; with a signed timestamp, stale, and future where the
+        provider refuses one; replayed (the genuine request with a fresh delivery id) where the id is signed.
+        First a correctly signed request (a fresh event of the same type, or `event` itself when built) must be
+        answered 2xx, unless this sender had one accepted already: if the app refuses everything, its refusals
+        prove nothing, and an AssertionError says what to check. `effects`, a callable reading what the app
+        has done (a count of rows, the queued jobs), must then change over that genuine request and stay the
+        same over each forgery; an AssertionError names each forgery that changed it.
         """
-        cases = [self.tampered, self.wrong_secret, self.unsigned]
+        watch = Effects(effects)
+        built = self._event(event, fields)  # one event for every forgery
+        genuine = built if event is not None and not isinstance(event, str) else self._event(event, fields)
+        signed = self._sign(self.provider, genuine)
+        if watch or not self.accepted:
+            before = watch.now()
+            answer = self._genuine(genuine, *signed)
+            if not answer.ok:
+                raise refused_genuine(self, answer)
+            watch.check_seen(before, answer)
+        cases = {"tampered": self.tampered, "wrong_secret": self.wrong_secret, "unsigned": self.unsigned}
         if signed_window(self.provider) is not None:
-            cases.append(self.stale)
-        built = self._event(event, fields)  # one event for every case
-        return {case.__name__: case(built) for case in cases}
-
-    # -- at least once -------------------------------------------------------------------------
-
-    def duplicate(self, event=None, *, times: int = 2, **fields) -> list[Response]:
-        """The same event delivered `times` times with one delivery id, as a retry after a lost answer is.
-
-        Where the provider re-signs each retry (Stripe, Standard Webhooks) each copy
-        has a fresh timestamp; elsewhere the bytes are identical. Expect a 2xx each
-        time and the work done once.
-        """
-        if whole(times, "times", "a whole number of deliveries") < 1:
-            raise UsageError(f"times must be at least 1, got {times}: it is how many times the event is delivered")
-        event = self._event(event, fields)
-        delivery_id = self.provider.new_delivery_id()
-        resigns = self.provider.policy_for(event).resigns
-        signed, responses = None, []
-        for number in range(1, times + 1):
-            if signed is None or resigns:
-                signed = self._sign(self.provider, event, delivery_id=delivery_id)
-            responses.append(self._send(event, *signed, f"delivery {number} of {times}, delivery id {delivery_id}"))
-        return responses
-
-    def deliver(self, event=None, *, clock=None, policy=None, **fields) -> Delivery:
-        """Delivered with retries on the provider's schedule (or `policy`), on a wl.VirtualClock unless `clock`.
-
-        Days of retries take milliseconds; every attempt still reaches your app. The
-        result is a wl.Delivery: `.status`, `.attempts` (a table), `.log`. Over HTTP it is
-        the provider's own deliver(), headers of its retries included (Slack's
-        X-Slack-Retry-Num); in process, the same signed requests on the same schedule.
-        """
-        event, clock = self._event(event, fields), clock or VirtualClock()
-        if self.transport.kind == "HTTP":
-            return self.provider.deliver(event, self.url, clock=clock, policy=policy)
-        return _Delivery(self, event, clock=clock, policy=policy).run()
+            cases["stale"] = self.stale
+            if refuses_the_future(self.provider.at(self.url), built):
+                cases["future"] = self.future
+        carrier = delivery_header(self.provider.at(self.url), built)
+        if carrier is not None and carrier[1]:
+            cases["replayed"] = lambda _: self._fresh_id(genuine, *signed)
+        forged = {name: watch.around(name, lambda case=case: case(built)) for name, case in cases.items()}
+        watch.check_unchanged()
+        return forged
 
     def __repr__(self) -> str:
         return f"<Sender {self.provider.title} -> {self.transport.kind} {self.url}, secret {mask(self.provider.secret)}>"
-
-
-class _Delivery(Delivery):
-    """A wl.Delivery whose attempts go through the sender's transport: in process, or over HTTP."""
-
-    def __init__(self, sender: Sender, event, **options):
-        super().__init__(sender.provider, event, sender.url, **options)
-        self._sender = sender
-
-    def _sign(self) -> tuple[bytes, dict[str, str]]:
-        return self._sender._sign(self.provider, self.event, delivery_id=self.delivery_id)
-
-    def _send(self) -> Attempt:
-        body, headers = self._request()
-        return self._sender.transport.post(self._sender.path, body, headers,
-                                           timeout=self.policy.timeout or self.provider.timeout)  # fmt: skip
-
-
-def tamper(body: bytes) -> tuple[bytes, str]:
-    """The body with its last digit changed (9 becomes 8, any other goes up one), so it stays valid JSON or form data."""
-    digits = list(re.finditer(rb"[0-9]", body))
-    if not digits:
-        return body + b" ", "a space added at the end"
-    at = digits[-1].start()
-    old = body[at : at + 1]
-    new = b"8" if old == b"9" else bytes([old[0] + 1])
-    return body[:at] + new + body[at + 1 :], f"byte {at} {old.decode()} -> {new.decode()}"
-
-
-def signed_window(provider: Provider) -> float | None:
-    """Seconds a signed timestamp stays acceptable, or None when the scheme signs no timestamp."""
-    return provider.window
-
-
-def _with_secret(provider: Provider, secret: str) -> Provider:
-    """The same provider signing with `secret`: made anew (keys derived from a secret are remade), with its
-    public settings (a prefix, a hook id, a URL) copied over; what is private is derived, and stays the new one's."""
-    other = copy.copy(provider)
-    type(provider).__init__(other, secret)
-    for name, value in vars(provider).items():
-        if not name.startswith("_") and name != "secrets":
-            setattr(other, name, value)
-    return other

@@ -62,10 +62,16 @@ class WSGITransport:
     base_url = BASE_URL
 
     def __init__(self, app):
+        self.app = app
+        self._local = threading.local()  # a client per thread: copies sent at once do not share one
+
+    @property
+    def client(self):
         from werkzeug.test import Client
 
-        self.app = app
-        self.client = Client(app)
+        if not hasattr(self._local, "client"):
+            self._local.client = Client(self.app)
+        return self._local.client
 
     def post(self, path: str, body: bytes, headers: dict[str, str], *, timeout=None) -> Attempt:
         started_at, started = datetime.now(timezone.utc), time.perf_counter()
