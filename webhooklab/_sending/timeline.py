@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._checks import got
 from .._errors import UsageTypeError
+from .._exports import course
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SINGLE_ATTEMPT_AXIS = 10  # seconds shown for a policy with one attempt: enough room for its note
@@ -29,7 +30,7 @@ def plot_policy(policy, ax=None):
     Early retries are seconds apart on an axis of days, so their numbers are gathered into one
     label per crowded run ("1–5"), and the axis label says how early that run is over.
     """
-    import matplotlib.pyplot as plt
+    plt = course("matplotlib.pyplot", "plots")
 
     if axes(ax) is None:
         _, ax = plt.subplots(figsize=(9, 1.8))
