@@ -15,10 +15,9 @@ from werkzeug.datastructures import Headers
 
 from .._checks import event_value, flag, function, got, seconds, text, web_url, whole
 from .._errors import UsageError, UsageTypeError, WaitTimeout
-from .._exports import course
 from .clock import RealClock
 from .retry import RetryPolicy
-from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, axes, duration, tally, time_unit
+from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, axes, duration, pyplot, tally, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +254,7 @@ class Delivery:
 
     def timeline(self, ax=None):
         """Attempts over time: green for delivered, red for failed, on the span they took."""
-        plt = course("matplotlib.pyplot", "plots")
+        plt = pyplot()
 
         if axes(ax) is None:
             _, ax = plt.subplots(figsize=(9, 2))
