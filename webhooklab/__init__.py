@@ -12,7 +12,13 @@ Everything a notebook needs is here; the modules whose names start with an
 underscore are the package's own. Besides these names: wl.widgets (the
 notebooks' widgets), webhooklab.exercises (the exercises' checks) and
 webhooklab.grader (the workshop challenge).
+
+The package logs to the "webhooklab" logger (servers started and stopped, requests
+refused for a limit) and, as a library should, shows nothing until the application
+configures logging: logging.basicConfig(level=logging.INFO) shows them.
 """
+
+import logging as _logging
 
 from ._errors import (
     EventNotFound,
@@ -89,10 +95,11 @@ __all__ = [
 ]
 
 _claim(globals(), __name__)  # a traceback says webhooklab.UsageError, not webhooklab._errors.UsageError
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 
 def __getattr__(name: str):
-    # The widgets pull in ipywidgets, so they load on first use: wl.widgets.LiveTable(rx).
+    # The widgets pull in ipywidgets (the `lab` extra), so they load on first use: wl.widgets.LiveTable(rx).
     if name == "widgets":
         import importlib
 

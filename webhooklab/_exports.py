@@ -5,11 +5,17 @@ exports names sets it to itself (as httpx does for its own). A class's annotatio
 are strings under `from __future__ import annotations`, read later in the module
 that `__module__` names; they are resolved first, in the module that defined them,
 so typing.get_type_hints() (and what builds on it, such as pydantic) keeps working.
+
+The course's packages (the `lab` extra: ipywidgets, matplotlib) are imported on first use through
+`course()`, so webhooklab imports, receives and tests with only its core installed.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+
+LAB = "pip install 'webhooklab[lab]'"
 
 
 def claim(namespace: dict, package: str) -> None:
@@ -31,3 +37,14 @@ def _resolve_annotations(cls: type) -> None:
                 own[name] = eval(hint, home, dict(vars(cls)))  # noqa: S307 (the package's own annotations)
             except Exception:  # a name imported only for type checkers: left as the text it is
                 pass
+
+
+def course(module: str, what: str):
+    """`module`, one of the course's packages, or a ModuleNotFoundError that says which install brings it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] != module.partition(".")[0]:
+            raise  # something else is missing: its own error says what
+        raise ModuleNotFoundError(f"{what} need the course's packages, which this install does not have: {LAB} "
+                                  f"(then restart the kernel)", name=error.name) from None

@@ -30,7 +30,7 @@ from .._receiving.app import create_app
 from .._receiving.guard import READS, behind_local_proxy
 from .._receiving.relayhub import RelayHub
 from .._receiving.server import BackgroundServer
-from .._receiving.transport import open_file_limit
+from .._receiving.transport import open_file_limit, raise_soft_file_limit
 from .._receiving.verifiers import Verifiers
 from .broadcast import Broadcaster
 from .broadcast_cli import remember_url
@@ -42,6 +42,7 @@ from .shelf import FILES_PER_STORE, BinStore, Shelf
 DEFAULT_PORT = 8000
 RESERVED_FILES = 64  # for the interpreter, the listener, temporary files of bodies and downloads, class.db
 MIN_FILES = 128  # the reserve, a few bins' stores and a few dozen connections
+OPEN_FILES = 65536  # asked for at start; a lower hard limit (`ulimit -n 256` sets both) is kept, and the server fits
 RELAY_TIMEOUT = MAX_DELAY + 15  # seconds a relayed webhook waits for the learner's notebook: its longest delay, and some
 NOT_HERE = "this is a class server: use the bin URL on your handout"
 SAFE_HEADERS = [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"),
@@ -249,7 +250,8 @@ class ClassServer(BackgroundServer):
 def run(args) -> int:
     """`webhooklab classroom`: start the class server, print where everything is, serve until Ctrl-C."""
     names = numbered(args.students) if args.students is not None else read_roster(args.roster) if args.roster else []
-    raise_file_limit()
+    # A process of its own, where every connection and open store is a file: as many as the hard limit allows.
+    raise_soft_file_limit(OPEN_FILES)
     server = ClassServer(ClassFolder(args.dir, names), host=args.host, port=args.port, allowed_hosts=args.allow_host,
                          quota=args.quota_mb * MB)  # fmt: skip
     server.start()
@@ -264,27 +266,6 @@ def run(args) -> int:
     server.close()
     print(f"\nstopped; {total} event(s) kept in {server.folder.path / 'bins'}", flush=True)
     return 0
-
-
-def raise_file_limit(wanted: int = 65536) -> None:
-    """Let this process open as many files as its hard limit allows (Linux and macOS start most at 1,024 or 256).
-
-    A class server is a process of its own: every connection and every open store is a file.
-    Where the hard limit is lower too (`ulimit -n 256` sets both), the server fits itself into it.
-    """
-    try:
-        import resource
-    except ImportError:  # Windows: no such limit on sockets
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        for value in (target, 10240):  # macOS refuses more than its kern.maxfilesperproc
-            try:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, target), hard))
-                return
-            except (ValueError, OSError):
-                continue
 
 
 def _announce(server: ClassServer) -> None:

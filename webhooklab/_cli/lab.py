@@ -6,12 +6,14 @@ everywhere is one way to test. Ctrl-C still reaches JupyterLab, and its exit sta
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import threading
 
+from .._errors import WebhooklabError
 from .common import add_command
 
 
@@ -38,6 +40,9 @@ def lab_command(args, extra) -> int:
     if args.copy_only:
         print(f"open {folder / '00.00-index.ipynb'} in JupyterLab to start")
         return 0
+    if not _installed("jupyterlab"):
+        raise WebhooklabError("webhooklab lab opens JupyterLab, which this install does not have: "
+                              "pip install 'webhooklab[lab]' (the notebooks are copied already)")  # fmt: skip
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}"]
     first = min(folder.glob("*.ipynb"), default=None)
     if first is not None:
@@ -84,4 +89,12 @@ def _terminal_reaches_child() -> bool:
     try:
         return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
     except OSError:
+        return False
+
+
+def _installed(name: str) -> bool:
+    """Whether `name` can be imported, without importing it (JupyterLab takes seconds to load)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a module blocked in sys.modules, or a broken parent package
         return False

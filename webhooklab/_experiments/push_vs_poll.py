@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .._checks import flag, got, seconds, whole
 from .._errors import UsageError, UsageTypeError
+from .._exports import course
 from .._receiving.contract import AnyReceiver
 from .._receiving.receiver import Receiver
 from .polling import Poller, ProviderAPI
@@ -48,7 +49,7 @@ class PushPollResult:
 
     def plot(self):
         """Latency per mode (log scale), and requests made against the poll interval."""
-        import matplotlib.pyplot as plt
+        plt = course("matplotlib.pyplot", "plots")
 
         figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
         modes = [mode for mode in self.latencies if self.latencies[mode]]

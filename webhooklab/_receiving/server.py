@@ -7,6 +7,7 @@ first makes a taken port or a bad host a clear error, never a crash.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 import ssl
@@ -19,6 +20,7 @@ from .admission import Admission
 from .transport import HTTPServer
 
 DEFAULT_MAX_BODY = 25 * 1024 * 1024  # GitHub's cap on a webhook payload
+LOG = logging.getLogger(__name__)
 
 
 class BackgroundServer:
@@ -78,6 +80,8 @@ class BackgroundServer:
             daemon=True,  # never keep a kernel or interpreter alive
         )
         self._thread.start()
+        LOG.info("%s listening at %s, up to %d connections at once", self.kind, self.base_url,
+                 self._server.adj.connection_limit)  # fmt: skip
         return self
 
     def _admission(self) -> Admission | None:
@@ -102,6 +106,7 @@ class BackgroundServer:
             server.close_everything()  # the loop could not: close from here, so the port is free
         server.task_dispatcher.set_thread_count(0)  # each worker leaves after its current request
         self._thread = None
+        LOG.info("%s at port %s stopped", self.kind, server.effective_port)
 
     def __enter__(self):
         return self if self.running else self.start()

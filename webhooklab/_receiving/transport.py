@@ -36,11 +36,8 @@ from . import connection
 from .admission import Admission, FairQueue
 from .connection import Channel, TLSChannel
 
-# waitress warns on stderr when requests queue or connections reach the limit: in a notebook that is
-# noise under every cell, and both are expected under load. Its errors still show.
-for _name in ("waitress", "waitress.queue"):
-    logging.getLogger(_name).setLevel(logging.ERROR)
-
+LOG = logging.getLogger(__name__)  # under "webhooklab", whose NullHandler keeps it quiet until logging is configured
+WAITRESS_LOG = logging.getLogger("waitress")
 THREADS = 16  # requests handled at once; a late answer waits in the event loop and holds none of them
 CONNECTIONS = 2000  # open connections at once, fewer where the process may open fewer files
 SELECT_LIMIT = 512  # sockets select() can watch on Windows (FD_SETSIZE there), where there is no poll()
@@ -58,11 +55,12 @@ class HTTPServer(TcpWSGIServer):
         self.tls = tls
         self._waking = threading.Lock()  # see close_everything
         self.max_body = max_body
-        self.admission = admission
+        self.admission = admission if admission is None else _Logged(admission)
         self._held: list[tuple[float, int]] = []  # (when, channel): answers the loop sends late
         self._held_lock = threading.Lock()
         self._touched: set[int] = set()  # connections a worker has served since the loop last asked them
         self.channel_class = TLSChannel if tls else Channel
+        self.logger = SERVER_LOG  # this server's own, and its task dispatcher's below: waitress's loggers stay
         adjustments = Adjustments(
             threads=THREADS,
             connection_limit=connection_limit or connection_limit_for_files(),
@@ -80,6 +78,7 @@ class HTTPServer(TcpWSGIServer):
         sockinfo = (listener.family, listener.type, listener.proto, listener.getsockname())
         super().__init__(app, {}, _sock=listener, adj=adjustments, bind_socket=False, sockinfo=sockinfo)
         self.task_dispatcher.queue = FairQueue()
+        self.task_dispatcher.logger = self.task_dispatcher.queue_logger = SERVER_LOG
 
     def close_everything(self) -> None:
         """Close every connection and the listener; the loop ends once nothing is left to watch.
@@ -220,14 +219,93 @@ def open_file_limit() -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft
 
 
+def raise_soft_file_limit(wanted: int) -> None:
+    """Raise this process's soft limit on open files toward `wanted`, as far as its hard limit allows.
+
+    macOS starts a process at 256 and most Linux desktops at 1,024, with a hard limit far above: the
+    soft one is a default, not a decision (Go and Node raise it likewise). A lower hard limit (`ulimit -n 256`
+    sets both) is kept, and the servers fit themselves into it.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit on sockets
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return
+    for value in (target, 10240):  # macOS refuses more than its kern.maxfilesperproc
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(value, target), hard))
+        except (ValueError, OSError):
+            continue
+        LOG.debug("raised this process's limit on open files from %d to %d", soft, min(value, target))
+        return
+
+
 def connection_limit_for_files(reserved: int = 128) -> int:
     """CONNECTIONS, or fewer where the process may not open that many files (a macOS kernel allows 256).
 
-    `reserved` files are left for everything else: the kernel's own, stores, temporary files.
-    Without a limit to read (Windows), the limit is what select() can watch, as waitress falls
-    back on select() where there is no poll().
+    The soft limit is raised first, as far as the hard one allows. `reserved` files are left for
+    everything else: the kernel's own, stores, temporary files. Without a limit to read (Windows),
+    the limit is what select() can watch, as waitress falls back on select() where there is no poll().
     """
+    raise_soft_file_limit(CONNECTIONS + reserved)
     limit = open_file_limit()
     if limit is None:
         return CONNECTIONS if hasattr(select, "poll") else SELECT_LIMIT - 32  # room for the listener and its trigger
     return max(16, min(CONNECTIONS, limit - reserved))
+
+
+class _ServerLog:
+    """The logger waitress's server and task dispatcher use, set on our instances only.
+
+    Waitress warns when requests queue or connections reach the limit, both expected under load
+    (in a notebook, noise under every cell): those and its other messages below ERROR go to our
+    logger, which shows nothing unless the application configures logging. Its errors go to its own.
+    waitress's loggers themselves (level, handlers, filters) are never touched: other servers keep theirs.
+    """
+
+    def log(self, level: int, msg, *args, **kwargs) -> None:
+        (WAITRESS_LOG if level >= logging.ERROR else LOG).log(level, msg, *args, **kwargs)
+
+    def debug(self, msg, *args, **kwargs) -> None:
+        self.log(logging.DEBUG, msg, *args, **kwargs)
+
+    def info(self, msg, *args, **kwargs) -> None:
+        self.log(logging.INFO, msg, *args, **kwargs)
+
+    def warning(self, msg, *args, **kwargs) -> None:
+        self.log(logging.WARNING, msg, *args, **kwargs)
+
+    def error(self, msg, *args, **kwargs) -> None:
+        self.log(logging.ERROR, msg, *args, **kwargs)
+
+    def exception(self, msg, *args, exc_info=True, **kwargs) -> None:
+        self.log(logging.ERROR, msg, *args, exc_info=exc_info, **kwargs)
+
+    def critical(self, msg, *args, **kwargs) -> None:
+        self.log(logging.CRITICAL, msg, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(WAITRESS_LOG, name)  # isEnabledFor() and the rest, as waitress's own logger answers
+
+
+SERVER_LOG = _ServerLog()
+
+
+class _Logged(Admission):
+    """An admission whose refusals are logged: which request, and the answer its sender reads."""
+
+    def __init__(self, admission: Admission):
+        self.admission = admission
+
+    def admit(self, method: str, path: str, length: int | None):
+        ticket = self.admission.admit(method, path, length)
+        if ticket.refused:
+            # Not its path, which holds a bin's token.
+            LOG.info("refused a %s request for a limit: %d %s", method, *ticket.refused)
+        return ticket
+
+    def __getattr__(self, name):
+        return getattr(self.admission, name)

@@ -17,7 +17,7 @@ from .._checks import event_value, flag, function, got, seconds, text, web_url, 
 from .._errors import UsageError, UsageTypeError, WaitTimeout
 from .clock import RealClock
 from .retry import RetryPolicy
-from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, axes, duration, tally, time_unit
+from .timeline import SINGLE_ATTEMPT_AXIS, annotate_runs, axes, duration, pyplot, tally, time_unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ class Delivery:
 
     def timeline(self, ax=None):
         """Attempts over time: green for delivered, red for failed, on the span they took."""
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         if axes(ax) is None:
             _, ax = plt.subplots(figsize=(9, 2))

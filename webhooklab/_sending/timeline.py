@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._checks import got
 from .._errors import UsageTypeError
+from .._exports import course
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 SINGLE_ATTEMPT_AXIS = 10  # seconds shown for a policy with one attempt: enough room for its note
@@ -23,13 +24,18 @@ def axes(ax):
     return ax
 
 
+def pyplot():
+    """matplotlib's pyplot, the `lab` extra's: loaded on the first plot, or an error that says how to install it."""
+    return course("matplotlib.pyplot", "plots")
+
+
 def plot_policy(policy, ax=None):
     """A policy's attempts on a time line, as if every one failed.
 
     Early retries are seconds apart on an axis of days, so their numbers are gathered into one
     label per crowded run ("1–5"), and the axis label says how early that run is over.
     """
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if axes(ax) is None:
         _, ax = plt.subplots(figsize=(9, 1.8))

@@ -8,6 +8,7 @@ socket on 127.0.0.1, in a daemon thread, for the tests that want the wire.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import threading
 import time
@@ -100,7 +101,7 @@ class ASGITransport:
     def __init__(self, app):
         import asyncio
 
-        import httpx
+        httpx = _asgi_package("httpx", "an ASGI app (FastAPI, Starlette) is called in process through httpx")
 
         self.app = app
         self._loop = asyncio.new_event_loop()
@@ -241,7 +242,7 @@ class _Uvicorn:
     """uvicorn on a socket bound here first: a request made before it is ready waits in the backlog, unrefused."""
 
     def __init__(self, app):
-        import uvicorn
+        uvicorn = _asgi_package("uvicorn", "webhook.serve() runs an ASGI app (FastAPI, Starlette) on uvicorn")
 
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
         self.error: BaseException | None = None
@@ -267,3 +268,13 @@ class _Uvicorn:
         self.socket.close()
         if self.error is not None:
             raise ReceiverError(f"the app's server at {self.url} failed: {self.error!r}") from self.error
+
+
+def _asgi_package(name: str, why: str):
+    """An ASGI extra's package, or an error that says which install brings it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:  # installed, but broken: its own error says what is missing
+            raise
+        raise UsageError(f"{why}, which this install does not have: pip install 'webhooklab[asgi]'") from None

@@ -15,6 +15,9 @@ checks (_production.py) use each provider's own SDK or the standard library.
 """
 
 from .._exports import claim as _claim
+from .._exports import course as _course
+
+_course("ipywidgets", "the widgets")  # the `lab` extra: without it, a message that says how to install it
 from ._blueprint import QUESTIONS, Blueprint, Quiz, blueprint
 from ._capture import LiveTable, SendPanel, SignatureExplainer
 from ._lessons import PushPollRace, RetryTimeline
