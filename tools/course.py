@@ -114,16 +114,31 @@ def apply(notebook: nbformat.NotebookNode, entries: list[dict], i: int) -> nbfor
 
 def stale(entries: list[dict], write: bool) -> list[str]:
     """The notebooks whose generated parts differ from the course file (written, unless checking)."""
-    out = []
+    wanted = {}
     for i, entry in enumerate(entries):
         path = NOTEBOOKS / entry["file"]
-        before = path.read_text(encoding="utf-8")
-        after = nbformat.writes(apply(nbformat.reads(before, 4), entries, i)) + "\n"
-        if after != before:
-            out.append(entry["file"])
+        wanted[path] = nbformat.writes(apply(nbformat.read(path, 4), entries, i)) + "\n"
+    return refresh(wanted, write)
+
+
+def refresh(wanted: dict[Path, str], write: bool) -> list[str]:
+    """The names of the files whose text on disk is not `wanted`'s: each tool's generated files (written, unless
+    checking)."""
+    out = []
+    for path, text in wanted.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            out.append(path.name)
             if write:
-                path.write_text(after, encoding="utf-8")
+                path.parent.mkdir(exist_ok=True)
+                path.write_text(text, encoding="utf-8")
     return out
+
+
+def report(changed: list[str], checking: bool) -> int:
+    """What a tool's run changed, or found out of date; 1 when checking found any."""
+    for name in changed:
+        print(f"{'out of date' if checking else 'wrote'}: {name}")
+    return 1 if checking and changed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if names:
             print(f"{problem}: {', '.join(sorted(names))}", file=sys.stderr)
             return 1
-    changed = stale(entries, write=not args.check)
-    for name in changed:
-        print(f"{'out of date' if args.check else 'wrote'}: {name}")
-    return 1 if args.check and changed else 0
+    return report(stale(entries, write=not args.check), args.check)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+sys.path.insert(0, str(Path(__file__).parent))
+import course  # noqa: E402  (the tools' shared writing and checking)
+
 IMAGES = Path(__file__).resolve().parent.parent / "notebooks" / "images"
 INK, MUTED, BACKGROUND = "#1f2933", "#52606d", "#ffffff"
 PROVIDER = ("#e3efff", "#1d4ed8")  # fill, stroke
@@ -203,25 +206,14 @@ DIAGRAMS = {"round-trip.svg": round_trip, "push-versus-poll.svg": push_versus_po
 
 def stale(write: bool) -> list[str]:
     """The files whose drawing differs from this script (written, unless checking)."""
-    out = []
-    for name, draw in DIAGRAMS.items():
-        path, drawn = IMAGES / name, draw()
-        if not path.exists() or path.read_text(encoding="utf-8") != drawn:
-            out.append(name)
-            if write:
-                IMAGES.mkdir(exist_ok=True)
-                path.write_text(drawn, encoding="utf-8")
-    return out
+    return course.refresh({IMAGES / name: draw() for name, draw in DIAGRAMS.items()}, write)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; fail if a file is out of date")
     args = parser.parse_args(argv)
-    changed = stale(write=not args.check)
-    for name in changed:
-        print(f"{'out of date' if args.check else 'wrote'}: {name}")
-    return 1 if args.check and changed else 0
+    return course.report(stale(write=not args.check), args.check)
 
 
 if __name__ == "__main__":
