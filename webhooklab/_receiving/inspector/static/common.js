@@ -3,6 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+let serverSkew = 0; // the receiver's clock less this browser's, from its last answer: "how long ago" by its clock
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -20,6 +21,8 @@ async function getJSON(url, options = {}) {
     throw new Error(`the answer (${reply.status}) is not the receiver's JSON: is it still running? Reload the page`);
   });
   if (!reply.ok) throw new Error(body.error || reply.statusText);
+  const date = Date.parse(reply.headers.get("Date") || "");
+  if (!Number.isNaN(date)) serverSkew = date - Date.now();
   return body;
 }
 
@@ -46,11 +49,11 @@ function table(headings, rows, className) {
   return t;
 }
 
-// The signature verdict as a mark and the words a screen reader (and a tooltip) gives it.
+// The signature verdict as a mark, the words a screen reader (and a tooltip) gives it, its style, and one word.
 function verdictWords(verified) {
-  if (verified === true) return ["✓", "signature verified", "ok"];
-  if (verified === false) return ["✗", "signature failed", "bad"];
-  return ["–", "signature not checked", "muted"];
+  if (verified === true) return ["✓", "signature verified", "ok", "verified"];
+  if (verified === false) return ["✗", "signature failed", "bad", "failed"];
+  return ["–", "signature not checked", "muted", "not checked"];
 }
 
 function verdictMark(verified) {

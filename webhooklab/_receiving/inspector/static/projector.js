@@ -6,41 +6,17 @@
 
 const ROWS = 5;  // the latest requests shown: what a room reads at a glance
 const POLL_MS = 1000;
-const $ = (id) => document.getElementById(id);
-const state = { key: "", failureId: 0, events: [], skew: 0 };
+const state = { key: "", failureId: 0, events: [] };
 
-async function getJSON(url) {
-  const reply = await fetch(url, { cache: "no-store", headers: { "X-Webhooklab": "1" } });
-  const body = await reply.json().catch(() => {
-    throw new Error(`the answer (${reply.status}) is not the receiver's JSON`);
-  });
-  if (!reply.ok) throw new Error(body.error || reply.statusText);
-  const date = Date.parse(reply.headers.get("Date") || "");
-  if (!Number.isNaN(date)) state.skew = date - Date.now();  // "how long ago" by the receiver's clock
-  return body;
-}
-
-const newest = (filter, limit) => getJSON(`api/events?newest=1&limit=${limit}${filter ? `&verified=${filter}` : ""}`);
+const newest = (filter, limit) => getJSON(`api/events?newest=1&limit=${limit}${filter ? `&verified=${filter}` : ""}`,
+                                           { cache: "no-store" });
 
 function ago(iso) {
-  const seconds = Math.max(0, Math.round((Date.now() + state.skew - Date.parse(iso)) / 1000));
+  const seconds = Math.max(0, Math.round((Date.now() + serverSkew - Date.parse(iso)) / 1000));
   if (Number.isNaN(seconds) || seconds < 5) return "just now";
   if (seconds < 60) return `${seconds} s ago`;
   const minutes = Math.floor(seconds / 60);
   return minutes < 60 ? `${minutes} min ago` : `${Math.floor(minutes / 60)} h ${minutes % 60} min ago`;
-}
-
-function verdict(verified) {
-  if (verified === true) return ["✓ verified", "ok"];
-  if (verified === false) return ["✗ failed", "bad"];
-  return ["– not checked", "unchecked"];
-}
-
-function td(text, className) {
-  const cell = document.createElement("td");
-  cell.textContent = text;
-  if (className) cell.className = className;
-  return cell;
 }
 
 function about(event) {
@@ -51,10 +27,10 @@ function drawRows() {
   const rows = state.events.map((event) => {
     const row = document.createElement("tr");
     row.dataset.id = event.id;
-    const [said, style] = verdict(event.verified);
+    const [mark, , kind, word] = verdictWords(event.verified);
     const ok = event.status >= 200 && event.status < 300;
-    row.append(td(said, style), td(String(event.status), ok ? "ok" : "bad"), td(about(event)),
-               td(event.endpoint, "mono"), td(ago(event.time)));
+    row.append(el("td", `${mark} ${word}`, kind), el("td", event.status, ok ? "ok" : "bad"), el("td", about(event)),
+               el("td", event.endpoint, "mono"), el("td", ago(event.time)));
     return row;
   });
   $("latest").replaceChildren(...rows);
@@ -71,7 +47,7 @@ async function drawFailure(failures) {
     return;
   }
   if (event.id === state.failureId) return;
-  const { explanation } = await getJSON(`api/events/${event.id}/inspect`);
+  const { explanation } = await getJSON(`api/events/${event.id}/inspect`, { cache: "no-store" });
   const why = explanation ? explanation.message : event.reason || "the signature did not match";
   $("failure").textContent = `#${event.id} ${about(event)} to ${event.endpoint}: ${why}`;
   state.failureId = event.id;
