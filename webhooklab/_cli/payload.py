@@ -138,6 +138,8 @@ class Signer:
         self.provider, self.headers, self.event_type = provider, headers, event_type
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # copy and pickle ask before `provider` exists: never the provider's own
+            raise AttributeError(name)
         return getattr(self.provider, name)
 
     def at(self, url: str) -> Signer:

@@ -19,7 +19,7 @@ from .common import ArgumentError, add_command
 FOLDER = "webhooklab-payloads"
 ENVIRONMENT = "WEBHOOKLAB_PAYLOADS"
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-FIELDS = ("provider", "event_type", "override", "add", "headers")
+LISTS = ("override", "add", "headers")  # each a list of the strings given on the command line
 
 
 def add(commands) -> None:
@@ -79,11 +79,18 @@ def load(where: Path, name: str) -> dict:
     except (OSError, ValueError) as error:
         raise WebhooklabError(f"cannot read the saved payload {file}: {error}; it should be the JSON that "
                               "`webhooklab send --save` writes") from None  # fmt: skip
-    if not isinstance(recipe, dict) or not isinstance(recipe.get("provider"), str):
-        raise WebhooklabError(f"{file} is not a saved payload: it should be a JSON object with its provider, "
-                              "as `webhooklab send --save` writes")  # fmt: skip
+    lists = isinstance(recipe, dict) and all(
+        isinstance(recipe.setdefault(key, []), list) and all(isinstance(v, str) for v in recipe[key]) for key in LISTS)
+    if not (lists and isinstance(recipe.get("provider"), str) and isinstance(recipe.get("event_type"), (str, type(None)))
+            and isinstance(recipe.get("body", ""), str) and isinstance(recipe.get("body_base64", ""), str)):
+        raise WebhooklabError(f"{file} is not a saved payload: it should be a JSON object with its provider, its "
+                              f"event type and lists of text for {', '.join(LISTS)}, as `webhooklab send --save` "
+                              "writes")  # fmt: skip
     if "body_base64" in recipe:
-        recipe["body"] = base64.b64decode(recipe.pop("body_base64"))
+        try:
+            recipe["body"] = base64.b64decode(recipe.pop("body_base64"), validate=True)
+        except ValueError:
+            raise WebhooklabError(f"{file}: body_base64 is not base64; save the payload again with --save") from None
     elif isinstance(recipe.get("body"), str):
         recipe["body"] = recipe["body"].encode("utf-8")
     return recipe
@@ -102,8 +109,8 @@ def payloads_command(args, extra) -> int:
         except WebhooklabError as error:
             print(f"{file.stem:<20} (unreadable: {error})")
             continue
-        changes = [*(f"--override {v}" for v in recipe.get("override", [])), *(f"--add {v}" for v in recipe.get("add", [])),
-                   *(f"--header '{v}'" for v in recipe.get("headers", []))]  # fmt: skip
+        changes = [*(f"--override {v}" for v in recipe["override"]), *(f"--add {v}" for v in recipe["add"]),
+                   *(f"--header '{v}'" for v in recipe["headers"])]  # fmt: skip
         body = f" with its own body of {len(recipe['body'])} bytes" if recipe.get("body") is not None else ""
         print(f"{file.stem:<20} {recipe['provider']} {recipe.get('event_type') or ''}{body} {' '.join(changes)}".rstrip())
     print(f"\nsend one with: webhooklab send --name NAME [--to URL] [--secret SECRET]   (from {where})")

@@ -53,7 +53,7 @@ class Progress:
             self._thread.join()
         if self.mode == "terminal":
             self._write("\r" + " " * len(self._shown) + "\r")  # the line is given back as it was
-        elif self.mode == "notebook":
+        elif self.mode == "notebook" and self._handle is not None:  # nothing was drawn: nothing to blank
             self._handle.update({"text/plain": ""}, raw=True)
 
     def stage(self, what: str, seconds: float) -> None:

@@ -158,10 +158,10 @@ def push_vs_poll(duration: float = 10.0, rate: float = 5.0, intervals=(0.5, 1.0,
                                  len(ids)))  # fmt: skip
             rx.close()
 
-        for interval in compressed:
+        for interval, run_for in zip(compressed, planned[1:]):
             factor = factors[interval]
             name = f"poll every {interval:g} s"
-            shown.stage(f"{name}, time-compressed ×{factor:.3g}", duration + interval / factor)
+            shown.stage(f"{name}, time-compressed ×{factor:.3g}", run_for)
             with ProviderAPI() as api:
                 poller = Poller(api, interval=interval / factor, conditional=conditional).start()
                 ids = produce(api, duration, rate * factor, arrivals, rng)
