@@ -375,3 +375,17 @@ def test_a_relay_that_said_goodbye_leaves_the_bin_to_its_own_rules(joined, bins,
         rx.close()
         until(lambda: hub.state() == "none")
         assert requests.post(bins[0] + "hooks/x", data=b"{}", timeout=10).status_code == 200  # the bin's own answer
+
+
+def test_a_relay_that_does_not_say_what_it_holds_gets_each_request_once():
+    """`holding` absent (None): what was handed out stays handed out; given and empty: it was lost, so again."""
+    import types
+
+    from webhooklab._receiving.relayhub import RelayHub
+
+    hub = RelayHub(75)
+    hub.poll("session", 0, None)  # connected
+    hub.forward(types.SimpleNamespace(id=1, body=b"x"), {"method": "POST"})
+    handed = [[r["id"] for r in json.loads(hub.poll("session", 0, holding)[2])["requests"]]
+              for holding in (None, None, frozenset({""}))]  # fmt: skip
+    assert handed == [["1"], [], ["1"]]

@@ -148,12 +148,12 @@ def replay(event_id: int):
     if not parts().replays.acquire(blocking=False):
         return {"error": f"{REPLAYS_IN_FLIGHT} replays are already on their way; try again when one answers"}, 429
     store = parts().store
-    newest = store.page(limit=1, newest=True)[0]
+    _, newest = store.span()
     try:
         attempt = post(url, sending.body, sending.headers, timeout=30, method=sending.method)
     finally:
         parts().replays.release()
-    stored = _stored(store, newest[0]["id"] if newest else 0, sending, url) if _is_this_server(target) else None
+    stored = _stored(store, newest, sending, url) if _is_this_server(target) else None
     return {"url": url, "method": sending.method, "status": attempt.status, "error": attempt.error,
             "elapsed": attempt.elapsed, "resigned": sending.resigned, "edited": sending.edited,
             "event_id": stored and stored.id, "verified": stored and stored.verified,
@@ -173,9 +173,11 @@ def _stored(store, after: int, sending, url: str):
     A bin's events keep the path below its own prefix (/b/<token>), which the URL holds in front.
     """
     path = urlsplit(url).path
-    for candidate in store.list(after=after, limit=50):
-        if (candidate.method, candidate.body) == (sending.method, sending.body) and path.endswith(candidate.path):
-            return candidate
+    for summary in store.summaries(after=after, limit=50):  # the bodies only of those of the right method and size
+        if (summary["method"], summary["size"]) == (sending.method, len(sending.body)):
+            candidate = store.get(summary["id"])
+            if candidate.body == sending.body and path.endswith(candidate.path):
+                return candidate
     return None
 
 

@@ -44,7 +44,8 @@ def add_relay_routes(app) -> None:
             wait = min(max(float(request.args.get("wait", RELAY_WAIT)), 0.0), RELAY_WAIT)
         except ValueError:
             wait = RELAY_WAIT
-        holding = frozenset(request.args.get("holding", "").split(",")[:MAX_WAITING])
+        said = request.args.get("holding")  # absent: a relay that does not say what it holds
+        holding = None if said is None else frozenset(said.split(",")[:MAX_WAITING])
         deferred, status, body = parts.relay.poll(session, wait, holding)
         if deferred is not None:
             if "webhooklab.defer" in request.environ:

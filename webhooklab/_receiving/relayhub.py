@@ -132,11 +132,13 @@ class RelayHub:
 
     # -- the relay's side -------------------------------------------------------------------
 
-    def poll(self, session_id: str, wait: float, holding: frozenset = frozenset()) -> tuple[Deferred | None, int, bytes]:
+    def poll(self, session_id: str, wait: float,
+             holding: frozenset | None = frozenset()) -> tuple[Deferred | None, int, bytes]:  # fmt: skip
         """A relay asks for work: (held answer, status, body); without a Deferred, the answer is now.
 
         `holding` is what the relay has received and not yet answered: a request handed out but not
-        held was lost on the way (the answer to an ask that failed), and is handed out again.
+        held was lost on the way (the answer to an ask that failed), and is handed out again. None: the relay
+        does not say what it holds, so what was handed out stays handed out.
         """
         with self._lock:
             if session_id in self.replaced:
@@ -150,7 +152,7 @@ class RelayHub:
                 for job in self._jobs.values():
                     job.sent = False  # a new relay gets what the old one had not answered
             current.seen = now
-            for job in self._jobs.values():
+            for job in self._jobs.values() if holding is not None else ():
                 job.sent = job.sent and job.id in holding
             old, current.poll = current.poll, None
             if old is not None:  # the same relay polled again: its last poll is answered empty

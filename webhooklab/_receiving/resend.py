@@ -12,21 +12,23 @@ import base64
 import binascii
 import difflib
 import json
-import re
 from dataclasses import dataclass, field
 
 from .. import _redact
-from .._checks import got
+from .._checks import HEADER_NAME, got
 from .._errors import UsageError
 from .._providers import PROVIDERS
 from .._providers.base import Provider
+from .._providers.explain import _first_difference
 from .._providers.registry import one_of
 from .export import HOP_BY_HOP, replay_headers
 
 MAX_HEADERS = 100
 MAX_HEADER_BYTES = 64 * 1024
-TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110's token: a method's or a header name's characters
 MAX_LINES = 400  # lines of a body comparison; the rest is summed up as truncated
+# Lines of each body that differ after their common start and end, at most, for a line by line comparison: difflib
+# takes time growing with their square (a body of many equal lines is its worst case). Past it, the first difference.
+DIFF_LINES = 1000
 MAX_COMPARED = 256 * 1024  # bytes of a body compared line by line (difflib is quadratic); past it, the first difference
 
 
@@ -47,7 +49,7 @@ def edited(event, options: dict, secrets) -> Resend:
     `secrets` is the receiver's Verifiers: re-signing with no secret given uses the endpoint's own.
     """
     method = options.get("method") or event.method
-    if not isinstance(method, str) or len(method) > 20 or not TOKEN.fullmatch(method):
+    if not isinstance(method, str) or len(method) > 20 or not HEADER_NAME.fullmatch(method):
         raise UsageError(f"method must be an HTTP method such as POST or PUT, got {got(method)}")
     method = method.upper()
     body = _body(options, event.body)
@@ -88,12 +90,18 @@ def _headers(pairs, event) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name, value in pairs:
         name, value = name.strip(), value.strip()
-        if not TOKEN.fullmatch(name):
+        if not HEADER_NAME.fullmatch(name):
             raise UsageError(f"a header name is letters, digits and -, such as X-Request-Id, got {name[:60]!r}")
         if any(c in value for c in "\r\n\0"):
             raise UsageError(f"the value of {name} holds a line break or NUL: a header is one line")
+        value = masked.get((name.lower(), value), value)
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise UsageError(f"the value of {name} holds {value[:40]!r}: a header carries Latin-1 characters only; "
+                             "put other text in the body") from None
         if name.lower() not in HOP_BY_HOP:
-            headers[name] = masked.get((name.lower(), value), value)
+            headers[name] = value
     return headers
 
 
@@ -180,10 +188,6 @@ def _target(event) -> str:
     return event.path + (f"?{event.query}" if event.query else "")
 
 
-def _first_difference(a: bytes, b: bytes) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-
-
 def _lines(body: bytes) -> list[str] | None:
     """A body as lines to compare: JSON written out one value per line, text as it is; None for binary."""
     try:
@@ -199,14 +203,24 @@ def _lines(body: bytes) -> list[str] | None:
 def _body_changes(original: bytes, new: bytes) -> dict:
     if original == new:
         return {"changed": False, "first_difference": None, "lines": [], "truncated": False}
-    before, after = _lines(original), _lines(new)
+    small = max(len(original), len(new)) <= MAX_COMPARED
+    before, after = (_lines(original), _lines(new)) if small else (None, None)
     lines = []
-    if before is not None and after is not None and max(len(original), len(new)) <= MAX_COMPARED:
-        for opcode, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-            if opcode == "equal":
-                lines += [{"change": "same", "text": line} for line in before[i1:i2]]
-            else:
-                lines += [{"change": "removed", "text": line} for line in before[i1:i2]]
-                lines += [{"change": "added", "text": line} for line in after[j1:j2]]
+    if before is not None and after is not None:
+        start = next((i for i, (x, y) in enumerate(zip(before, after)) if x != y), min(len(before), len(after)))
+        end = 0
+        while end < min(len(before), len(after)) - start and before[-1 - end] == after[-1 - end]:
+            end += 1
+        middle = (before[start:len(before) - end], after[start:len(after) - end])
+        if max(map(len, middle)) <= DIFF_LINES:
+            lines = [{"change": "same", "text": line} for line in before[:start]]
+            matcher = difflib.SequenceMatcher(None, *middle, autojunk=False)
+            for opcode, i1, i2, j1, j2 in matcher.get_opcodes():
+                if opcode == "equal":
+                    lines += [{"change": "same", "text": line} for line in middle[0][i1:i2]]
+                else:
+                    lines += [{"change": "removed", "text": line} for line in middle[0][i1:i2]]
+                    lines += [{"change": "added", "text": line} for line in middle[1][j1:j2]]
+            lines += [{"change": "same", "text": line} for line in before[len(before) - end:]]
     return {"changed": True, "first_difference": _first_difference(original, new), "lines": lines[:MAX_LINES],
             "truncated": len(lines) > MAX_LINES}  # fmt: skip
