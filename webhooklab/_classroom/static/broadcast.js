@@ -1,7 +1,7 @@
 // The dashboard's broadcast section: the instructor sends one event to every learner's bin (api/broadcasts),
 // then watches each learner's copy, attempt by attempt, one request at a time, until every copy has ended.
-// Every value is set as text, never as markup: names and what the bins answered are data. $ and section() are
-// sections.js's; the learners to choose from follow api/class, as learners are added or renamed.
+// Every value is set as text, never as markup: names and what the bins answered are data. $, section() and
+// answer() are sections.js's; the learners to choose from follow api/class, as learners are added or renamed.
 "use strict";
 
 (() => {
@@ -44,20 +44,6 @@
   function label() {
     const learner = $("broadcast-learner").value;
     $("broadcast-send").textContent = learner ? `Send to ${learner}` : "Send to every learner";
-  }
-
-  async function answer(reply) {
-    let body = null;
-    try {
-      body = await reply.json();
-    } catch (error) {
-      body = null;
-    }
-    if (!reply.ok) {
-      const said = body && body.error ? body.error : `the server answered ${reply.status}`;
-      throw new Error(body && body.hint ? `${said} (${body.hint})` : said);
-    }
-    return body;
   }
 
   function outcome(copy) {

@@ -17,11 +17,10 @@ async function change(path, name, done) {
   try {
     const reply = await fetch(path, { method: "POST", body: JSON.stringify({ name }),
                                       headers: { "X-Webhooklab": "1", "Content-Type": "application/json" } });
-    const answer = await reply.json();
-    status.textContent = reply.ok ? done(answer) : `${answer.error}`;
-    status.className = reply.ok ? "ok" : "bad";
-  } catch (error) {
-    status.textContent = `the server did not answer: ${error.message}`;
+    status.textContent = done(await answer(reply));
+    status.className = "ok";
+  } catch (error) {  // fetch's own TypeError: nothing answered; any other: what answered, in words
+    status.textContent = error instanceof TypeError ? `the server did not answer: ${error.message}` : error.message;
     status.className = "bad";
   }
 }

@@ -7,6 +7,18 @@ const POLL_MS = 2000;
 const $ = (id) => document.getElementById(id);
 const feeds = new Map();  // url -> the draw functions of the sections that read it
 
+// A change's or a section's JSON, or an Error that says what the server said (its error and hint) or that
+// something else answered: a proxy's error page or a login page is not the class server's JSON.
+async function answer(reply) {
+  const body = await reply.json().catch(() => null);
+  if (!reply.ok) {
+    const said = body && body.error ? body.error : `the server answered ${reply.status}`;
+    throw new Error(body && body.hint ? `${said} (${body.hint})` : said);
+  }
+  if (body === null) throw new Error(`the answer (${reply.status}) is not the class server's JSON: reload the page`);
+  return body;
+}
+
 function section(url, draw) {
   if (!feeds.has(url)) feeds.set(url, []);
   feeds.get(url).push(draw);
