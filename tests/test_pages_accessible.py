@@ -55,6 +55,7 @@ def room(tmp_path_factory):
         deadline = time.monotonic() + 60
         while not requests.get(url, timeout=10).json()["done"] and time.monotonic() < deadline:
             time.sleep(0.2)
+        assert requests.get(url, timeout=10).json()["done"], "the broadcast did not end within 60 s"
         yield server
         server.close()
 

@@ -130,6 +130,7 @@ def notebook_page(tmp_path_factory):
         yield page  # leaving JupyterLab stops its kernel
 
 
+FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 SHOWS_SOMETHING = "e => e.textContent.trim() !== '' || e.querySelector('canvas, svg, img, .lm-Widget') !== null"
 
 
@@ -154,7 +155,7 @@ def test_every_widget_and_table_fits_without_cutting_its_text(notebook_page, wid
     cut = []
     for number, output in enumerate(shown, 2):
         output.scroll_into_view_if_needed()
-        page.wait_for_timeout(300)  # a frame for the layout after the scroll; the measure itself does not wait
+        page.evaluate(FRAMES)  # the layout after the scroll is drawn: the measure itself does not wait
         page.screenshot(path=str(ARTIFACTS / f"fit-{width}x{height}-cell{number}.png"))
         cut += [(number, *found) for found in output.evaluate(CLIPPED)]
     assert cut == []

@@ -184,12 +184,13 @@ class SignatureExplainer(widgets.VBox):
     def load(self) -> None:
         """The newest captured events, newest first, as choices that tell similar events apart."""
         events = self.rx.arrivals()[-CHOICES:][::-1]
+        self._whole = {e.id: event_choice(e, limit=None) for e in events}  # the tooltip's: a long type uncut
         self.event.options = [(event_choice(e), e.id) for e in events]
         self.event.value = events[0].id if events else None
         self.explain()
 
     def explain(self):
-        self.event.tooltip = self.event.label  # the whole entry, however narrow the dropdown
+        self.event.tooltip = self._whole.get(self.event.value)  # the whole entry, however narrow the dropdown
         if self.event.value is None:
             self.output.value = "<i>No captured event to explain yet.</i>"
             return None
@@ -225,7 +226,7 @@ def receiver_given(rx) -> None:
         raise UsageTypeError(f"rx must be a receiver, such as rx = wl.Receiver().start(), got {got(rx)}")
 
 
-def event_choice(event) -> str:
+def event_choice(event, limit: int | None = KIND) -> str:
     """A dropdown entry for a captured event: its verdict, what it says, and when and where it came.
 
     Four deliveries of one payment look the same by provider and type alone; the verdict, the amount,
@@ -233,8 +234,8 @@ def event_choice(event) -> str:
     the whole entry cuts its end, and the tooltip holds the rest.
     """
     what = event.event_type or event.path
-    if len(what) > KIND:  # its start and its end tell it apart; the whole is in the dropdown's tooltip
-        what = f"{what[: KIND - 16]}…{what[-15:]}"
+    if limit is not None and len(what) > limit:  # its start and its end tell it apart; the whole is in the tooltip
+        what = f"{what[: limit - 16]}…{what[-15:]}"
     parts = [verdict(event.verified, event.reason), what, *body_hints(event.json)]
     if event.duplicate_of is not None:
         parts.append(f"duplicate of #{event.duplicate_of}")

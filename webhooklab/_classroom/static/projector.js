@@ -31,6 +31,7 @@ function drawRoom(data) {
   const stuck = data.learners.filter((learner) => learner.stuck).length;
   $("room-learners").textContent = data.learners.length;
   $("room-stuck").textContent = stuck;
+  $("stuck-after").textContent = `${data.stuck_after / 60} minutes`;  // the server's own rule
 }
 
 function setUpProjector() {
