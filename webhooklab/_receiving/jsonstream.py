@@ -31,12 +31,19 @@ class JsonStream:
     def __init__(self, raw, limit: int, name: str):
         self._raw, self.limit, self.name = raw, limit, name
         self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._buffer, self._at, self._lines_before, self._eof = "", 0, 1, False
+        self._buffer, self._at, self._eof = "", 0, False
+        self._line, self._counted = 1, 0  # the line at `_counted`, a place in the buffer the cursor has passed
 
     @property
     def line(self) -> int:
         """The line the cursor is on, from 1."""
-        return self._lines_before + self._buffer.count("\n", 0, self._at)
+        return self._count()
+
+    def _count(self) -> int:
+        """Count the lines the cursor passed since last counted (not from the start again: a file has many)."""
+        self._line += self._buffer.count("\n", self._counted, self._at)
+        self._counted = self._at
+        return self._line
 
     def _more(self) -> bool:
         """Read the next chunk, dropping what the cursor has passed; False at the end of the file."""
@@ -49,8 +56,8 @@ class JsonStream:
                                 f"HAR file is, but found the byte {error.object[error.start]:#04x}. A binary file, or "
                                 "a file saved in another encoding, is the likely cause") from None  # fmt: skip
             self._eof = not chunk
-            self._lines_before = self.line
-            self._buffer, self._at = self._buffer[self._at :] + text, 0
+            self._count()  # up to the cursor, where the buffer now starts
+            self._buffer, self._at, self._counted = self._buffer[self._at :] + text, 0, 0
             if text:
                 return True
         return False
