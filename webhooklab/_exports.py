@@ -41,10 +41,19 @@ def _resolve_annotations(cls: type) -> None:
 
 def course(module: str, what: str):
     """`module`, one of the course's packages, or a ModuleNotFoundError that says which install brings it."""
+    return optional(module, lambda name: ModuleNotFoundError(
+        f"{what} need the course's packages, which this install does not have: {LAB} (then restart the kernel)",
+        name=name))  # fmt: skip
+
+
+def optional(module: str, missing):
+    """`module`, from an extra; when it is not installed, the error `missing(name)` makes, which names the extra.
+
+    A package that is installed but lacks one of its own dependencies keeps its own error, which says what.
+    """
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] != module.partition(".")[0]:
-            raise  # something else is missing: its own error says what
-        raise ModuleNotFoundError(f"{what} need the course's packages, which this install does not have: {LAB} "
-                                  f"(then restart the kernel)", name=error.name) from None
+            raise
+        raise missing(error.name) from None

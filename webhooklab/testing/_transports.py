@@ -8,7 +8,6 @@ socket on 127.0.0.1, in a daemon thread, for the tests that want the wire.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import threading
 import time
@@ -18,6 +17,7 @@ from werkzeug.datastructures import Headers
 
 from .._checks import got
 from .._errors import ReceiverError, UsageError, UsageTypeError
+from .._exports import optional
 from .._sending.delivery import Attempt, post
 
 # The address an app called in process believes it is served at: Starlette's test client's default.
@@ -270,11 +270,8 @@ class _Uvicorn:
             raise ReceiverError(f"the app's server at {self.url} failed: {self.error!r}") from self.error
 
 
+
 def _asgi_package(name: str, why: str):
     """An ASGI extra's package, or an error that says which install brings it."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if error.name != name:  # installed, but broken: its own error says what is missing
-            raise
-        raise UsageError(f"{why}, which this install does not have: pip install 'webhooklab[asgi]'") from None
+    extra = "pip install 'webhooklab[asgi]'"
+    return optional(name, lambda _: UsageError(f"{why}, which this install does not have: {extra}"))
