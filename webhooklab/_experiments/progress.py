@@ -31,13 +31,14 @@ class Progress:
     written to only when it is a terminal. In a kernel, with the default stream, a display handle is used.
     """
 
-    def __init__(self, title: str, seconds: float, *, show: bool = True, stream=None, tick: float = TICK):
-        self.title, self.total, self.tick = title, max(float(seconds), 1e-9), tick
+    def __init__(self, title: str, seconds: float, *, show: bool = True, stream=None, tick: float = TICK,
+                 clock=time.monotonic):  # fmt: skip
+        self.title, self.total, self.tick, self._clock = title, max(float(seconds), 1e-9), tick, clock
         self._stream = sys.stderr if stream is None else stream
         self.mode = None
         if show:
             self.mode = "notebook" if stream is None and in_kernel() else "terminal" if _tty(self._stream) else None
-        self._what, self._planned, self._before, self._since = "starting", 0.0, 0.0, time.monotonic()
+        self._what, self._planned, self._before, self._since = "starting", 0.0, 0.0, clock()
         self._stopped, self._lock, self._drawing = threading.Event(), threading.Lock(), threading.Lock()
         self._thread, self._handle, self._shown = None, None, ""
 
@@ -60,7 +61,7 @@ class Progress:
         """Say that `what` runs now, planned to take `seconds`; what ran before counts as done."""
         with self._lock:
             self._before = min(self.total, self._before + self._planned)
-            self._what, self._planned, self._since = what, max(float(seconds), 0.0), time.monotonic()
+            self._what, self._planned, self._since = what, max(float(seconds), 0.0), self._clock()
         self._show()
 
     def line(self) -> str:
@@ -72,7 +73,7 @@ class Progress:
     def done(self) -> float:
         """Seconds of the plan behind us: the stages that ended, and this one's time so far (never past its plan)."""
         with self._lock:
-            return min(self.total, self._before + min(self._planned, time.monotonic() - self._since))
+            return min(self.total, self._before + min(self._planned, self._clock() - self._since))
 
     def _run(self) -> None:
         while not self._stopped.wait(self.tick):
