@@ -388,4 +388,23 @@ def test_a_relay_that_does_not_say_what_it_holds_gets_each_request_once():
     hub.forward(types.SimpleNamespace(id=1, body=b"x"), {"method": "POST"})
     handed = [[r["id"] for r in json.loads(hub.poll("session", 0, holding)[2])["requests"]]
               for holding in (None, None, frozenset({""}))]  # fmt: skip
+    hub.leave("session")
     assert handed == [["1"], [], ["1"]]
+
+
+def test_one_bin_holds_at_most_its_share_of_the_servers_bodies_waiting_for_notebooks():
+    """A learner whose notebook is slow fills their own share (BIN_HELD_BYTES), never the whole server's."""
+    import types
+
+    from webhooklab._receiving import relayhub
+
+    hub = relayhub.RelayHub(75)
+    hub.poll("session", 0, None)
+    try:
+        big = types.SimpleNamespace(id=1, body=b"x" * (relayhub.BIN_HELD_BYTES // 2))
+        answers = [hub.forward(big, {"method": "POST"}) for _ in range(3)]
+        assert [type(a).__name__ for a in answers] == ["Deferred", "Deferred", "tuple"]
+        status, body = answers[2]
+        assert status == 503 and b"MB of bodies a bin" in body
+    finally:
+        hub.leave("session")  # what it held is given back to the server's budget

@@ -36,6 +36,7 @@ MAX_WAITING = 32  # webhooks waiting for the notebook (queued or forwarded); mor
 BATCH_BYTES = 1024 * 1024  # a poll's answer carries requests up to this many bytes of body (at least one)
 MAX_ANSWER = 1024 * 1024  # bytes of a local answer's body the bin passes on
 HELD_BYTES = 256 * 1024 * 1024  # bodies waiting for notebooks, every bin of this process together
+BIN_HELD_BYTES = HELD_BYTES // 8  # of which one bin's: a learner who fills theirs leaves the rest to the others
 _held = {"bytes": 0}  # what waits now, under _held_lock
 _held_lock = threading.Lock()
 JSON = [("Content-Type", "application/json")]
@@ -114,12 +115,14 @@ class RelayHub:
                     f"{seen}. The request is stored in the bin. Restart the notebook, or run its "
                     "wl.workshop_receiver() cell again; wl.join_class(None) in the index stops the forwarding")
             self._prune()
-            if len(self._jobs) >= MAX_WAITING or not _hold(len(event.body)):
+            mine = sum(job.size for job in self._jobs.values()) + len(event.body)
+            if len(self._jobs) >= MAX_WAITING or mine > BIN_HELD_BYTES or not _hold(len(event.body)):
                 self.counts["not connected"] += 1
                 return 503, relay_problem(
                     "too much already waits for the learner's notebook",
-                    f"at most {MAX_WAITING} requests a bin, and {HELD_BYTES // 1024 // 1024} MB of bodies on this "
-                    "class server, wait for notebooks to answer; this request is stored in the bin. The notebook "
+                    f"at most {MAX_WAITING} requests and {BIN_HELD_BYTES // 1024 // 1024} MB of bodies a bin, and "
+                    f"{HELD_BYTES // 1024 // 1024} MB on this class server, wait for notebooks to answer; this "
+                    "request is stored in the bin. The notebook "
                     "answers more slowly than webhooks arrive")  # fmt: skip
             deferred = Deferred(self.answer_timeout)
             job = Job(str(next(self._ids)), event, request, deferred)
