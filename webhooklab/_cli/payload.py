@@ -8,10 +8,10 @@ import sys
 
 from .._checks import HEADER_NAME, got, key_value, overrides
 from .._errors import UsageError
+from .._providers.arguments import carriers
 from .common import ArgumentError
 
 MISSING = object()
-PROBE_TIME, PROBE_ID = 1000000007, "webhooklab-probe-id"  # values no real header carries, to find where each goes
 
 
 def build(provider, event_type: str, changed: list[str], added: list[str]):
@@ -148,14 +148,12 @@ class Signer:
     def sign(self, event, *, delivery_id: str | None = None, timestamp: int | None = None, event_type=None):
         event_type = event_type or self.event_type
         chosen = {name.lower(): value for name, value in self.headers}
-        if chosen:
-            _, probe = self.provider.sign(event, timestamp=PROBE_TIME, delivery_id=PROBE_ID, event_type=event_type)
-            for name, value in probe.items():
-                given = chosen.get(name.lower())
-                if given is not None and value == PROBE_ID:
-                    delivery_id = given
-                elif given is not None and value == str(PROBE_TIME):
-                    timestamp = _seconds(name, given)
+        for name, field in (carriers(self.provider, event, event_type) if chosen else {}).items():
+            given = chosen.get(name.lower())
+            if given is not None and field == "delivery_id":
+                delivery_id = given
+            elif given is not None:
+                timestamp = _seconds(name, given)
         body, headers = self.provider.sign(event, timestamp=timestamp, delivery_id=delivery_id, event_type=event_type)
         for name, value in self.headers:
             headers = {key: kept for key, kept in headers.items() if key.lower() != name.lower()}

@@ -151,3 +151,16 @@ def sign_options(timestamp, delivery_id, event_type) -> tuple[int | None, str | 
     if event_type is not None:
         event_type = text(event_type, "event_type", "the event's type, such as 'push', for the header that names it")
     return timestamp, delivery_id, event_type
+
+
+PROBE_TIME, PROBE_ID = 1000000007, "webhooklab-probe-id"  # values no real header carries
+
+
+def carriers(provider, event, event_type: str | None = None) -> dict[str, str]:
+    """The headers that carry the delivery id and the timestamp, as the provider writes them: {name: field}.
+
+    Found by signing once with values no real header holds, so it holds for any scheme, a registered one too.
+    """
+    _, headers = provider.sign(event, timestamp=PROBE_TIME, delivery_id=PROBE_ID, event_type=event_type)
+    fields = {PROBE_ID: "delivery_id", str(PROBE_TIME): "timestamp"}
+    return {name: fields[value] for name, value in headers.items() if value in fields}

@@ -12,10 +12,10 @@ import copy
 import re
 import time
 
+from .._providers.arguments import carriers
 from .._providers.base import Provider
 
 STALE_MARGIN = 60  # seconds past the provider's window: clearly too old (or too new), however the app rounds
-MARKER = "webhooklab-delivery-id-probe"  # a delivery id no provider makes, to find the header that carries it
 
 
 def tamper(body: bytes) -> tuple[bytes, str]:
@@ -54,10 +54,10 @@ def delivery_header(provider: Provider, event) -> tuple[str, bool] | None:
     GitHub's X-GitHub-Delivery and Shopify's X-Shopify-Webhook-Id are outside the signature: a captured
     request re-sent with a fresh id still verifies. Standard Webhooks signs its webhook-id: a fresh id breaks it.
     """
-    body, headers = provider.sign(event, delivery_id=MARKER)
-    name = next((name for name, value in headers.items() if value == MARKER), None)
+    name = next((name for name, field in carriers(provider, event).items() if field == "delivery_id"), None)
     if name is None:
         return None
+    body, headers = provider.sign(event)
     return name, not accepts(provider, body, {**headers, name: provider.new_delivery_id()})
 
 
