@@ -15,7 +15,7 @@ LAYERS = [
     ("sending", ("_sending",)),
     ("providers", ("_providers",)),
     ("receiving", ("_receiving",)),
-    ("course and tools", ("_experiments", "_classroom", "widgets", "exercises", "grader", "testing")),
+    ("course and tools", ("_experiments", "_classroom", "widgets", "demos", "exercises", "grader", "testing")),
     ("entry points", ("", "__main__", "_cli")),
 ]
 # What the lower wings may never import, at load time or inside a function.
@@ -140,7 +140,7 @@ def test_the_readme_layout_names_every_module_and_nothing_else():
 
 def test_each_wing_says_what_it_holds():
     """A wing's docstring names each of its modules, so the folder explains itself."""
-    for wing in ("_sending", "_receiving", "_classroom", "_experiments"):
+    for wing in ("_sending", "_receiving", "_classroom", "_experiments", "demos"):
         doc = ast.get_docstring(ast.parse((PACKAGE / wing / "__init__.py").read_text(encoding="utf-8"))) or ""
         modules = sorted(p.name for p in (PACKAGE / wing).glob("*.py") if p.name != "__init__.py")
         unnamed = [m for m in modules if m not in doc]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -225,3 +226,29 @@ def test_send_retry_on_virtual_time_prints_each_attempt(serve):
     lines = [line for line in result.stdout.splitlines() if line.startswith("attempt ")]
     assert len(lines) == 13 and "retry in 5 min" in lines[0] and "no retries left" in lines[-1]
     assert "exhausted after 13 attempt(s)" in result.stdout
+
+
+def test_demo_lists_the_demos_in_the_order_of_their_index():
+    result = webhooklab("demo", "--list")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert names == ["webhook", "push-vs-poll", "signature", "retries", "duplicates", "replay", "reaching-a-laptop"]
+    assert re.search(r"^signature +Is it really from Stripe\? The signature$", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["demo", "signatures"], "there is no demo called 'signatures': the demos are webhook, push-vs-poll"),
+    (["demo", "--port", "70000"], "--port must be 0 to 65535, got 70000"),
+])  # fmt: skip
+def test_demo_refuses_what_it_cannot_use_with_exit_2(args, says):
+    result = webhooklab(*args)
+    assert result.returncode == 2 and says in result.stderr
+
+
+def test_demo_without_voila_says_which_install_brings_it(monkeypatch, capsys):
+    from webhooklab._cli import demo, main
+
+    monkeypatch.setattr(demo, "_installed", lambda name: name != "voila")
+    assert main(["demo", "signature", "--no-browser"]) == 1
+    assert "serves the demos with Voilà, which this install does not have: pip install 'webhooklab[lab]'" in (
+        capsys.readouterr().err)

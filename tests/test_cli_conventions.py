@@ -14,7 +14,7 @@ import webhooklab as wl
 from webhooklab._cli import build
 from webhooklab._cli.lab import launch
 
-COMMANDS = ["serve", "events", "import", "send", "payloads", "schedule", "schemes", "verify", "lab", "relay",
+COMMANDS = ["serve", "events", "import", "send", "payloads", "schedule", "schemes", "verify", "lab", "demo", "relay",
             "classroom", ["classroom", "send"]]  # fmt: skip
 
 

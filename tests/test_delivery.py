@@ -232,6 +232,16 @@ def test_the_accelerated_clock_plays_an_hour_in_a_fraction_of_a_second(rx):
     assert delivery.log[1]["offset"] == pytest.approx(HOUR, rel=0.05)
 
 
+
+def test_the_accelerated_clock_stands_still_while_a_request_is_under_way(rx):
+    """At 3600×, an answer 0.2 s slow would put 12 virtual minutes between an attempt and its answer."""
+    rx.respond("slow", status=500, delay=0.2)
+    shopify = wl.Shopify()
+    delivery = shopify.deliver(shopify.event("orders/paid"), to=rx.url("slow"), policy=wl.RetryPolicy([60, 60]),
+                               clock=wl.AcceleratedClock(speed=3600))  # fmt: skip
+    offsets = [row["offset"] for row in delivery.log]
+    assert offsets == pytest.approx([0, 60.2, 120.4], abs=0.5)  # each wait follows the answer, as a provider's does
+
 def test_custom_policies():
     assert wl.RetryPolicy([10, 20]).offsets() == [0, 10, 30]
     capped = wl.RetryPolicy.exponential(60, factor=3, retries=4, cap=600)

@@ -15,6 +15,7 @@ pytest.importorskip("myst_parser", reason="myst-parser reads the guide's Markdow
 from sphinx.util.inventory import InventoryFile  # noqa: E402
 
 import webhooklab  # noqa: E402
+import webhooklab.demos  # noqa: E402
 import webhooklab.exercises  # noqa: E402
 import webhooklab.grader  # noqa: E402
 import webhooklab.testing  # noqa: E402
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def public_names() -> set[str]:
     """Every name a user imports: the packages' __all__, and each exercise check a notebook calls."""
     names = {f"{package.__name__}.{name}" for package in (webhooklab, webhooklab.testing, webhooklab.widgets,
-                                                          webhooklab.grader) for name in package.__all__}  # fmt: skip
+                                                          webhooklab.demos, webhooklab.grader)
+             for name in package.__all__}  # fmt: skip
     names |= {f"webhooklab.exercises.{check}" for check, _notebook in webhooklab.exercises.catalogue()}
     return names
 

@@ -29,7 +29,7 @@ def test_a_fresh_import_shows_exactly_the_public_names():
     shown = subprocess.check_output([sys.executable, "-c", code], text=True).split()
     assert [name for name in shown if not name.startswith("_")] == sorted({*wl.__all__, "widgets"} - {"__version__"})
     internal = [path.stem for path in (ROOT / "webhooklab").iterdir() if path.suffix == ".py" or path.is_dir()]
-    public = {"__init__", "__main__", "widgets", "exercises", "grader", "testing", "__pycache__"}
+    public = {"__init__", "__main__", "widgets", "demos", "exercises", "grader", "testing", "__pycache__"}
     assert all(name.startswith("_") for name in internal if name not in public)
 
 

@@ -28,7 +28,7 @@ RECEIVE_SIGNED = """
 import importlib, pkgutil
 import webhooklab as wl
 import webhooklab.testing
-skipped = ("webhooklab.__main__", "webhooklab.widgets")
+skipped = ("webhooklab.__main__", "webhooklab.widgets", "webhooklab.demos")
 for found in pkgutil.walk_packages(webhooklab.__path__, "webhooklab."):
     if not found.name.startswith(skipped):
         importlib.import_module(found.name)
@@ -59,6 +59,7 @@ def test_the_core_alone_imports_every_module_and_receives_a_signed_event_over_lo
 
 @pytest.mark.parametrize("code, what", [
     ("import webhooklab as wl; wl.widgets", "the widgets"),
+    ("import webhooklab.demos", "the demos"),
     ("from webhooklab.widgets import LiveTable", "the widgets"),
     ("import webhooklab as wl; wl.RetryPolicy().plot()", "plots"),
 ])  # fmt: skip
@@ -127,7 +128,7 @@ def test_the_wheel_says_what_it_is_for_and_what_each_extra_brings(wheel):
     core = {re.split(r"[<>=; ]", need)[0].lower() for need in needs if "extra ==" not in need}
     assert core == {"cryptography", "flask", "pandas", "pytest", "requests", "segno", "waitress"}
     lab = {re.split(r"[<>=; ]", need)[0].lower() for need in needs if "extra == 'lab'" in need.replace('"', "'")}
-    assert {"jupyterlab", "ipywidgets", "matplotlib", "jupyter-server-proxy"} <= lab
+    assert {"jupyterlab", "ipywidgets", "matplotlib", "jupyter-server-proxy", "voila"} <= lab
 
 
 def test_the_changelog_names_the_version_being_made_and_keeps_an_unreleased_section():
@@ -138,3 +139,11 @@ def test_the_changelog_names_the_version_being_made_and_keeps_an_unreleased_sect
     assert headings[0] == ("Unreleased", "")
     version, date = headings[1]
     assert version == __version__ and date, "the newest release in CHANGELOG.md is not webhooklab/_version.py's"
+
+
+def test_the_wheel_ships_the_demos_and_their_page_template_where_voila_looks(wheel):
+    names = set(wheel.namelist())
+    demos = {name.rsplit("/", 1)[-1] for name in names if name.startswith("webhooklab/notebooks/demos/")}
+    assert {"index.ipynb", "signature.ipynb", "reaching-a-laptop.ipynb"} <= demos
+    shared = [name for name in names if "/data/share/jupyter/voila/templates/webhooklab/" in name]
+    assert {name.rsplit("/", 1)[-1] for name in shared} == {"index.html.j2", "conf.json"}

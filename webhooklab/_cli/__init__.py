@@ -4,7 +4,7 @@ One module per group of commands, each adding its own to the parser:
 common.py (defaults, help layout, errors in the command line's words), receiver.py (serve, events,
 import), sending.py (send) with payload.py (what it sends: overrides, a body, headers, signed) and
 saved.py (named payloads, `webhooklab payloads`), checking.py (verify, schedule, schemes), lab.py
-(lab: JupyterLab as a child process) and classroom.py (classroom, classroom send, relay).
+(lab: JupyterLab as a child process), demo.py (demo: the glossary demos, served by Voilà) and classroom.py (classroom, classroom send, relay).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 
 from .._errors import WebhooklabError
 from .._version import __version__
-from . import checking, classroom, lab, receiver, saved, sending
+from . import checking, classroom, demo, lab, receiver, saved, sending
 from .common import ArgumentError, in_cli_words
 
 EPILOG = """examples:
@@ -55,6 +55,6 @@ def build() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"webhooklab {__version__}")
     parser.set_defaults(command=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (receiver, sending, saved, checking, lab, classroom):
+    for module in (receiver, sending, saved, checking, lab, demo, classroom):
         module.add(commands)
     return parser

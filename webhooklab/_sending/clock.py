@@ -1,4 +1,4 @@
-"""Clocks for deliveries: real time, virtual time that jumps, and time that runs faster.
+"""Clocks for deliveries: real time, virtual time that jumps, and waiting that runs faster.
 
 A delivery keeps its own time cursor and asks its clock to wait until the
 next attempt is due; the clock decides whether that takes days, seconds or
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import time
 
 from .._checks import got, seconds
@@ -53,7 +54,12 @@ class VirtualClock:
 
 
 class AcceleratedClock:
-    """Real time sped up: speed=3600 plays one virtual hour per real second, for live animations."""
+    """Waiting sped up: speed=3600 plays an hour of waiting in one real second, for live animations.
+
+    Only waits are played faster; virtual time stands still while a request is under way. Otherwise
+    an answer's own time is sped up too: at 3600× an answer 0.2 s slow is 12 virtual minutes, and
+    pushes an attempt due 60 s later to 12 minutes. Time moves while any delivery on this clock waits.
+    """
 
     def __init__(self, speed: float = 3600.0, start: float | None = None):
         if isinstance(speed, bool) or not isinstance(speed, numbers.Real):
@@ -64,15 +70,32 @@ class AcceleratedClock:
             raise UsageError(f"speed must be more than 0 and finite (3600 plays an hour a second), got {got(speed)}")
         self.speed = speed
         self.start = time.time() if start is None else seconds(start, "start", UNIX, negative=True)
-        self._real_start = time.monotonic()
+        self._lock = threading.Lock()
+        self._waited = 0.0  # real seconds of waiting before the current wait
+        self._since: float | None = None  # when the current wait began (monotonic), while anyone waits
+        self._waiters = 0
 
     def now(self) -> float:
-        return self.start + (time.monotonic() - self._real_start) * self.speed
+        with self._lock:
+            waited = self._waited + (time.monotonic() - self._since if self._since is not None else 0.0)
+        return self.start + waited * self.speed
 
     def wait_until(self, when: float) -> float:
         when = seconds(when, "when", UNIX, negative=True)
-        time.sleep(max(0.0, (when - self.now()) / self.speed))
-        return max(when, self.now())
+        with self._lock:
+            self._waiters += 1
+            if self._waiters == 1:
+                self._since = time.monotonic()
+        ahead = when - self.now()
+        try:
+            time.sleep(max(0.0, ahead / self.speed))
+        finally:
+            with self._lock:
+                self._waiters -= 1
+                if self._waiters == 0:
+                    self._waited += time.monotonic() - self._since
+                    self._since = None
+        return when if ahead > 0 else self.now()  # on time: a sleep's overshoot, sped up, is no part of the schedule
 
     def __repr__(self) -> str:
         return f"AcceleratedClock(speed={self.speed:g})"
