@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from accessibility import violations
-from lab_under_test import chromium, needs_browser
+from lab_under_test import ROOT, chromium, jupyterlab, needs_browser
 
 pytestmark = [needs_browser, pytest.mark.skipif(__import__("importlib").util.find_spec("voila") is None,
                                                 reason="Voilà is part of the lab extra")]  # fmt: skip
@@ -223,3 +223,17 @@ def test_a_kernel_whose_page_left_without_goodbye_is_shut_down_and_an_open_page_
         process.terminate()
         process.wait(30)
         process.stdout.close()
+
+
+def test_a_binder_link_opens_a_demo_through_jupyter_servers_voila(tmp_path, page):
+    """On Binder the link is <server>/voila/render/notebooks/demos/NAME.ipynb: Voilà as an extension of the
+    Jupyter server, with the page template where `pip install` puts it (here, pointed at by JUPYTER_PATH)."""
+    env = {"JUPYTER_PATH": str(ROOT / "webhooklab" / "demos")}
+    with jupyterlab(tmp_path / "home", ROOT, "binder-token", env=env) as url:
+        page.goto(f"{url}voila/render/notebooks/demos/duplicates.ipynb?token=binder-token")
+        page.get_by_role("button", name="Pay for an order").wait_for(timeout=90_000)
+        press(page, "Pay for an order")
+        said(page).filter(has_text="shipped 2 time(s)").wait_for(timeout=30_000)
+        assert page.title() == "Why the same webhook arrives twice · webhooklab"
+        assert page.locator("main .wl-demo h1").count() == 1  # the template's landmark holds the demo
+        assert page.outside == []
