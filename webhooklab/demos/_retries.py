@@ -66,13 +66,14 @@ class RetriesDemo(Demo):
         self.rx.respond("down", fail_first=self.failing.value)
         clock = AcceleratedClock(max(policy.offsets()[-1] / PLAY, 1.0))
         self.clock, self.policy_shown = clock, policy
-        self.delivery = sender.deliver(event, self.rx.url("down"), policy=policy, clock=clock, background=True)
-        while not self.delivery.done and self.current(generation):
-            self.show(f"Delivering… {len(self.delivery.log)} attempt(s) so far.")
+        delivery = self.delivery = sender.deliver(event, self.rx.url("down"), policy=policy, clock=clock,
+                                                  background=True)  # fmt: skip
+        while not delivery.done and self.current(generation) and self.delivery is delivery:
+            self.show(f"Delivering… {len(delivery.log)} attempt(s) so far.")
             time.sleep(0.1)
-        if self.current(generation):
+        if self.current(generation) and self.delivery is delivery:  # not reset, no other provider chosen meanwhile
             self.show(self.verdict())
-        return self.delivery
+        return delivery
 
     def verdict(self) -> str:
         log = self.delivery.log
