@@ -73,7 +73,7 @@ class DuplicatesDemo(Demo):
         body = [[escaped(f"#{self.number_of.get(e.json['id'], '?')}"), escaped(HANDLER_OF[e.endpoint]),
                  f"<code>{escaped(e.delivery_id[:8])}…</code>", escaped(e.status), escaped(self.sender_saw.get(e.id, "…")),
                  "yes" if e.duplicate_of is not None else "no"]
-                for e in self.rx.arrivals()][::-1][:6]  # fmt: skip
+                for e in self.rx.arrivals()[-6:]][::-1]  # fmt: skip
         paid, shipments = len(self.number_of), sum(self.shipped.values())
         counts = (f"<p>Orders paid: <b>{paid}</b>. Shipments: <b>{shipments}</b> "
                   + (mark(shipments == paid, "one per order" if shipments == paid else "more than one per order")

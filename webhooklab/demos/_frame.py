@@ -152,8 +152,11 @@ class Demo(widgets.VBox):
         return generation == self.generation
 
     def close(self) -> None:
-        self.generation += 1
-        self.end()
+        """Stop what the demo runs, once (ipywidgets calls close() again when the widget is collected)."""
+        if not getattr(self, "_closed", False):
+            self._closed = True
+            self.generation += 1
+            self.end()
         super().close()
 
     def _guarded(self, action, doing: str, generation: int | None = None):
@@ -162,7 +165,7 @@ class Demo(widgets.VBox):
         except Exception as error:  # noqa: BLE001 (shown in the demo: a presenter sees why, and can reset)
             if generation is not None and not self.current(generation):
                 return None  # a run cut short by a reset: what it stopped on is not news
-            self._say(error_html(error, doing=doing))
+            self._say(error_html(error, doing=doing, todo="Press Reset to start the demo again."))
             return None
 
 

@@ -52,7 +52,7 @@ class RaceDemo(Demo):
 
             self.race["start"] = time.time()
             finished = threading.Event()
-            threading.Thread(target=self._tick, args=(generation, finished), daemon=True).start()
+            threading.Thread(target=self._tick, args=(generation, finished, self.race), daemon=True).start()
             try:
                 ids = produce(api, SECONDS, EVENTS / SECONDS, "scattered", on_event=happened)
                 poller.wait_for(ids, timeout=interval + 2)
@@ -65,10 +65,10 @@ class RaceDemo(Demo):
                       f"Poll: {score['poll requests']} requests, {score['empty']} of them empty.")  # fmt: skip
         return score
 
-    def _tick(self, generation: int, finished: threading.Event) -> None:
+    def _tick(self, generation: int, finished: threading.Event, race: dict) -> None:
         """Redraw while the race runs, so that each poll appears as it is made."""
         while not finished.wait(0.25) and self.current(generation):
-            self.show(f"Racing… {len(self.race['ids'])} of {EVENTS} events so far.")
+            self.show(f"Racing… {len(race['ids'])} of {EVENTS} events so far.")
 
     def score(self) -> dict:
         race = self.race

@@ -164,7 +164,7 @@ class ReplayDemo(Demo):
         body = [[escaped(e.id - self.captured.id + 1), escaped(f"{self.minute.get(e.id, 0)} min"),
                  "genuine" if e.id == self.captured.id else "replayed copy", f"<code>{escaped(e.delivery_id[:12])}…</code>",
                  mark(e.verified, "valid" if e.verified else e.reason), self._outcome(e)]
-                for e in self.rx.arrivals(f"orders-{name}") if e.id >= self.captured.id][::-1][:5]  # fmt: skip
+                for e in self.rx.arrivals(f"orders-{name}")[-5:] if e.id >= self.captured.id][::-1]  # fmt: skip
         head = ["#", "sent at", "what", "delivery id", "signature", "your endpoint"]
         return (f"<p>What someone on the path captured:<br>{tap}</p><p>{where} Your endpoint skips delivery ids it "
                 f"has seen.</p>{rows(head, body)}")  # fmt: skip

@@ -18,6 +18,7 @@ HAPPENINGS = {
 }  # fmt: skip
 PROVIDERS = [("Stripe", "stripe"), ("GitHub", "github"), ("Shopify", "shopify")]
 STOCK = {"MUG-001": 40, "HOODIE-001": 12}
+SHOWN = 6  # requests in the table, newest first
 
 
 class WebhookDemo(Demo):
@@ -99,11 +100,12 @@ class WebhookDemo(Demo):
     def draw(self) -> str:
         url = self.rx.url(self.provider.value)
         arrivals = self.rx.arrivals()
-        body = [[escaped(index + 1), escaped(e.received_at.strftime("%H:%M:%S")),
+        first = max(len(arrivals) - SHOWN, 0)  # only the newest are read and shown
+        body = [[escaped(first + index + 1), escaped(e.received_at.strftime("%H:%M:%S")),
                  escaped(e.provider and self.senders[e.provider].title), f"<code>{escaped(e.event_type)}</code>",
                  mark(e.verified, "signed by it" if e.verified else e.reason or "not checked"),
                  escaped(self.done.get(e.delivery_id, "…"))]
-                for index, e in enumerate(arrivals)][::-1][:6]  # fmt: skip
+                for index, e in enumerate(arrivals[first:])][::-1]  # fmt: skip
         table = (rows(["#", "arrived", "from", "event", "signature", "what your system did"], body) if body
                  else "<p class='quiet'>Nothing has arrived yet: nothing has happened.</p>")  # fmt: skip
         return (f"<p>Your URL, given to the service once: <code>{escaped(url)}</code><br>"

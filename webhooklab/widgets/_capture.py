@@ -286,13 +286,13 @@ def reported(area, action, *, doing: str, rx=None):
     return callback
 
 
-def error_html(error: BaseException, *, doing: str, rx=None) -> str:
-    """What went wrong and what to do, escaped, for a widget's HTML area."""
+def error_html(error: BaseException, *, doing: str, rx=None, todo: str | None = None) -> str:
+    """What went wrong and what to do (`todo`, or advice for a widget in a notebook), escaped, for an HTML area."""
     if isinstance(error, ReceiverError) and rx is not None and not getattr(rx, "running", True):
         what, todo = "the receiver is stopped", "Run rx.start() in a cell (rx is your receiver), then try again."
     else:
         what = f"{type(error).__name__}: {error}"
-        todo = "Check the values above and try again; if it keeps failing, run this widget's cell again."
+        todo = todo or "Check the values above and try again; if it keeps failing, run this widget's cell again."
     return (f"<span style='color:firebrick'>✗ {html.escape(doing)} failed: {html.escape(what)}.</span> "
             f"{html.escape(todo)}")
 
